@@ -1,0 +1,45 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+  name: "kubereach",
+  platforms: [.macOS(.v15)],
+  products: [
+    .executable(name: "kubereach", targets: ["kubereach"]),
+    .library(name: "KubereachCLI", targets: ["KubereachCLI"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1",
+      providers: [.apt(["libyaml-dev"])]),
+    .systemLibrary(
+      name: "CGraphviz", path: "Sources/CGraphviz", pkgConfig: "libgvc",
+      providers: [.apt(["libgraphviz-dev"])]),
+    .target(name: "KubeModel"),
+    .target(name: "Manifests", dependencies: ["KubeModel", "CYAML"]),
+    .target(
+      name: "Reachability",
+      dependencies: ["KubeModel", .product(name: "Collections", package: "swift-collections")]),
+    .target(name: "Formats", dependencies: ["KubeModel", "Reachability", "CGraphviz"]),
+    .target(
+      name: "KubereachCLI",
+      dependencies: [
+        "KubeModel", "Manifests", "Reachability", "Formats",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
+    .executableTarget(name: "kubereach", dependencies: ["KubereachCLI"]),
+    .executableTarget(
+      name: "kubereach-bench", dependencies: ["KubeModel", "Manifests", "Reachability", "CYAML"],
+      path: "Benchmarks/kubereach-bench"),
+    .testTarget(name: "KubeModelTests", dependencies: ["KubeModel"]),
+    .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "KubeModel"]),
+    .testTarget(name: "ReachabilityTests", dependencies: ["Reachability", "KubeModel", "Manifests"]),
+    .testTarget(name: "FormatsTests", dependencies: ["Formats", "Reachability", "KubeModel"]),
+    .testTarget(name: "CLITests", dependencies: ["KubereachCLI"]),
+    .testTarget(name: "ConformanceTests", dependencies: ["KubereachCLI", "Manifests", "Reachability", "Formats"]),
+  ]
+)
