@@ -24,11 +24,12 @@ let package = Package(
     .target(
       name: "Reachability",
       dependencies: ["KubeModel", .product(name: "Collections", package: "swift-collections")]),
-    .target(name: "Formats", dependencies: ["KubeModel", "Reachability", "CGraphviz"]),
+    .target(name: "Analysis", dependencies: ["KubeModel", "Reachability"]),
+    .target(name: "Formats", dependencies: ["KubeModel", "Reachability", "Analysis", "CGraphviz"]),
     .target(
       name: "KubereachCLI",
       dependencies: [
-        "KubeModel", "Manifests", "Reachability", "Formats",
+        "KubeModel", "Manifests", "Reachability", "Analysis", "Formats",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "kubereach", dependencies: ["KubereachCLI"]),
@@ -38,8 +39,9 @@ let package = Package(
     .testTarget(name: "KubeModelTests", dependencies: ["KubeModel"]),
     .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "KubeModel"]),
     .testTarget(name: "ReachabilityTests", dependencies: ["Reachability", "KubeModel", "Manifests"]),
-    .testTarget(name: "FormatsTests", dependencies: ["Formats", "Reachability", "KubeModel"]),
+    .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Reachability", "KubeModel", "Manifests"]),
+    .testTarget(name: "FormatsTests", dependencies: ["Formats", "Analysis", "Reachability", "KubeModel"]),
     .testTarget(name: "CLITests", dependencies: ["KubereachCLI"]),
-    .testTarget(name: "ConformanceTests", dependencies: ["KubereachCLI", "Manifests", "Reachability", "Formats"]),
+    .testTarget(name: "ConformanceTests", dependencies: ["KubereachCLI", "Manifests", "Reachability", "Analysis", "Formats"]),
   ]
 )
