@@ -1,1 +1,3 @@
 import KubereachCLI
+
+Kubereach.runAsProcess()

@@ -1,0 +1,241 @@
+import KubeModel
+import Reachability
+
+/// Which entities the connectivity list speaks of.
+public enum Granularity: String, Sendable, CaseIterable {
+  /// Pods grouped by owning workload (Deployment, StatefulSet, ...), as netpol-analyzer reports.
+  case workload
+  /// Every pod on its own.
+  case pod
+}
+
+/// A traffic direction relative to a focus workload.
+public enum FocusDirection: String, Sendable, CaseIterable {
+  case ingress
+  case egress
+}
+
+/// What to analyse and how to narrow the result.
+public struct ConnectivityOptions: Sendable {
+  public var granularity: Granularity = .workload
+  /// Keep only connections with one of these workloads (`name` or `ns/name`) at one end.
+  public var focusWorkloads: [String] = []
+  /// With focus workloads: the other end must be one of these.
+  public var focusWorkloadPeers: [String] = []
+  /// With focus workloads: keep only connections into (ingress) or out of (egress) them.
+  public var focusDirection: FocusDirection? = nil
+  /// Keep only connections that allow this protocol and port.
+  public var focusConnection: FocusConnection? = nil
+  public var engine: EngineOptions = .init()
+
+  public init() {}
+}
+
+/// A single protocol and port, written `tcp-8080` on the command line.
+public struct FocusConnection: Hashable, Sendable, CustomStringConvertible {
+  public var transport: TransportProtocol
+  public var port: Int
+
+  public init(transport: TransportProtocol, port: Int) {
+    self.transport = transport
+    self.port = port
+  }
+
+  /// Parses `tcp-8080` (case-insensitive protocol); nil when malformed.
+  public init?(parsing text: String) {
+    let parts = text.split(separator: "-")
+    guard parts.count == 2, let transport = TransportProtocol(rawValue: parts[0].uppercased()),
+      let port = Int(parts[1]), (1...65535).contains(port)
+    else { return nil }
+    self.init(transport: transport, port: port)
+  }
+
+  public var description: String { "\(transport.rawValue) \(port)" }
+}
+
+/// The allowed connections of a cluster, ready for a renderer.
+public struct ConnectivityReport: Sendable {
+  public var rows: [ConnectionRow]
+  /// Every workload (or pod) peer in scope, for graph nodes without edges.
+  public var peers: [ReportPeer]
+  public var focusConnection: FocusConnection?
+  public var warnings: [Diagnostic]
+
+  public init(rows: [ConnectionRow], peers: [ReportPeer], focusConnection: FocusConnection?, warnings: [Diagnostic]) {
+    self.rows = rows
+    self.peers = peers
+    self.focusConnection = focusConnection
+    self.warnings = warnings
+  }
+}
+
+/// Computes connectivity lists from a cluster.
+public struct ConnectivityAnalyzer: Sendable {
+  public let cluster: Cluster
+  public let engine: ReachabilityEngine
+  public let options: ConnectivityOptions
+  /// Index of the stand-in ingress-controller pod, when the input has Ingress or Route objects.
+  public let ingressControllerPod: Int?
+  /// One representative pod per reported entity, aligned with `entities`.
+  let entities: [(peer: ReportPeer, pod: Int)]
+
+  /// Builds the engine over the cluster (plus a stand-in ingress-controller pod when needed).
+  /// Throws when the workload granularity cannot answer for a workload whose pods differ.
+  public init(cluster input: Cluster, options: ConnectivityOptions) throws(Diagnostic) {
+    var cluster = input
+    var ingressPod: Int? = nil
+    if !cluster.ingresses.isEmpty {
+      ingressPod = IngressControllerStandIn.add(to: &cluster)
+    }
+    self.cluster = cluster
+    self.options = options
+    self.ingressControllerPod = ingressPod
+    let engine = ReachabilityEngine(cluster: cluster, options: options.engine)
+    self.engine = engine
+    self.entities = try Self.reportEntities(cluster: cluster, engine: engine, granularity: options.granularity, skipPod: ingressPod)
+  }
+
+  static func reportEntities(
+    cluster: Cluster, engine: ReachabilityEngine, granularity: Granularity, skipPod: Int?
+  ) throws(Diagnostic) -> [(peer: ReportPeer, pod: Int)] {
+    switch granularity {
+    case .pod:
+      return cluster.pods.indices.filter { $0 != skipPod }.map { (ReportPeer.pod($0, in: cluster), $0) }
+    case .workload:
+      var podsOfWorkload = [[Int]](repeating: [], count: cluster.workloads.count)
+      for (index, pod) in cluster.pods.enumerated() where index != skipPod {
+        podsOfWorkload[pod.workload].append(index)
+      }
+      var result: [(peer: ReportPeer, pod: Int)] = []
+      for (w, pods) in podsOfWorkload.enumerated() {
+        guard let first = pods.first else { continue }
+        let firstClass = engine.podClass(first)
+        if let other = pods.first(where: { engine.podClass($0) != firstClass }) {
+          throw Self.mixedWorkloadError(cluster: cluster, workload: w, first: first, other: other)
+        }
+        result.append((ReportPeer.workload(w, in: cluster), first))
+      }
+      return result
+    }
+  }
+
+  static func mixedWorkloadError(cluster: Cluster, workload: Int, first: Int, other: Int) -> Diagnostic {
+    let a = cluster.pods[first]
+    let b = cluster.pods[other]
+    let keys = Set(a.labels.keys).union(b.labels.keys).filter { a.labels[$0] != b.labels[$0] }.sorted()
+    let described = keys.map { key in
+      "\(key): \(a.labels[key].map { "\"\($0)\"" } ?? "absent") vs \(b.labels[key].map { "\"\($0)\"" } ?? "absent")"
+    }
+    let detail = described.isEmpty ? "their IP addresses or named ports" : "labels " + described.joined(separator: ", ")
+    return .error(
+      "workload-pods-differ",
+      "pods \(a.name) and \(b.name) of workload \(cluster.workloads[workload].displayName) differ in \(detail), which policies tell apart; there is no single workload-level answer: use --granularity pod",
+      at: cluster.workloads[workload].location)
+  }
+
+  /// All allowed connections, filtered by the focus options and sorted.
+  public func report() -> ConnectivityReport {
+    var rows: [ConnectionRow] = []
+    let ranges = ExternalRanges(cluster: cluster)
+    let srcExternals = ranges.ingressSources.map { ReportPeer.external($0) }
+    let dstExternals = ranges.egressDestinations.map { ReportPeer.external($0) }
+
+    let focus = FocusFilter(options: options)
+    for (srcPeer, srcPod) in entities {
+      for (dstPeer, dstPod) in entities where srcPod != dstPod && srcPeer.name != dstPeer.name {
+        guard focus.includes(srcPeer, dstPeer) else { continue }
+        append(&rows, srcPeer, dstPeer, engine.connections(from: .pod(srcPod), to: .pod(dstPod)))
+      }
+      for external in dstExternals where focus.includes(srcPeer, external) {
+        guard case .external(let range) = external.kind else { continue }
+        append(&rows, srcPeer, external, connections(from: .pod(srcPod), toRange: range))
+      }
+    }
+    for external in srcExternals {
+      guard case .external(let range) = external.kind else { continue }
+      for (dstPeer, dstPod) in entities where focus.includes(external, dstPeer) {
+        append(&rows, external, dstPeer, connections(fromRange: range, to: .pod(dstPod)))
+      }
+    }
+    var warnings: [Diagnostic] = []
+    if let ingressControllerPod {
+      let ingress = IngressControllerStandIn.connections(cluster: cluster, entities: entities)
+      for (dstPeer, dstPod, exposed) in ingress {
+        guard focus.includes(.ingressController, dstPeer) else { continue }
+        let allowed = exposed.intersection(engine.connections(from: .pod(ingressControllerPod), to: .pod(dstPod)))
+        if allowed.isEmpty {
+          warnings.append(
+            .warning(
+              "ingress-blocked",
+              "Route/Ingress specified \(dstPeer.name) as a backend, but network policies are blocking ingress connections from an arbitrary in-cluster source to this workload",
+              at: cluster.workloads.indices.contains(cluster.pods[dstPod].workload)
+                ? cluster.workloads[cluster.pods[dstPod].workload].location : nil))
+        }
+        append(&rows, .ingressController, dstPeer, allowed)
+      }
+    }
+    let peers = entities.map(\.peer).filter { focus.isFocus($0) }
+    return ConnectivityReport(rows: sortedRows(rows), peers: peers, focusConnection: options.focusConnection, warnings: warnings)
+  }
+
+  private func append(_ rows: inout [ConnectionRow], _ src: ReportPeer, _ dst: ReportPeer, _ conns: ConnectionSet) {
+    if let focus = options.focusConnection {
+      guard conns.contains(focus.transport, focus.port) else { return }
+    } else if conns.isEmpty {
+      return
+    }
+    rows.append(ConnectionRow(source: src, destination: dst, connections: conns))
+  }
+
+  /// Connections towards a range of external addresses: the meet over the engine's finer
+  /// ranges inside it (they agree whenever the range comes from the same policies' blocks).
+  func connections(from source: Peer, toRange range: IPRange) -> ConnectionSet {
+    engineRanges(inside: range).reduce(ConnectionSet.all) { $0.intersection(engine.connections(from: source, to: .external($1))) }
+  }
+
+  func connections(fromRange range: IPRange, to destination: Peer) -> ConnectionSet {
+    engineRanges(inside: range).reduce(ConnectionSet.all) { $0.intersection(engine.connections(from: .external($1), to: destination)) }
+  }
+
+  private func engineRanges(inside range: IPRange) -> [IPRange] {
+    let inside = engine.externalRanges.filter { range.contains($0) }
+    return inside.isEmpty ? [range] : inside
+  }
+}
+
+/// The focus options as a predicate over pairs of report peers.
+struct FocusFilter {
+  let workloads: [String]
+  let peers: [String]
+  let direction: FocusDirection?
+
+  init(options: ConnectivityOptions) {
+    workloads = options.focusWorkloads
+    peers = options.focusWorkloadPeers
+    direction = options.focusDirection
+  }
+
+  static func matches(_ peer: ReportPeer, _ names: [String]) -> Bool {
+    switch peer.kind {
+    case .ingressController:
+      return names.contains("ingress-controller") || names.contains(peer.name)
+    case .external:
+      return names.contains(peer.name)
+    case .workload, .pod:
+      let full = peer.name
+      guard let bracket = full.lastIndex(of: "[") else { return names.contains(full) }
+      let qualified = String(full[..<bracket])
+      let short = qualified.split(separator: "/", maxSplits: 1).last.map(String.init) ?? qualified
+      return names.contains(qualified) || names.contains(short)
+    }
+  }
+
+  func isFocus(_ peer: ReportPeer) -> Bool { workloads.isEmpty || Self.matches(peer, workloads) }
+
+  func includes(_ src: ReportPeer, _ dst: ReportPeer) -> Bool {
+    if workloads.isEmpty { return true }
+    let asSource = direction != .ingress && Self.matches(src, workloads) && (peers.isEmpty || Self.matches(dst, peers))
+    let asDestination = direction != .egress && Self.matches(dst, workloads) && (peers.isEmpty || Self.matches(src, peers))
+    return asSource || asDestination
+  }
+}

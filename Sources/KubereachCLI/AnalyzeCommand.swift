@@ -1,0 +1,111 @@
+import Analysis
+import ArgumentParser
+import Formats
+import KubeModel
+
+extension Granularity: ExpressibleByArgument {}
+extension FocusDirection: ExpressibleByArgument {}
+
+/// `kubereach analyze`: every allowed connection.
+struct AnalyzeCommand: IOCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "analyze", abstract: "List every connection the cluster's policies allow.")
+
+  @Argument(help: "Manifest files or folders (recursive), or - for standard input.")
+  var paths: [String] = []
+
+  @Option(name: .shortAndLong, help: "Output format: txt, json, csv, md, dot, svg, png.")
+  var output: OutputFormatArgument = .txt
+
+  @Option(name: .customLong("output-file"), help: "Write to this file instead of standard output.")
+  var outputFile: String?
+
+  @Option(help: "workload (pods grouped by owner) or pod.")
+  var granularity: Granularity = .workload
+
+  @Option(name: .customLong("focus-workload"), help: "Only connections of this workload (name or ns/name); repeatable.")
+  var focusWorkloads: [String] = []
+
+  @Option(name: .customLong("focus-workload-peer"), help: "With --focus-workload: only connections with this peer; repeatable.")
+  var focusWorkloadPeers: [String] = []
+
+  @Option(name: .customLong("focus-direction"), help: "With --focus-workload: ingress or egress.")
+  var focusDirection: FocusDirection?
+
+  @Option(name: .customLong("focus-conn"), help: "Only connections allowing this protocol and port, e.g. tcp-8080.")
+  var focusConnection: String?
+
+  @OptionGroup var input: InputOptions
+
+  func validate() throws {
+    if !focusWorkloadPeers.isEmpty && focusWorkloads.isEmpty {
+      throw ValidationError("--focus-workload-peer needs --focus-workload")
+    }
+    if focusDirection != nil && focusWorkloads.isEmpty {
+      throw ValidationError("--focus-direction needs --focus-workload")
+    }
+    if let focusConnection, FocusConnection(parsing: focusConnection) == nil {
+      throw ValidationError("--focus-conn takes PROTOCOL-PORT, e.g. tcp-8080 (protocol tcp, udp or sctp)")
+    }
+  }
+
+  func execute(_ io: CommandIO) throws(CommandFailure) -> ExitStatus {
+    let stats = RunStatistics()
+    let cluster = try loadCluster(paths: paths, options: input, io: io)
+    stats.lap("load")
+    var options = ConnectivityOptions()
+    options.granularity = granularity
+    options.focusWorkloads = focusWorkloads
+    options.focusWorkloadPeers = focusWorkloadPeers
+    options.focusDirection = focusDirection
+    options.focusConnection = focusConnection.flatMap(FocusConnection.init(parsing:))
+    options.engine = input.engineOptions
+    let analyzer: ConnectivityAnalyzer
+    do {
+      analyzer = try ConnectivityAnalyzer(cluster: cluster, options: options)
+    } catch {
+      throw CommandFailure([error])
+    }
+    try checkFocus(analyzer)
+    stats.lap("compile")
+    let report = analyzer.report()
+    stats.lap("evaluate")
+    DiagnosticPrinter.print(report.warnings, to: io)
+    let bytes: [UInt8]
+    do {
+      bytes = try OutputFormat(rawValue: output.rawValue)!.renderer.render(report)
+    } catch {
+      throw CommandFailure([.error("render", error.description, at: nil)])
+    }
+    try emit(bytes, to: outputFile, io: io)
+    stats.lap("output")
+    if input.stats {
+      let engineStats = analyzer.engine.stats
+      stats.count("pods", engineStats.pods)
+      stats.count("classes", engineStats.classes)
+      stats.count("policies", engineStats.policies)
+      stats.count("port-atoms", engineStats.portAtoms)
+      stats.count("connections", report.rows.count)
+      io.log(stats.report())
+    }
+    return .success
+  }
+
+  func checkFocus(_ analyzer: ConnectivityAnalyzer) throws(CommandFailure) {
+    let cluster = analyzer.cluster
+    func exists(_ name: String) -> Bool {
+      if name == "ingress-controller" { return analyzer.ingressControllerPod != nil }
+      let parts = name.split(separator: "/", maxSplits: 1).map(String.init)
+      switch granularity {
+      case .workload:
+        return cluster.workloads.contains { parts.count == 2 ? ($0.namespace == parts[0] && $0.name == parts[1]) : $0.name == name }
+      case .pod:
+        return cluster.pods.contains { parts.count == 2 ? ($0.namespace == parts[0] && $0.name == parts[1]) : $0.name == name }
+      }
+    }
+    let missing = (focusWorkloads + focusWorkloadPeers).filter { !exists($0) }
+    if !missing.isEmpty {
+      throw CommandFailure(missing.map { .error("unknown-peer", "\(granularity.rawValue) \($0) does not exist in the input", at: nil) })
+    }
+  }
+}

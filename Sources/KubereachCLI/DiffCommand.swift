@@ -1,0 +1,56 @@
+import Analysis
+import ArgumentParser
+import Formats
+import KubeModel
+
+/// `kubereach diff`: what changes in allowed connectivity between two versions.
+struct DiffCommand: IOCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "diff", abstract: "Show connections added, removed or changed between two versions of a cluster.")
+
+  @Argument(help: "The old version: a path, or comma-separated paths.")
+  var before: String
+
+  @Argument(help: "The new version: a path, or comma-separated paths.")
+  var after: String
+
+  @Option(name: .shortAndLong, help: "Output format: txt, json, csv, md, dot, svg, png.")
+  var output: OutputFormatArgument = .txt
+
+  @Option(name: .customLong("output-file"), help: "Write to this file instead of standard output.")
+  var outputFile: String?
+
+  @OptionGroup var input: InputOptions
+
+  func execute(_ io: CommandIO) throws(CommandFailure) -> ExitStatus {
+    let stats = RunStatistics()
+    let old = try loadCluster(paths: Self.split(before), options: input, io: io)
+    let new = try loadCluster(paths: Self.split(after), options: input, io: io)
+    stats.lap("load")
+    var options = ConnectivityOptions()
+    options.engine = input.engineOptions
+    let diff: DiffReport
+    do {
+      let oldReport = try ConnectivityAnalyzer(cluster: old, options: options).report()
+      let newReport = try ConnectivityAnalyzer(cluster: new, options: options).report()
+      diff = DiffReport(before: oldReport, after: newReport)
+    } catch {
+      throw CommandFailure([error])
+    }
+    stats.lap("evaluate")
+    let bytes: [UInt8]
+    do {
+      bytes = try OutputFormat(rawValue: output.rawValue)!.renderer.render(diff)
+    } catch {
+      throw CommandFailure([.error("render", error.description, at: nil)])
+    }
+    try emit(bytes, to: outputFile, io: io)
+    stats.lap("output")
+    if input.stats { io.log(stats.report()) }
+    return .success
+  }
+
+  static func split(_ list: String) -> [String] {
+    list.split(separator: ",").map(String.init)
+  }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import KubeModel
+import Manifests
+import Reachability
+
+/// Options every command that reads manifests shares.
+struct InputOptions: ParsableArguments {
+  @Flag(help: "Print timings, counts and peak memory to standard error.")
+  var stats = false
+
+  @Flag(help: "Also print a summary of skipped kinds.")
+  var verbose = false
+
+  @Flag(help: "Let ipBlocks also select pods whose status.podIP lies inside them (as CNIs do).")
+  var ipblockMatchesPodIps = false
+
+  var engineOptions: EngineOptions {
+    var options = EngineOptions()
+    options.ipBlockMatchesPodIPs = ipblockMatchesPodIps
+    return options
+  }
+}
+
+/// Measures the phases of a run for `--stats`.
+final class RunStatistics {
+  private var phases: [(String, Double)] = []
+  private var counts: [(String, Int)] = []
+  private var started = DispatchTime.now()
+
+  func start() { started = DispatchTime.now() }
+
+  /// Records the time since `start()` (or the previous lap) under a name.
+  func lap(_ name: String) {
+    let now = DispatchTime.now()
+    phases.append((name, Double(now.uptimeNanoseconds - started.uptimeNanoseconds) / 1e9))
+    started = now
+  }
+
+  func record(_ name: String, seconds: Double) { phases.append((name, seconds)) }
+  func count(_ name: String, _ value: Int) { counts.append((name, value)) }
+
+  func report() -> String {
+    var lines = phases.map { "stats: \($0.0) \(String(format: "%.3f", $0.1)) s" }
+    lines += counts.map { "stats: \($0.0) \($0.1)" }
+    lines.append("stats: peak-memory \(Self.peakResidentMegabytes()) MiB")
+    return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// VmHWM from /proc/self/status, in MiB.
+  static func peakResidentMegabytes() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+      let digits = line.filter(\.isNumber)
+      return (Int(digits) ?? 0) / 1024
+    }
+    return 0
+  }
+}
+
+/// Loads manifests, prints warnings, and fails with exit 2 on errors.
+func loadCluster(paths: [String], options: InputOptions, io: CommandIO) throws(CommandFailure) -> Cluster {
+  guard !paths.isEmpty else { throw .usage("no input: give manifest files, folders, or - for standard input") }
+  let result = ManifestLoader.load(paths: paths, options: LoadOptions(verbose: options.verbose))
+  let errors = result.diagnostics.filter { $0.severity == .error }
+  if !errors.isEmpty { throw CommandFailure(result.diagnostics) }
+  DiagnosticPrinter.print(result.diagnostics, to: io)
+  if options.verbose && !result.skippedKinds.isEmpty {
+    let summary = result.skippedKinds.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
+    io.log("skipped kinds: " + summary.joined(separator: ", ") + "\n")
+  }
+  return result.cluster
+}
+
+/// Writes rendered bytes to a file or to standard output.
+func emit(_ bytes: [UInt8], to outputFile: String?, io: CommandIO) throws(CommandFailure) {
+  guard let outputFile else {
+    io.write(bytes: bytes)
+    return
+  }
+  if !FileManager.default.createFile(atPath: outputFile, contents: Data(bytes)) {
+    throw CommandFailure([.error("output", "cannot write \(outputFile)", at: nil)])
+  }
+}
+
+extension OutputFormatArgument {
+  static func parse(_ text: String) -> OutputFormatArgument? { OutputFormatArgument(rawValue: text) }
+}
+
+/// The `-o` values, as an argument type.
+enum OutputFormatArgument: String, ExpressibleByArgument, CaseIterable {
+  case txt, json, csv, md, dot, svg, png
+}

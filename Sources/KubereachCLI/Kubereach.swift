@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `kubereach`: which traffic a Kubernetes cluster allows, and why.
+public struct Kubereach: ParsableCommand {
+  public static let configuration = CommandConfiguration(
+    commandName: "kubereach",
+    abstract: "Tells which traffic a Kubernetes cluster's policies allow, and why.",
+    subcommands: [AnalyzeCommand.self, DiffCommand.self])
+
+  public init() {}
+}

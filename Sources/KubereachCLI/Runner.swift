@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import KubeModel
+
+/// Where a command writes: captured in tests, the process streams otherwise.
+public final class CommandIO {
+  public var standardOutput: [UInt8] = []
+  public var standardError: [UInt8] = []
+  /// Bytes given as standard input (read lazily from the process when nil).
+  public var standardInput: [UInt8]?
+
+  public init(standardInput: [UInt8]? = nil) {
+    self.standardInput = standardInput
+  }
+
+  public func write(_ text: String) { standardOutput.append(contentsOf: text.utf8) }
+  public func write(bytes: [UInt8]) { standardOutput.append(contentsOf: bytes) }
+  public func log(_ text: String) { standardError.append(contentsOf: text.utf8) }
+}
+
+/// The exit codes, decided here and nowhere else.
+public enum ExitStatus: Int32, Sendable {
+  /// The command did its job.
+  case success = 0
+  /// A gate found what it guards against (used by `check`).
+  case findings = 1
+  /// Bad input or bad usage: nothing reliable could be computed.
+  case inputError = 2
+}
+
+/// A failure that ends a command with a status and diagnostics to print.
+public struct CommandFailure: Error {
+  public var status: ExitStatus
+  public var diagnostics: [Diagnostic]
+
+  public init(status: ExitStatus = .inputError, _ diagnostics: [Diagnostic]) {
+    self.status = status
+    self.diagnostics = diagnostics
+  }
+
+  public static func usage(_ message: String) -> CommandFailure {
+    CommandFailure([.error("usage", message, at: nil)])
+  }
+}
+
+/// A subcommand that runs against a `CommandIO`, so tests can run it in-process.
+protocol IOCommand: ParsableCommand {
+  func execute(_ io: CommandIO) throws(CommandFailure) -> ExitStatus
+}
+
+extension IOCommand {
+  public func run() throws {
+    preconditionFailure("kubereach commands run through Kubereach.run(arguments:io:)")
+  }
+}
+
+/// Prints diagnostics, sorted, one per line, the one place that does.
+enum DiagnosticPrinter {
+  static func print(_ diagnostics: [Diagnostic], to io: CommandIO) {
+    for diagnostic in Array(Set(diagnostics)).sorted() {
+      io.log(diagnostic.description + "\n")
+    }
+  }
+}
+
+extension Kubereach {
+  /// Parses the arguments, runs the command, prints diagnostics and returns the exit status.
+  public static func run(arguments: [String], io: CommandIO) -> Int32 {
+    do {
+      let command = try Kubereach.parseAsRoot(arguments)
+      guard let runnable = command as? any IOCommand else {
+        io.write(Kubereach.helpMessage() + "\n")
+        return ExitStatus.success.rawValue
+      }
+      return try runnable.execute(io).rawValue
+    } catch let failure as CommandFailure {
+      DiagnosticPrinter.print(failure.diagnostics, to: io)
+      return failure.status.rawValue
+    } catch {
+      let message = Kubereach.fullMessage(for: error)
+      let code = Kubereach.exitCode(for: error)
+      if code == .success {
+        io.write(message + "\n")
+        return ExitStatus.success.rawValue
+      }
+      io.log(message + "\n")
+      return ExitStatus.inputError.rawValue
+    }
+  }
+
+  /// The process entry point: real streams, real exit.
+  public static func runAsProcess() -> Never {
+    let io = CommandIO()
+    let status = run(arguments: Array(CommandLine.arguments.dropFirst()), io: io)
+    if !io.standardOutput.isEmpty { FileHandle.standardOutput.write(Data(io.standardOutput)) }
+    if !io.standardError.isEmpty { FileHandle.standardError.write(Data(io.standardError)) }
+    Foundation.exit(status)
+  }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import KubereachCLI
+import Testing
+
+/// The committed outputs under `Output/` are what the tool prints for `Scenarios/`.
+/// `RECORD=1 swift test --filter GoldenOutputTests` (or `scripts/regenerate-output.sh`) rewrites them.
+@Suite(.serialized) struct GoldenOutputTests {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+  /// One golden file: the command line (paths relative to the package root) and where its output lives.
+  struct Golden: CustomTestStringConvertible, Sendable {
+    var arguments: [String]
+    var file: String
+    var testDescription: String { file }
+  }
+
+  static let goldens: [Golden] = {
+    var list: [Golden] = []
+    for scenario in ["shop", "shop-v2", "multi-tenant"] {
+      let dir = "Scenarios/\(scenario)"
+      for format in ["txt", "json", "csv", "md", "dot"] {
+        list.append(Golden(arguments: ["analyze", dir, "-o", format], file: "Output/\(scenario)/analyze.\(format)"))
+      }
+      list.append(Golden(arguments: ["analyze", dir, "--granularity", "pod"], file: "Output/\(scenario)/analyze-pods.txt"))
+    }
+    list.append(
+      Golden(arguments: ["diff", "Scenarios/shop", "Scenarios/shop-v2"], file: "Output/shop-v2/diff-from-shop.txt"))
+    list.append(
+      Golden(arguments: ["diff", "Scenarios/shop", "Scenarios/shop-v2", "-o", "md"], file: "Output/shop-v2/diff-from-shop.md"))
+    return list
+  }()
+
+  static var recording: Bool { ProcessInfo.processInfo.environment["RECORD"] == "1" }
+
+  /// Runs the command from the package root, as a user would.
+  static func output(of arguments: [String]) -> (status: Int32, stdout: String, stderr: String) {
+    let previous = FileManager.default.currentDirectoryPath
+    FileManager.default.changeCurrentDirectoryPath(root.path)
+    defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+    let io = CommandIO()
+    let status = Kubereach.run(arguments: arguments, io: io)
+    return (status, String(decoding: io.standardOutput, as: UTF8.self), String(decoding: io.standardError, as: UTF8.self))
+  }
+
+  @Test(arguments: goldens) func outputIsCurrent(_ golden: Golden) throws {
+    let (status, stdout, stderr) = Self.output(of: golden.arguments)
+    #expect(status == 0, "\(golden.arguments) failed: \(stderr)")
+    let url = Self.root.appendingPathComponent(golden.file)
+    if Self.recording {
+      try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+      try stdout.write(to: url, atomically: true, encoding: .utf8)
+      return
+    }
+    let committed = try String(contentsOf: url, encoding: .utf8)
+    #expect(stdout == committed, "\(golden.file) is stale: run scripts/regenerate-output.sh")
+  }
+
+  @Test func outputIsDeterministic() {
+    let first = Self.output(of: ["analyze", "Scenarios/multi-tenant", "-o", "json"])
+    let second = Self.output(of: ["analyze", "Scenarios/multi-tenant", "-o", "json"])
+    #expect(first.stdout == second.stdout)
+  }
+}
