@@ -14,6 +14,8 @@ Subcommands
       file that holds Namespace objects is also passed with its own `-n` (NCA loses the
       namespace labels of pods read before their Namespace otherwise), the output file is
       deleted first (NCA appends), PYTHONHASHSEED=0, IPv6 ranges printed.
+  nca-args DIR
+      Prints the `-n FILE` arguments NCA needs for a folder, one word per line.
   parse-nca FILE / parse-kubereach FILE
       Prints the normalised connection sets (one line per pair), for debugging.
 
@@ -575,6 +577,8 @@ def main(argv=None):
     r.add_argument("--nca", default="nca")
     r.add_argument("--timeout", type=float, default=None)
     r.add_argument("--endpoints", choices=["pods", "deployments"], default=None)
+    na = sub.add_parser("nca-args", help="print NCA's -n arguments for a folder, one per line")
+    na.add_argument("dir")
     pn = sub.add_parser("parse-nca")
     pn.add_argument("file")
     pk = sub.add_parser("parse-kubereach")
@@ -591,6 +595,11 @@ def main(argv=None):
         sys.stderr.write(log)
         print(f"nca: exit {rc}, {dt:.2f} s", file=sys.stderr)
         return 0 if ok else (rc or 1)
+    if args.cmd == "nca-args":
+        for f in namespace_files(args.dir):
+            print("-n")
+            print(f)
+        return 0
     if args.cmd == "parse-nca":
         notes = set()
         dump(parse_nca_file(args.file, notes))
