@@ -1,0 +1,143 @@
+import KubeModel
+
+/// Decoding of the field shapes that several kinds share: metadata, label selectors, CIDRs,
+/// protocols and port numbers, with Kubernetes validation.
+extension DecodeContext {
+  /// `metadata.name` and `metadata.namespace` (nil when absent).
+  struct Metadata {
+    var name: String
+    var namespace: String?
+    var labels: [String: String]
+  }
+
+  func metadata(_ object: YNode, kind: String) -> Metadata? {
+    let meta = mapping(object["metadata"], "metadata")
+    let name = string(meta?["name"], "metadata.name") ?? ""
+    if name.isEmpty {
+      error("missing-name", "\(kind) has no metadata.name", at: meta ?? object)
+      return nil
+    }
+    let namespace = string(meta?["namespace"], "metadata.namespace").flatMap {
+      $0.isEmpty ? nil : $0
+    }
+    let labels = stringMap(meta?["labels"], "metadata.labels") ?? [:]
+    return Metadata(name: name, namespace: namespace, labels: labels)
+  }
+
+  /// A label selector (`matchLabels` and `matchExpressions`), validated; nil when absent or null.
+  func labelSelector(_ node: YNode?, _ field: String) -> LabelSelector? {
+    guard let map = mapping(node, field) else { return nil }
+    var selector = LabelSelector()
+    if let labelsNode = map["matchLabels"],
+      let labels = stringMap(labelsNode, "\(field).matchLabels")
+    {
+      for (key, value) in labels {
+        if !LabelSyntax.isValidKey(key) {
+          error(
+            "invalid-selector", "\(field).matchLabels: invalid label key '\(key)'", at: labelsNode)
+        } else if !LabelSyntax.isValidValue(value) {
+          error(
+            "invalid-selector",
+            "\(field).matchLabels: invalid label value '\(value)' for key '\(key)'",
+            at: labelsNode)
+        }
+      }
+      selector.matchLabels = labels
+    }
+    for item in list(map["matchExpressions"], "\(field).matchExpressions") ?? [] {
+      if let requirement = labelRequirement(item, "\(field).matchExpressions") {
+        selector.matchExpressions.append(requirement)
+      }
+    }
+    return selector
+  }
+
+  private func labelRequirement(_ node: YNode, _ field: String) -> LabelRequirement? {
+    guard let map = mapping(node, "an item of \(field)") else {
+      error("invalid-selector", "\(field): empty requirement", at: node)
+      return nil
+    }
+    let key = string(map["key"], "\(field).key") ?? ""
+    let opText = string(map["operator"], "\(field).operator") ?? ""
+    let values = stringList(map["values"], "\(field).values") ?? []
+    guard LabelSyntax.isValidKey(key) else {
+      error("invalid-selector", "\(field): invalid label key '\(key)'", at: map["key"] ?? map)
+      return nil
+    }
+    guard let op = SelectorOperator(rawValue: opText) else {
+      error(
+        "invalid-selector", "\(field): '\(opText)' is not a valid label selector operator",
+        at: map["operator"] ?? map)
+      return nil
+    }
+    switch op {
+    case .in, .notIn:
+      if values.isEmpty {
+        error(
+          "invalid-selector", "\(field): values must be non-empty for operator \(op.rawValue)",
+          at: map["values"] ?? map)
+        return nil
+      }
+    case .exists, .doesNotExist:
+      if !values.isEmpty {
+        error(
+          "invalid-selector", "\(field): values must be empty for operator \(op.rawValue)",
+          at: map["values"] ?? map)
+        return nil
+      }
+    }
+    for value in values where !LabelSyntax.isValidValue(value) {
+      error(
+        "invalid-selector", "\(field): invalid label value '\(value)'", at: map["values"] ?? map)
+      return nil
+    }
+    return LabelRequirement(key: key, operator: op, values: values)
+  }
+
+  /// A CIDR, or an `invalid-cidr` error.
+  func cidr(_ node: YNode?, _ field: String, required: Bool = true, at parent: YNode) -> CIDR? {
+    guard let text = string(node, field) else {
+      if required { error("invalid-cidr", "\(field) is missing", at: parent) }
+      return nil
+    }
+    guard let value = CIDR(text) else {
+      error("invalid-cidr", "\(field): invalid CIDR address '\(text)'", at: node ?? parent)
+      return nil
+    }
+    return value
+  }
+
+  /// `TCP`, `UDP` or `SCTP`; TCP when absent.
+  func transportProtocol(_ node: YNode?, _ field: String) -> TransportProtocol? {
+    guard let text = string(node, field) else { return .tcp }
+    if let value = TransportProtocol(rawValue: text) { return value }
+    if let node {
+      error(
+        "invalid-protocol", "\(field): unsupported protocol '\(text)' (TCP, UDP or SCTP)", at: node)
+    }
+    return nil
+  }
+
+  /// A port number in 1...65535, or an `invalid-port` error.
+  func portNumber(_ node: YNode?, _ field: String, at parent: YNode) -> Int? {
+    guard let node, let value = int(node, field) else {
+      if node == nil || node?.isNull == true {
+        error("invalid-port", "\(field) is missing", at: parent)
+      }
+      return nil
+    }
+    guard (1...65535).contains(value) else {
+      error("invalid-port", "\(field): port \(value) is outside 1-65535", at: node)
+      return nil
+    }
+    return value
+  }
+
+  /// `selector.matchLabels` of an Istio object; nil when absent.
+  func istioSelector(_ object: YNode) -> [String: String]? {
+    guard let spec = mapping(object["spec"], "spec"),
+      let selector = mapping(spec["selector"], "spec.selector")
+    else { return nil }
+    return stringMap(selector["matchLabels"], "spec.selector.matchLabels") ?? [:]
+  }
+}

@@ -1,0 +1,152 @@
+import KubeModel
+
+/// Typed access to the fields of one document, recording a located diagnostic for every value of
+/// the wrong type. One context serves a whole load; `file` and `document` follow the reader.
+final class DecodeContext {
+  var file: String = ""
+  var document: Int = 0
+  /// Report a note for every skipped object.
+  var verbose = false
+  private(set) var diagnostics: [Diagnostic] = []
+  /// Number of error diagnostics so far (lets a decoder tell whether a part of it failed).
+  private(set) var errorCount = 0
+
+  func location(_ node: YNode) -> SourceLocation {
+    SourceLocation(file: file, document: document, line: node.line, column: node.column)
+  }
+
+  func error(_ code: String, _ message: String, at node: YNode) {
+    append(.error(code, message, at: location(node)))
+  }
+
+  func warning(_ code: String, _ message: String, at node: YNode) {
+    diagnostics.append(.warning(code, message, at: location(node)))
+  }
+
+  func append(_ diagnostic: Diagnostic) {
+    if diagnostic.severity == .error { errorCount += 1 }
+    diagnostics.append(diagnostic)
+  }
+
+  private func typeError(_ node: YNode, _ field: String, _ expected: String) {
+    let found: String
+    switch node.kind {
+    case .mapping: found = "a mapping"
+    case .sequence: found = "a list"
+    case .scalar: found = "'\(node.text.prefix(40))'"
+    }
+    error("invalid-type", "\(field) must be \(expected), found \(found)", at: node)
+  }
+
+  /// A mapping value; nil when absent or null.
+  func mapping(_ node: YNode?, _ field: String) -> YNode? {
+    guard let node, !node.isNull else { return nil }
+    if node.isMapping { return node }
+    typeError(node, field, "a mapping")
+    return nil
+  }
+
+  /// The items of a list value; nil when absent or null.
+  func list(_ node: YNode?, _ field: String) -> [YNode]? {
+    guard let node, !node.isNull else { return nil }
+    if node.isSequence { return node.items }
+    if node.isMapping && !node.hasEntries { return [] }
+    typeError(node, field, "a list")
+    return nil
+  }
+
+  /// A scalar's text; nil when absent or null. Numbers and booleans are taken as their text.
+  func string(_ node: YNode?, _ field: String) -> String? {
+    guard let node, !node.isNull else { return nil }
+    if node.isScalar { return node.text }
+    typeError(node, field, "a string")
+    return nil
+  }
+
+  /// An integer; nil when absent or null.
+  func int(_ node: YNode?, _ field: String) -> Int? {
+    guard let node, !node.isNull else { return nil }
+    if node.isScalar, let value = DecodeContext.parseInt(node.text) { return value }
+    typeError(node, field, "an integer")
+    return nil
+  }
+
+  /// A boolean; nil when absent or null.
+  func bool(_ node: YNode?, _ field: String) -> Bool? {
+    guard let node, !node.isNull else { return nil }
+    if node.isScalar {
+      switch node.text.lowercased() {
+      case "true", "yes", "on": return true
+      case "false", "no", "off": return false
+      default: break
+      }
+    }
+    typeError(node, field, "a boolean")
+    return nil
+  }
+
+  /// A Kubernetes IntOrString: a YAML integer is a number, anything else a name.
+  func intOrString(_ node: YNode?, _ field: String) -> PortValue? {
+    guard let node, !node.isNull else { return nil }
+    guard node.isScalar else {
+      typeError(node, field, "a number or a name")
+      return nil
+    }
+    if node.scalarType == .int, let value = DecodeContext.parseInt(node.text) {
+      return .number(value)
+    }
+    return .name(node.text)
+  }
+
+  /// A map of strings (labels, selectors); nil when absent or null.
+  func stringMap(_ node: YNode?, _ field: String) -> [String: String]? {
+    guard let map = mapping(node, field) else { return nil }
+    var result: [String: String] = [:]
+    for (key, value) in map.pairs {
+      guard key.isScalar else {
+        typeError(key, "a key of \(field)", "a string")
+        continue
+      }
+      if value.isNull {
+        result[key.text] = ""
+      } else if value.isScalar {
+        result[key.text] = value.text
+      } else {
+        typeError(value, "\(field).\(key.text)", "a string")
+      }
+    }
+    return result
+  }
+
+  /// A list of strings; nil when absent or null.
+  func stringList(_ node: YNode?, _ field: String) -> [String]? {
+    guard let items = list(node, field) else { return nil }
+    return items.compactMap { item in
+      if item.isScalar && !item.isNull { return item.text }
+      typeError(item, "an item of \(field)", "a string")
+      return nil
+    }
+  }
+
+  /// Decimal, `0x` hexadecimal or `0o` octal integers, with an optional sign.
+  static func parseInt(_ text: String) -> Int? {
+    var s = Substring(text)
+    var negative = false
+    if let first = s.first, first == "-" || first == "+" {
+      negative = first == "-"
+      s = s.dropFirst()
+    }
+    let value: Int?
+    if s.hasPrefix("0x") {
+      value = Int(s.dropFirst(2), radix: 16)
+    } else if s.hasPrefix("0o") {
+      value = Int(s.dropFirst(2), radix: 8)
+    } else if !s.isEmpty && s.allSatisfy({ $0.isASCII && $0.isNumber }) {
+      value = Int(s)
+    } else {
+      value = nil
+    }
+    guard let value else { return nil }
+    return negative ? -value : value
+  }
+}

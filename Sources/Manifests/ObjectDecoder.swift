@@ -1,0 +1,346 @@
+import KubeModel
+
+/// Turns the root of one document into model objects: dispatches on `kind`, unwraps lists and
+/// top-level sequences, and counts the kinds it does not model.
+struct ObjectDecoder {
+  let context: DecodeContext
+  let builder: ClusterBuilder
+
+  /// Decodes every object of a document.
+  func decode(document root: YNode) {
+    if root.isNull { return }
+    switch root.kind {
+    case .mapping:
+      decode(object: root, impliedKind: nil)
+    case .sequence:
+      for item in root.items { decode(item: item, impliedKind: nil) }
+    case .scalar:
+      context.warning(
+        "not-an-object", "document is a scalar, not a Kubernetes object; ignored", at: root)
+    }
+  }
+
+  private func decode(item: YNode, impliedKind: String?) {
+    if item.isNull { return }
+    if item.isMapping {
+      decode(object: item, impliedKind: impliedKind)
+    } else {
+      context.warning("not-an-object", "list item is not a Kubernetes object; ignored", at: item)
+    }
+  }
+
+  private func decode(object: YNode, impliedKind: String?) {
+    let kind = context.string(object["kind"], "kind") ?? impliedKind ?? ""
+    let apiVersion = context.string(object["apiVersion"], "apiVersion") ?? ""
+    if kind.isEmpty {
+      context.warning("missing-kind", "object has no kind; ignored", at: object)
+      builder.skip(kind: "<none>")
+      return
+    }
+    if kind == "List" || (kind.hasSuffix("List") && object["items"] != nil) {
+      let itemKind = kind == "List" ? nil : String(kind.dropLast(4))
+      for item in context.list(object["items"], "items") ?? [] {
+        decode(item: item, impliedKind: itemKind)
+      }
+      return
+    }
+    let group = apiVersion.split(separator: "/").dropLast().first.map(String.init) ?? ""
+    switch kind {
+    case "Namespace": decodeNamespace(object)
+    case "Pod": decodePod(object)
+    case "Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet", "Job",
+      "CronJob":
+      if let workloadKind = WorkloadKind(rawValue: kind) {
+        decodeWorkload(object, kind: workloadKind)
+      }
+    case "Service": decodeService(object)
+    case "Ingress": decodeIngress(object)
+    case "Route" where group.isEmpty || group == "route.openshift.io":
+      decodeRoute(object)
+    case "NetworkPolicy"
+    where group.isEmpty || group == "networking.k8s.io" || group == "extensions":
+      NetworkPolicyDecoder(context: context, builder: builder).decode(object)
+    case "AdminNetworkPolicy" where group.isEmpty || group == "policy.networking.k8s.io",
+      "BaselineAdminNetworkPolicy" where group.isEmpty || group == "policy.networking.k8s.io":
+      AdminPolicyDecoder(context: context, builder: builder).decode(
+        object, baseline: kind.hasPrefix("Baseline"))
+    case "PeerAuthentication" where group == "security.istio.io",
+      "AuthorizationPolicy" where group == "security.istio.io",
+      "DestinationRule" where group == "networking.istio.io":
+      MeshDecoder(context: context, builder: builder).decode(object, kind: kind)
+    default:
+      let name = group.isEmpty || Self.coreGroups.contains(group) ? kind : "\(kind) (\(group))"
+      builder.skip(kind: name)
+      if context.verbose {
+        context.append(
+          Diagnostic(
+            .note, code: "skipped-kind", "\(name) is not modelled; skipped",
+            at: context.location(object)))
+      }
+    }
+  }
+
+  /// API groups whose kinds are reported by their bare kind name when skipped.
+  private static let coreGroups: Set<String> = [
+    "apps", "batch", "networking.k8s.io", "rbac.authorization.k8s.io",
+  ]
+
+  // MARK: - Namespaces
+
+  private func decodeNamespace(_ object: YNode) {
+    guard let meta = context.metadata(object, kind: "Namespace") else { return }
+    let location = context.location(object)
+    guard builder.register(kind: "Namespace", namespace: "", name: meta.name, at: location) else {
+      return
+    }
+    builder.add(namespace: Namespace(name: meta.name, labels: meta.labels, location: location))
+  }
+
+  /// The namespace of a namespaced object, `default` when absent.
+  private func namespace(_ meta: DecodeContext.Metadata) -> String { meta.namespace ?? "default" }
+
+  // MARK: - Workloads
+
+  private func decodeWorkload(_ object: YNode, kind: WorkloadKind) {
+    guard let meta = context.metadata(object, kind: kind.rawValue) else { return }
+    let location = context.location(object)
+    let ns = namespace(meta)
+    guard builder.register(kind: kind.rawValue, namespace: ns, name: meta.name, at: location) else {
+      return
+    }
+    let spec = context.mapping(object["spec"], "spec")
+    var replicas = 1
+    switch kind {
+    case .deployment, .replicaSet, .replicationController, .statefulSet:
+      if let value = context.int(spec?["replicas"], "spec.replicas") {
+        if value < 0 {
+          if let node = spec?["replicas"] {
+            context.error("invalid-value", "spec.replicas must not be negative", at: node)
+          }
+        } else {
+          replicas = value
+        }
+      }
+    default:
+      break
+    }
+    var templateNode: YNode?
+    if kind == .cronJob {
+      let jobTemplate = context.mapping(spec?["jobTemplate"], "spec.jobTemplate")
+      let jobSpec = context.mapping(jobTemplate?["spec"], "spec.jobTemplate.spec")
+      templateNode = context.mapping(jobSpec?["template"], "spec.jobTemplate.spec.template")
+    } else {
+      templateNode = context.mapping(spec?["template"], "spec.template")
+    }
+    let templateMeta = context.mapping(templateNode?["metadata"], "spec.template.metadata")
+    var template = podSpec(
+      context.mapping(templateNode?["spec"], "spec.template.spec"), field: "spec.template.spec")
+    template.labels =
+      context.stringMap(templateMeta?["labels"], "spec.template.metadata.labels") ?? [:]
+    builder.add(
+      workload: WorkloadObject(
+        kind: kind, namespace: ns, name: meta.name, template: template, replicas: replicas,
+        location: location,
+        owner: controller(object)))
+  }
+
+  private func decodePod(_ object: YNode) {
+    guard let meta = context.metadata(object, kind: "Pod") else { return }
+    let location = context.location(object)
+    let ns = namespace(meta)
+    guard builder.register(kind: "Pod", namespace: ns, name: meta.name, at: location) else {
+      return
+    }
+    var spec = podSpec(context.mapping(object["spec"], "spec"), field: "spec")
+    spec.labels = meta.labels
+    let status = context.mapping(object["status"], "status")
+    var ips: [IPAddress] = []
+    var texts: [(String, YNode)] = []
+    if let node = status?["podIP"], let text = context.string(node, "status.podIP") {
+      texts.append((text, node))
+    }
+    for item in context.list(status?["podIPs"], "status.podIPs") ?? [] {
+      if let entry = context.mapping(item, "status.podIPs[]"), let node = entry["ip"],
+        let text = context.string(node, "status.podIPs[].ip")
+      {
+        texts.append((text, node))
+      }
+    }
+    for (text, node) in texts where !text.isEmpty {
+      if let ip = IPAddress(text) {
+        if !ips.contains(ip) { ips.append(ip) }
+      } else {
+        context.warning("invalid-ip", "'\(text)' is not an IP address; ignored", at: node)
+      }
+    }
+    builder.add(
+      pod: PodObject(
+        namespace: ns, name: meta.name, spec: spec, ips: ips, owner: controller(object),
+        location: location))
+  }
+
+  /// The controlling owner reference (`controller: true`), ignoring Node owners.
+  private func controller(_ object: YNode) -> (kind: String, name: String)? {
+    let meta = context.mapping(object["metadata"], "metadata")
+    for item in context.list(meta?["ownerReferences"], "metadata.ownerReferences") ?? [] {
+      guard let ref = context.mapping(item, "metadata.ownerReferences[]") else { continue }
+      guard context.bool(ref["controller"], "ownerReferences[].controller") == true else {
+        continue
+      }
+      let kind = context.string(ref["kind"], "ownerReferences[].kind") ?? ""
+      let name = context.string(ref["name"], "ownerReferences[].name") ?? ""
+      if kind == "Node" || kind.isEmpty || name.isEmpty { return nil }
+      return (kind, name)
+    }
+    return nil
+  }
+
+  /// Container ports, service account and host networking of a pod spec.
+  private func podSpec(_ spec: YNode?, field: String) -> PodSpecInfo {
+    var info = PodSpecInfo()
+    guard let spec else { return info }
+    if let sa = context.string(spec["serviceAccountName"], "\(field).serviceAccountName")
+      ?? context.string(spec["serviceAccount"], "\(field).serviceAccount"), !sa.isEmpty
+    {
+      info.serviceAccount = sa
+    }
+    info.hostNetwork = context.bool(spec["hostNetwork"], "\(field).hostNetwork") ?? false
+    for container in context.list(spec["containers"], "\(field).containers") ?? [] {
+      guard let c = context.mapping(container, "\(field).containers[]") else { continue }
+      for portNode in context.list(c["ports"], "\(field).containers[].ports") ?? [] {
+        guard let p = context.mapping(portNode, "\(field).containers[].ports[]") else { continue }
+        guard let portNode = p["containerPort"], !portNode.isNull else {
+          context.warning(
+            "missing-field", "\(field).containers[].ports[]: containerPort is missing; ignored",
+            at: p)
+          continue
+        }
+        guard let number = context.portNumber(portNode, "containerPort", at: p) else { continue }
+        let name = context.string(p["name"], "ports[].name").flatMap { $0.isEmpty ? nil : $0 }
+        guard let proto = context.transportProtocol(p["protocol"], "ports[].protocol") else {
+          continue
+        }
+        info.ports.append(ContainerPort(name: name, port: number, protocol: proto))
+      }
+    }
+    return info
+  }
+
+  // MARK: - Services, Ingresses, Routes
+
+  private func decodeService(_ object: YNode) {
+    guard let meta = context.metadata(object, kind: "Service") else { return }
+    let location = context.location(object)
+    let ns = namespace(meta)
+    guard builder.register(kind: "Service", namespace: ns, name: meta.name, at: location) else {
+      return
+    }
+    let spec = context.mapping(object["spec"], "spec")
+    let selector = context.stringMap(spec?["selector"], "spec.selector")
+    var type = Service.ServiceType.clusterIP
+    if let node = spec?["type"], let text = context.string(node, "spec.type") {
+      if let value = Service.ServiceType(rawValue: text) {
+        type = value
+      } else {
+        context.error("invalid-value", "spec.type: unknown Service type '\(text)'", at: node)
+      }
+    }
+    var ports: [ServicePort] = []
+    for item in context.list(spec?["ports"], "spec.ports") ?? [] {
+      guard let p = context.mapping(item, "spec.ports[]") else { continue }
+      guard let port = context.portNumber(p["port"], "spec.ports[].port", at: p),
+        let proto = context.transportProtocol(p["protocol"], "spec.ports[].protocol")
+      else { continue }
+      var target = context.intOrString(p["targetPort"], "spec.ports[].targetPort")
+      if case .number(let n)? = target, !(1...65535).contains(n), let node = p["targetPort"] {
+        context.error(
+          "invalid-port", "spec.ports[].targetPort: port \(n) is outside 1-65535", at: node)
+        target = nil
+      }
+      ports.append(
+        ServicePort(
+          name: context.string(p["name"], "spec.ports[].name").flatMap { $0.isEmpty ? nil : $0 },
+          port: port,
+          targetPort: target, protocol: proto,
+          nodePort: context.int(p["nodePort"], "spec.ports[].nodePort"),
+          appProtocol: context.string(p["appProtocol"], "spec.ports[].appProtocol")))
+    }
+    let local =
+      context.string(spec?["externalTrafficPolicy"], "spec.externalTrafficPolicy") == "Local"
+    builder.add(
+      service: Service(
+        namespace: ns, name: meta.name, selector: selector, type: type, ports: ports,
+        externalTrafficPolicyLocal: local, location: location))
+  }
+
+  private func decodeIngress(_ object: YNode) {
+    guard let meta = context.metadata(object, kind: "Ingress") else { return }
+    let location = context.location(object)
+    let ns = namespace(meta)
+    guard builder.register(kind: "Ingress", namespace: ns, name: meta.name, at: location) else {
+      return
+    }
+    let spec = context.mapping(object["spec"], "spec")
+    var backends: [ServiceBackend] = []
+    func add(_ node: YNode?, _ field: String) {
+      guard let backend = context.mapping(node, field) else { return }
+      if let service = context.mapping(backend["service"], "\(field).service") {
+        guard let name = context.string(service["name"], "\(field).service.name") else { return }
+        let port = context.mapping(service["port"], "\(field).service.port")
+        var value: PortValue?
+        if let number = context.int(port?["number"], "\(field).service.port.number") {
+          value = .number(number)
+        } else if let portName = context.string(port?["name"], "\(field).service.port.name") {
+          value = .name(portName)
+        }
+        backends.append(ServiceBackend(service: name, port: value))
+      } else if let name = context.string(backend["serviceName"], "\(field).serviceName") {
+        backends.append(
+          ServiceBackend(
+            service: name, port: context.intOrString(backend["servicePort"], "\(field).servicePort")
+          ))
+      }
+    }
+    add(spec?["defaultBackend"], "spec.defaultBackend")
+    add(spec?["backend"], "spec.backend")
+    for rule in context.list(spec?["rules"], "spec.rules") ?? [] {
+      guard let r = context.mapping(rule, "spec.rules[]") else { continue }
+      let http = context.mapping(r["http"], "spec.rules[].http")
+      for path in context.list(http?["paths"], "spec.rules[].http.paths") ?? [] {
+        guard let p = context.mapping(path, "spec.rules[].http.paths[]") else { continue }
+        add(p["backend"], "spec.rules[].http.paths[].backend")
+      }
+    }
+    builder.add(
+      ingress: IngressRoute(
+        kind: .ingress, namespace: ns, name: meta.name, backends: backends, location: location))
+  }
+
+  private func decodeRoute(_ object: YNode) {
+    guard let meta = context.metadata(object, kind: "Route") else { return }
+    let location = context.location(object)
+    let ns = namespace(meta)
+    guard builder.register(kind: "Route", namespace: ns, name: meta.name, at: location) else {
+      return
+    }
+    let spec = context.mapping(object["spec"], "spec")
+    let portNode = context.mapping(spec?["port"], "spec.port")
+    let port = context.intOrString(portNode?["targetPort"], "spec.port.targetPort")
+    var backends: [ServiceBackend] = []
+    func add(_ node: YNode, _ field: String) {
+      guard let target = context.mapping(node, field) else { return }
+      let kind = context.string(target["kind"], "\(field).kind") ?? "Service"
+      guard kind == "Service", let name = context.string(target["name"], "\(field).name") else {
+        return
+      }
+      backends.append(ServiceBackend(service: name, port: port))
+    }
+    if let to = spec?["to"] { add(to, "spec.to") }
+    for item in context.list(spec?["alternateBackends"], "spec.alternateBackends") ?? [] {
+      add(item, "spec.alternateBackends[]")
+    }
+    builder.add(
+      ingress: IngressRoute(
+        kind: .route, namespace: ns, name: meta.name, backends: backends, location: location))
+  }
+}

@@ -1,0 +1,261 @@
+import CYAML
+import KubeModel
+
+/// Bounds that keep hostile input from exhausting memory or stack.
+public struct YAMLLimits: Sendable {
+  /// Deepest nesting of sequences and mappings.
+  public var maxDepth: Int = 512
+  /// Longest scalar, in bytes.
+  public var maxScalarBytes: Int = 1 << 20
+  /// Most nodes that aliases may expand to in one document.
+  public var maxAliasExpansion: Int = 1_000_000
+
+  public init(
+    maxDepth: Int = 512, maxScalarBytes: Int = 1 << 20, maxAliasExpansion: Int = 1_000_000
+  ) {
+    self.maxDepth = maxDepth
+    self.maxScalarBytes = maxScalarBytes
+    self.maxAliasExpansion = maxAliasExpansion
+  }
+}
+
+/// Streams the documents of a YAML (or JSON) byte buffer through libyaml's event parser into a
+/// reused `YAMLDocument`, handing each finished document to a callback before parsing the next.
+struct YAMLReader {
+  private struct Open {
+    var kind: YAMLDocument.Kind
+    var line: Int
+    var column: Int
+    var pendingStart: Int
+    var anchor: String?
+  }
+
+  let file: String
+  let limits: YAMLLimits
+
+  /// Parses `input`; returns the fatal problem that stopped parsing, if any. Documents before
+  /// the problem have already been handed to `handler`.
+  func read(
+    _ input: UnsafeBufferPointer<UInt8>, into doc: YAMLDocument,
+    handler: (YAMLDocument, Int) -> Void
+  ) -> Diagnostic? {
+    let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
+    defer { parser.deallocate() }
+    guard yaml_parser_initialize(parser) == 1 else {
+      return .error("yaml-syntax", "cannot initialize the YAML parser", at: location(0, 0, 0))
+    }
+    defer { yaml_parser_delete(parser) }
+    if let base = input.baseAddress, input.count > 0 {
+      yaml_parser_set_input_string(parser, base, input.count)
+    } else {
+      return nil
+    }
+
+    var event = yaml_event_t()
+    var stack: [Open] = []
+    var pending: [Int32] = []
+    var sizes: [Int] = []
+    var anchors: [String: Int32] = [:]
+    var expanded = 0
+    var documentIndex = 0
+    stack.reserveCapacity(64)
+    pending.reserveCapacity(1024)
+    sizes.reserveCapacity(4096)
+
+    func complete(_ index: Int32, size: Int, anchor: String?) {
+      if sizes.count <= Int(index) { sizes.append(size) } else { sizes[Int(index)] = size }
+      if let anchor { anchors[anchor] = index }
+      if stack.isEmpty { doc.setRoot(index) } else { pending.append(index) }
+    }
+
+    while true {
+      guard yaml_parser_parse(parser, &event) == 1 else {
+        return parserError(parser.pointee, input: input, document: documentIndex)
+      }
+      defer { yaml_event_delete(&event) }
+      let line = Int(event.start_mark.line)
+      let column = Int(event.start_mark.column)
+      switch event.type {
+      case YAML_STREAM_END_EVENT:
+        return nil
+      case YAML_DOCUMENT_START_EVENT:
+        doc.clear()
+        sizes.removeAll(keepingCapacity: true)
+        anchors.removeAll(keepingCapacity: true)
+        pending.removeAll(keepingCapacity: true)
+        stack.removeAll(keepingCapacity: true)
+        expanded = 0
+      case YAML_DOCUMENT_END_EVENT:
+        handler(doc, documentIndex)
+        documentIndex += 1
+      case YAML_SCALAR_EVENT:
+        let scalar = event.data.scalar
+        let length = Int(scalar.length)
+        if length > limits.maxScalarBytes {
+          return .error(
+            "yaml-scalar-too-large",
+            "scalar of \(length) bytes exceeds the limit of \(limits.maxScalarBytes) bytes",
+            at: location(line, column, documentIndex))
+        }
+        let type = YAMLReader.resolve(
+          scalar.value, length: length, tag: scalar.tag,
+          plain: scalar.style == YAML_PLAIN_SCALAR_STYLE)
+        let index = doc.appendScalar(
+          scalar.value, length: length, type: type, line: line, column: column)
+        complete(index, size: 1, anchor: YAMLReader.string(scalar.anchor))
+      case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
+        if stack.count >= limits.maxDepth {
+          return .error(
+            "yaml-too-deep", "nesting deeper than \(limits.maxDepth) levels",
+            at: location(line, column, documentIndex))
+        }
+        let isSequence = event.type == YAML_SEQUENCE_START_EVENT
+        let anchor =
+          isSequence
+          ? YAMLReader.string(event.data.sequence_start.anchor)
+          : YAMLReader.string(event.data.mapping_start.anchor)
+        stack.append(
+          Open(
+            kind: isSequence ? .sequence : .mapping, line: line, column: column,
+            pendingStart: pending.count, anchor: anchor))
+      case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+        guard let open = stack.popLast() else { break }
+        let childSlice = pending[open.pendingStart...]
+        var size = 1
+        for child in childSlice { size &+= sizes[Int(child)] }
+        let index = doc.appendContainer(
+          open.kind, line: open.line, column: open.column, children: childSlice)
+        pending.removeSubrange(open.pendingStart...)
+        complete(index, size: size, anchor: open.anchor)
+      case YAML_ALIAS_EVENT:
+        guard let name = YAMLReader.string(event.data.alias.anchor), let target = anchors[name]
+        else {
+          return .error(
+            "yaml-syntax", "alias to an unknown or unfinished anchor",
+            at: location(line, column, documentIndex))
+        }
+        let size = sizes[Int(target)]
+        expanded &+= size
+        if expanded > limits.maxAliasExpansion || size < 0 {
+          return .error(
+            "yaml-alias-expansion",
+            "aliases expand to more than \(limits.maxAliasExpansion) nodes",
+            at: location(line, column, documentIndex))
+        }
+        if stack.isEmpty { doc.setRoot(target) } else { pending.append(target) }
+      default:
+        break
+      }
+    }
+  }
+
+  private func location(_ line: Int, _ column: Int, _ document: Int) -> SourceLocation {
+    SourceLocation(file: file, document: document, line: line + 1, column: column + 1)
+  }
+
+  private func parserError(
+    _ parser: yaml_parser_t, input: UnsafeBufferPointer<UInt8>, document: Int
+  )
+    -> Diagnostic
+  {
+    let problem = parser.problem.map { String(cString: $0) } ?? "unknown error"
+    if parser.error == YAML_READER_ERROR {
+      let offset = min(Int(parser.problem_offset), input.count)
+      var line = 0
+      var lineStart = 0
+      for i in 0..<offset where input[i] == 0x0A {
+        line += 1
+        lineStart = i + 1
+      }
+      return .error(
+        "invalid-encoding", "input is not valid UTF-8 text: \(problem)",
+        at: location(line, offset - lineStart, document))
+    }
+    var message = "YAML syntax error: \(problem)"
+    if let context = parser.context.map({ String(cString: $0) }) { message += " (\(context))" }
+    let mark = parser.problem_mark
+    return .error(
+      "yaml-syntax", message, at: location(Int(mark.line), Int(mark.column), document))
+  }
+
+  private static func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
+    guard let pointer else { return nil }
+    return String(cString: pointer)
+  }
+
+  /// Resolves a scalar's type from its tag, or for untagged plain scalars from its text.
+  static func resolve(
+    _ value: UnsafePointer<UInt8>?, length: Int, tag: UnsafePointer<UInt8>?, plain: Bool
+  )
+    -> YAMLDocument.ScalarType
+  {
+    if let tag {
+      switch String(cString: tag) {
+      case "tag:yaml.org,2002:int": return .int
+      case "tag:yaml.org,2002:bool": return .bool
+      case "tag:yaml.org,2002:null": return .null
+      case "tag:yaml.org,2002:float": return .float
+      default: return .string
+      }
+    }
+    guard plain else { return .string }
+    guard let value, length > 0 else { return .null }
+    return resolvePlain(UnsafeBufferPointer(start: value, count: length))
+  }
+
+  /// The core-schema type of an untagged plain scalar.
+  static func resolvePlain(_ b: UnsafeBufferPointer<UInt8>) -> YAMLDocument.ScalarType {
+    guard let first = b.first else { return .null }
+    let isDigit = { (c: UInt8) in c >= 0x30 && c <= 0x39 }
+    // Fast path: most scalars start with a letter that cannot begin a number or keyword.
+    if !(isDigit(first) || first == 0x2D || first == 0x2B || first == 0x2E || first == 0x7E
+      || "nNtTfFyYoO".utf8.contains(first))
+    {
+      return .string
+    }
+    if b.count <= 5 {
+      let s = String(decoding: b, as: UTF8.self)
+      switch s {
+      case "~", "null", "Null", "NULL": return .null
+      case "true", "True", "TRUE", "false", "False", "FALSE", "yes", "Yes", "YES", "no", "No", "NO",
+        "on", "On", "ON", "off", "Off", "OFF":
+        return .bool
+      case ".inf", ".Inf", ".INF", "+.inf", "-.inf", ".nan", ".NaN", ".NAN": return .float
+      default: break
+      }
+    }
+    var i = 0
+    if b[0] == 0x2D || b[0] == 0x2B { i = 1 }
+    guard i < b.count else { return .string }
+    if b.count - i > 2 && b[i] == 0x30 && (b[i + 1] == 0x78 || b[i + 1] == 0x6F) {
+      let hex = b[i + 1] == 0x78
+      for c in b[(i + 2)...] {
+        let ok =
+          hex ? (isDigit(c) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x66)) : (c >= 0x30 && c <= 0x37)
+        if !ok { return .string }
+      }
+      return .int
+    }
+    var digits = 0
+    var dot = false
+    var exponent = false
+    var j = i
+    while j < b.count {
+      let c = b[j]
+      if isDigit(c) {
+        digits += 1
+      } else if c == 0x2E && !dot && !exponent {
+        dot = true
+      } else if (c == 0x65 || c == 0x45) && digits > 0 && !exponent {
+        exponent = true
+        if j + 1 < b.count && (b[j + 1] == 0x2D || b[j + 1] == 0x2B) { j += 1 }
+        if j + 1 >= b.count { return .string }
+      } else {
+        return .string
+      }
+      j += 1
+    }
+    if digits == 0 { return .string }
+    return dot || exponent ? .float : .int
+  }
+}
