@@ -26,6 +26,8 @@ public struct ConnectivityOptions: Sendable {
   public var focusDirection: FocusDirection? = nil
   /// Keep only connections that allow this protocol and port.
   public var focusConnection: FocusConnection? = nil
+  /// List IPv6 external ranges too (netpol-analyzer lists IPv4 only).
+  public var includeIPv6 = false
   public var engine: EngineOptions = .init()
 
   public init() {}
@@ -136,7 +138,7 @@ public struct ConnectivityAnalyzer: Sendable {
   /// All allowed connections, filtered by the focus options and sorted.
   public func report() -> ConnectivityReport {
     var rows: [ConnectionRow] = []
-    let ranges = ExternalRanges(cluster: cluster)
+    let ranges = ExternalRanges(cluster: cluster, includeIPv6: options.includeIPv6)
     let srcExternals = ranges.ingressSources.map { ReportPeer.external($0) }
     let dstExternals = ranges.egressDestinations.map { ReportPeer.external($0) }
 
@@ -158,6 +160,10 @@ public struct ConnectivityAnalyzer: Sendable {
       }
     }
     var warnings: [Diagnostic] = []
+    if ranges.mentionsIPv6 && !options.includeIPv6 {
+      warnings.append(
+        .warning("ipv6-omitted", "policies name IPv6 blocks; IPv6 external ranges are listed only with --ipv6", at: nil))
+    }
     if let ingressControllerPod {
       let ingress = IngressControllerStandIn.connections(cluster: cluster, entities: entities)
       for (dstPeer, dstPod, exposed) in ingress {

@@ -43,7 +43,10 @@ public struct DiffReport: Sendable {
   public var unchanged: [ConnectionRow]
 
   /// Compares two connectivity reports pair by pair.
-  public init(before: ConnectivityReport, after: ConnectivityReport) {
+  public init(before unrefinedBefore: ConnectivityReport, after unrefinedAfter: ConnectivityReport) {
+    let cuts = Self.boundaries(unrefinedBefore.rows + unrefinedAfter.rows)
+    let before = Self.refined(unrefinedBefore, at: cuts)
+    let after = Self.refined(unrefinedAfter, at: cuts)
     let beforePeers = Set(before.peers.map(\.name))
     let afterPeers = Set(after.peers.map(\.name))
     addedPeers = afterPeers.subtracting(beforePeers)
@@ -63,12 +66,11 @@ public struct DiffReport: Sendable {
     let added = addedPeers
     let removed = removedPeers
     func info(_ src: ReportPeer, _ dst: ReportPeer) -> String {
-      var parts: [String] = []
-      for peer in [src, dst] {
-        if added.contains(peer.name) { parts.append("workload \(peer.name) added") }
-        if removed.contains(peer.name) { parts.append("workload \(peer.name) removed") }
+      for (set, word) in [(added, "added"), (removed, "removed")] {
+        let names = [src, dst].map(\.name).filter { set.contains($0) }
+        if !names.isEmpty { return "workload \(names.joined(separator: " and ")) \(word)" }
       }
-      return parts.joined(separator: ", ")
+      return ""
     }
     for (k, row) in new {
       if let previous = old[k] {
@@ -93,10 +95,105 @@ public struct DiffReport: Sendable {
           kind: .removed, source: row.source, destination: row.destination, before: row.connections, after: .none,
           workloadInfo: info(row.source, row.destination)))
     }
+    let originals = Set((unrefinedBefore.rows + unrefinedAfter.rows).flatMap { row -> [IPRange] in
+      [row.source.kind, row.destination.kind].compactMap { if case .external(let r) = $0 { r } else { nil } }
+    })
+    // Ingress-controller differences come last, as netpol-analyzer lists them in a block of their own.
     let order: [DiffKind: Int] = [.changed: 0, .added: 1, .removed: 2]
-    self.rows = rows.sorted {
-      (order[$0.kind] ?? 0, $0.source.name, $0.destination.name) < (order[$1.kind] ?? 0, $1.source.name, $1.destination.name)
+    func rank(_ row: DiffRow) -> (Int, Int, String, String) {
+      let ingress = row.source.kind == .ingressController ? 1 : 0
+      return (ingress, order[row.kind] ?? 0, row.source.name, row.destination.name)
     }
+    self.rows = Self.coalesced(rows, within: originals).sorted { rank($0) < rank($1) }
     self.unchanged = sortedRows(unchanged)
+  }
+
+  /// Every external range boundary of both versions, per family.
+  static func boundaries(_ rows: [ConnectionRow]) -> [IPFamily: Set<UInt128>] {
+    var cuts: [IPFamily: Set<UInt128>] = [:]
+    for row in rows {
+      for case .external(let range) in [row.source.kind, row.destination.kind] {
+        cuts[range.family, default: []].insert(range.lower)
+        if range.upper < range.family.maxAddress { cuts[range.family, default: []].insert(range.upper + 1) }
+      }
+    }
+    return cuts
+  }
+
+  /// The report with each external range cut at the given boundaries, so that two versions
+  /// whose policies split the address space differently compare range by range.
+  static func refined(_ report: ConnectivityReport, at cuts: [IPFamily: Set<UInt128>]) -> ConnectivityReport {
+    var result = report
+    result.rows = sortedRows(
+      report.rows.flatMap { row -> [ConnectionRow] in
+        switch (row.source.kind, row.destination.kind) {
+        case (.external(let range), _):
+          return pieces(range, cuts).map { ConnectionRow(source: .external($0), destination: row.destination, connections: row.connections) }
+        case (_, .external(let range)):
+          return pieces(range, cuts).map { ConnectionRow(source: row.source, destination: .external($0), connections: row.connections) }
+        default:
+          return [row]
+        }
+      })
+    return result
+  }
+
+  static func pieces(_ range: IPRange, _ cuts: [IPFamily: Set<UInt128>]) -> [IPRange] {
+    let inside = (cuts[range.family] ?? []).filter { $0 > range.lower && $0 <= range.upper }.sorted()
+    var result: [IPRange] = []
+    var lower = range.lower
+    for cut in inside {
+      result.append(IPRange(family: range.family, lower: lower, upper: cut - 1))
+      lower = cut
+    }
+    result.append(IPRange(family: range.family, lower: lower, upper: range.upper))
+    return result
+  }
+
+  /// Joins pieces of one original external range back together where every piece of it
+  /// changed the same way.
+  static func coalesced(_ rows: [DiffRow], within originals: Set<IPRange>) -> [DiffRow] {
+    struct Key: Hashable {
+      var kind: DiffKind
+      var externalIsSource: Bool
+      var other: String
+      var before: ConnectionSet
+      var after: ConnectionSet
+    }
+    var groups: [Key: [(range: IPRange, row: DiffRow)]] = [:]
+    var result: [DiffRow] = []
+    for row in rows {
+      switch (row.source.kind, row.destination.kind) {
+      case (.external(let range), _):
+        let key = Key(kind: row.kind, externalIsSource: true, other: row.destination.name, before: row.before, after: row.after)
+        groups[key, default: []].append((range, row))
+      case (_, .external(let range)):
+        let key = Key(kind: row.kind, externalIsSource: false, other: row.source.name, before: row.before, after: row.after)
+        groups[key, default: []].append((range, row))
+      default:
+        result.append(row)
+      }
+    }
+    for (key, pieces) in groups {
+      let sorted = pieces.sorted { $0.range < $1.range }
+      var index = 0
+      while index < sorted.count {
+        var end = index
+        var best = index
+        while end + 1 < sorted.count, sorted[end + 1].range.family == sorted[end].range.family,
+          sorted[end + 1].range.lower == sorted[end].range.upper + 1
+        {
+          end += 1
+          let span = IPRange(family: sorted[index].range.family, lower: sorted[index].range.lower, upper: sorted[end].range.upper)
+          if originals.contains(span) { best = end }
+        }
+        var row = sorted[index].row
+        let span = IPRange(family: sorted[index].range.family, lower: sorted[index].range.lower, upper: sorted[best].range.upper)
+        if key.externalIsSource { row.source = .external(span) } else { row.destination = .external(span) }
+        result.append(row)
+        index = best + 1
+      }
+    }
+    return result
   }
 }

@@ -9,7 +9,11 @@ public struct ExternalRanges: Sendable {
   /// Ranges that appear as destinations (cut at egress ipBlocks and admin `networks`).
   public var egressDestinations: [IPRange]
 
-  public init(cluster: Cluster) {
+  /// True when some policy names an IPv6 block.
+  public var mentionsIPv6: Bool
+
+  /// With `includeIPv6` false, IPv6 blocks are left out (netpol-analyzer reports IPv4 only).
+  public init(cluster: Cluster, includeIPv6: Bool = false) {
     var ingressBlocks: [IPRange] = []
     var egressBlocks: [IPRange] = []
     for policy in cluster.networkPolicies {
@@ -18,18 +22,59 @@ public struct ExternalRanges: Sendable {
     }
     for policy in cluster.adminNetworkPolicies + cluster.baselineAdminNetworkPolicies {
       for rule in policy.egress {
-        for case .networks(let cidrs) in rule.peers { egressBlocks += cidrs.map(\.range) }
+        for case .networks(let cidrs) in rule.peers { egressBlocks += Self.merge(cidrs.map(\.range)) }
       }
+    }
+    mentionsIPv6 = (ingressBlocks + egressBlocks).contains { $0.family == .v6 }
+    if !includeIPv6 {
+      ingressBlocks.removeAll { $0.family == .v6 }
+      egressBlocks.removeAll { $0.family == .v6 }
     }
     ingressSources = Self.split(ingressBlocks)
     egressDestinations = Self.split(egressBlocks)
   }
 
+  /// The address intervals of each ipBlock of a rule: its CIDR minus its exceptions, with
+  /// adjacent pieces merged, so that only the edges of the block's own shape cut the space.
   static func blocks(of rule: NetworkPolicyRule) -> [IPRange] {
     rule.peers.flatMap { peer -> [IPRange] in
       guard case .ipBlock(let block) = peer else { return [] }
-      return [block.cidr.range] + block.except.map(\.range)
+      return subtract(block.except.map(\.range), from: block.cidr.range)
     }
+  }
+
+  /// The union of ranges as sorted disjoint intervals, adjacent ones joined.
+  static func merge(_ ranges: [IPRange]) -> [IPRange] {
+    var result: [IPRange] = []
+    for range in ranges.sorted() {
+      if let last = result.last, last.family == range.family,
+        last.upper == last.family.maxAddress || range.lower <= last.upper + 1
+      {
+        result[result.count - 1].upper = max(last.upper, range.upper)
+      } else {
+        result.append(range)
+      }
+    }
+    return result
+  }
+
+  /// `range` minus the union of `holes`, as sorted disjoint intervals.
+  static func subtract(_ holes: [IPRange], from range: IPRange) -> [IPRange] {
+    var pieces: [IPRange] = []
+    var cursor = range.lower
+    var exhausted = false
+    for hole in holes.filter({ $0.family == range.family }).sorted() {
+      if exhausted || hole.upper < cursor { continue }
+      if hole.lower > range.upper { break }
+      if hole.lower > cursor { pieces.append(IPRange(family: range.family, lower: cursor, upper: hole.lower - 1)) }
+      if hole.upper >= range.upper {
+        exhausted = true
+      } else {
+        cursor = max(cursor, hole.upper + 1)
+      }
+    }
+    if !exhausted { pieces.append(IPRange(family: range.family, lower: cursor, upper: range.upper)) }
+    return pieces
   }
 
   /// Cuts each family's whole space (IPv4 always, IPv6 when a block is IPv6) at every block

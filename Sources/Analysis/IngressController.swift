@@ -20,49 +20,61 @@ enum IngressControllerStandIn {
     return cluster.pods.count - 1
   }
 
-  /// For each reported entity that an Ingress or Route sends traffic to, the ports it opens
-  /// (Service ports translated to the entity's target ports).
+  /// For each reported entity that an Ingress or Route sends traffic to, the TCP ports it opens:
+  /// the backend Service port (by number, name or target port; every port when the object names
+  /// none) translated to its target port, kept when the pod declares that TCP container port.
   static func connections(
     cluster: Cluster, entities: [(peer: ReportPeer, pod: Int)]
   ) -> [(peer: ReportPeer, pod: Int, conns: ConnectionSet)] {
     var result: [(peer: ReportPeer, pod: Int, conns: ConnectionSet)] = []
     for (peer, podIndex) in entities {
       let pod = cluster.pods[podIndex]
-      var ports: [TransportProtocol: [PortRange]] = [:]
+      var ports: [PortRange] = []
       for ingress in cluster.ingresses where ingress.namespace == pod.namespace {
         for backend in ingress.backends {
           guard
             let service = cluster.services.first(where: {
               $0.namespace == ingress.namespace && $0.name == backend.service
             }),
-            let selector = service.selector, !selector.isEmpty,
+            let selector = service.selector,
             LabelSelector(matchLabels: selector).matches(pod.labels)
           else { continue }
-          for servicePort in service.ports where backend.port.map({ matches(servicePort, $0) }) ?? true {
-            guard let target = resolve(servicePort, on: pod) else { continue }
-            ports[servicePort.protocol, default: []].append(PortRange(target, target))
+          for target in accessPorts(of: service, requested: backend.port) {
+            guard let number = tcpPort(target, on: pod) else { continue }
+            ports.append(PortRange(number, number))
           }
         }
       }
       if !ports.isEmpty {
-        result.append((peer, podIndex, ConnectionSet(ports)))
+        result.append((peer, podIndex, ConnectionSet([.tcp: ports])))
       }
     }
     return result
   }
 
-  static func matches(_ servicePort: ServicePort, _ reference: PortValue) -> Bool {
-    switch reference {
-    case .number(let n): servicePort.port == n
-    case .name(let s): servicePort.name == s
+  /// The pod-side ports a Service reference reaches: the target port of the first Service port
+  /// matching the reference, or of every Service port when there is no reference.
+  static func accessPorts(of service: Service, requested: PortValue?) -> [PortValue] {
+    guard let requested else { return service.ports.map(\.targetPort) }
+    for servicePort in service.ports {
+      let matches: Bool
+      switch requested {
+      case .number(let n): matches = servicePort.port == n || servicePort.targetPort == requested
+      case .name(let s): matches = servicePort.name == s || servicePort.targetPort == requested
+      }
+      if matches { return [servicePort.targetPort] }
     }
+    return []
   }
 
-  static func resolve(_ servicePort: ServicePort, on pod: Pod) -> Int? {
-    switch servicePort.targetPort {
-    case .number(let n): return n
+  /// The TCP port number a target port means on a pod, when the pod declares it.
+  static func tcpPort(_ target: PortValue, on pod: Pod) -> Int? {
+    let tcpPorts = pod.ports.filter { $0.protocol == .tcp }
+    switch target {
+    case .number(let n):
+      return tcpPorts.contains { $0.port == n } ? n : nil
     case .name(let s):
-      return pod.ports.first { $0.name == s && $0.protocol == servicePort.protocol }?.port
+      return tcpPorts.first { $0.name == s }?.port
     }
   }
 }

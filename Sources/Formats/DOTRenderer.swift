@@ -10,7 +10,7 @@ public struct DOTRenderer: ReportRenderer {
   }
 
   public func render(_ diff: DiffReport) -> [UInt8] {
-    Array(dot(diff).utf8)
+    diff.rows.isEmpty ? [] : Array(dot(diff).utf8)
   }
 
   /// The DOT text of a connectivity report.

@@ -17,6 +17,7 @@ public struct TextRenderer: ReportRenderer {
   }
 
   public func render(_ diff: DiffReport) -> [UInt8] {
+    if diff.rows.isEmpty { return [] }
     var out = "Connectivity diff:\n"
     for row in diff.rows {
       out += "diff-type: \(row.kind.title), source: \(row.source.name), destination: \(row.destination.name), "
@@ -42,6 +43,7 @@ public struct JSONRenderer: ReportRenderer {
   }
 
   public func render(_ diff: DiffReport) -> [UInt8] {
+    if diff.rows.isEmpty { return [] }
     let objects = diff.rows.map { row in
       [
         ("diff-type", row.kind.title), ("source", row.source.name), ("destination", row.destination.name),
@@ -101,6 +103,7 @@ public struct CSVRenderer: ReportRenderer {
   }
 
   public func render(_ diff: DiffReport) -> [UInt8] {
+    if diff.rows.isEmpty { return [] }
     var out = "diff-type,source,destination,ref1,ref2,workloads-diff-info\n"
     for row in diff.rows {
       out += Self.line([
@@ -134,6 +137,7 @@ public struct MarkdownRenderer: ReportRenderer {
   }
 
   public func render(_ diff: DiffReport) -> [UInt8] {
+    if diff.rows.isEmpty { return [] }
     var lines = [
       "| diff-type | source | destination | ref1 | ref2 | workloads-diff-info |",
       "|-----------|--------|-------------|------|------|---------------------|",

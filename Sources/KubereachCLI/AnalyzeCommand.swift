@@ -35,6 +35,9 @@ struct AnalyzeCommand: IOCommand {
   @Option(name: .customLong("focus-conn"), help: "Only connections allowing this protocol and port, e.g. tcp-8080.")
   var focusConnection: String?
 
+  @Flag(help: "Also list IPv6 external ranges (netpol-analyzer lists IPv4 only).")
+  var ipv6 = false
+
   @OptionGroup var input: InputOptions
 
   func validate() throws {
@@ -59,6 +62,7 @@ struct AnalyzeCommand: IOCommand {
     options.focusWorkloadPeers = focusWorkloadPeers
     options.focusDirection = focusDirection
     options.focusConnection = focusConnection.flatMap(FocusConnection.init(parsing:))
+    options.includeIPv6 = ipv6
     options.engine = input.engineOptions
     let analyzer: ConnectivityAnalyzer
     do {
