@@ -24,6 +24,7 @@ let package = Package(
     .target(
       name: "Reachability",
       dependencies: ["KubeModel", .product(name: "Collections", package: "swift-collections")]),
+    .target(name: "Synthesis", dependencies: ["KubeModel"]),
     .target(name: "Analysis", dependencies: ["KubeModel", "Reachability"]),
     .target(name: "Formats", dependencies: ["KubeModel", "Reachability", "Analysis", "CGraphviz"]),
     .target(
@@ -34,11 +35,11 @@ let package = Package(
       ]),
     .executableTarget(name: "kubereach", dependencies: ["KubereachCLI"]),
     .executableTarget(
-      name: "kubereach-bench", dependencies: ["KubeModel", "Manifests", "Reachability", "CYAML"],
+      name: "kubereach-bench", dependencies: ["KubeModel", "Manifests", "Reachability", "Synthesis", "CYAML"],
       path: "Benchmarks/kubereach-bench"),
     .testTarget(name: "KubeModelTests", dependencies: ["KubeModel"]),
     .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "KubeModel"]),
-    .testTarget(name: "ReachabilityTests", dependencies: ["Reachability", "KubeModel", "Manifests"]),
+    .testTarget(name: "ReachabilityTests", dependencies: ["Reachability", "Synthesis", "KubeModel", "Manifests"]),
     .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Reachability", "KubeModel", "Manifests"]),
     .testTarget(name: "FormatsTests", dependencies: ["Formats", "Analysis", "Reachability", "KubeModel"]),
     .testTarget(name: "CLITests", dependencies: ["KubereachCLI"]),

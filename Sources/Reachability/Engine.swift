@@ -1,0 +1,286 @@
+import Dispatch
+import Foundation
+import KubeModel
+
+/// The compiled reachability of one cluster snapshot: ANP, NetworkPolicy, BANP and default
+/// tiers, egress at the source AND ingress at the destination.
+///
+/// Compile once (in `init`), then ask for pairs, all connections, or explanations. Pods that
+/// no policy can tell apart share a class; work grows with classes, not pods.
+public final class ReachabilityEngine: Sendable {
+  /// The cluster the engine was compiled from.
+  public let cluster: Cluster
+  /// The options it was compiled with.
+  public let options: EngineOptions
+  let c: Compiled
+  private let compileSeconds: Double
+  private let lastEvaluate = EvaluationClock()
+
+  /// Compiles the cluster's policies.
+  public init(cluster: Cluster, options: EngineOptions = .init()) {
+    let start = Date()
+    self.cluster = cluster
+    self.options = options
+    var compiler = Compiler(cluster: cluster, options: options)
+    self.c = compiler.compile()
+    self.compileSeconds = Date().timeIntervalSince(start)
+  }
+
+  /// Disjoint, sorted external address ranges covering IPv4 (and IPv6 when a policy names an
+  /// IPv6 block), split at every CIDR and except boundary of every policy.
+  public var externalRanges: [IPRange] { c.externals }
+
+  /// Disjoint port ranges per protocol, split at every rule boundary and resolved named port.
+  public var portAtoms: [(proto: TransportProtocol, range: PortRange)] { c.atoms }
+
+  /// The number of pod classes.
+  public var classCount: Int { c.classCount }
+
+  /// The equivalence class of a pod: pods of one class have the same connections to and from
+  /// everything.
+  public func podClass(_ pod: Int) -> Int { Int(c.classOfPod[pod]) }
+
+  /// The pods of a class, ascending.
+  public func pods(inClass cls: Int) -> [Int] { c.classMembers[cls].map(Int.init) }
+
+  /// Whether the pod uses the host network (verdicts treat it as a normal pod; output may
+  /// flag it, since CNIs differ).
+  public func isHostNetwork(_ pod: Int) -> Bool { cluster.pods[pod].hostNetwork }
+
+  /// Sizes and timings.
+  public var stats: EngineStats {
+    EngineStats(
+      pods: cluster.pods.count, classes: c.classCount,
+      policies: cluster.networkPolicies.count + cluster.adminNetworkPolicies.count
+        + cluster.baselineAdminNetworkPolicies.count,
+      portAtoms: c.atoms.count, ipRanges: c.externals.count,
+      profiles: c.ingressProfiles.count + c.egressProfiles.count,
+      compileSeconds: compileSeconds, evaluateSeconds: lastEvaluate.seconds)
+  }
+
+  // MARK: atoms to connection sets
+
+  /// The connection set of an atom bitset.
+  func connectionSet(_ atoms: [UInt64]) -> ConnectionSet {
+    var ports: [TransportProtocol: [PortRange]] = [:]
+    for (wi, word) in atoms.enumerated() {
+      var x = word
+      while x != 0 {
+        let a = wi * 64 + x.trailingZeroBitCount
+        x &= x &- 1
+        if a < c.atoms.count { ports[c.atoms[a].proto, default: []].append(c.atoms[a].range) }
+      }
+    }
+    return ConnectionSet(ports)
+  }
+
+  // MARK: class level
+
+  /// Indices of the external ranges that overlap `range`.
+  func externalIndices(overlapping range: IPRange) -> [Int] {
+    c.externals.indices.filter {
+      let e = c.externals[$0]
+      return e.family == range.family && e.lower <= range.upper && e.upper >= range.lower
+    }
+  }
+
+  /// The atoms allowed on the ingress side of class `dst` from peer index `src`.
+  func ingressAtoms(dst: Int, from src: Int) -> [UInt64] {
+    var w = [UInt64](repeating: 0, count: c.atomWords)
+    for seg in c.ingressSegments[Int(c.ingressProfileOf[dst])] where seg.row.contains(src) {
+      for i in 0..<w.count { w[i] |= seg.atoms[i] }
+    }
+    return w
+  }
+
+  /// The atoms allowed on the egress side of class `src` toward peer index `dst`.
+  func egressAtoms(src: Int, to dst: Int) -> [UInt64] {
+    var w = [UInt64](repeating: 0, count: c.atomWords)
+    for seg in c.egressSegments[Int(c.egressProfileOf[src])] where seg.row.contains(dst) {
+      for i in 0..<w.count { w[i] |= seg.atoms[i] }
+    }
+    return w
+  }
+
+  /// The verdict between two class-level peers (external to external: none).
+  public func connections(from src: ClassPeer, to dst: ClassPeer) -> ConnectionSet {
+    let base = c.classCount
+    switch (src, dst) {
+    case (.podClass(let s), .podClass(let d)):
+      let a = ingressAtoms(dst: d, from: s)
+      let b = egressAtoms(src: s, to: d)
+      return connectionSet(zip(a, b).map { $0 & $1 })
+    case (.podClass(let s), .external(let e)):
+      return connectionSet(egressAtoms(src: s, to: base + e))
+    case (.external(let e), .podClass(let d)):
+      return connectionSet(ingressAtoms(dst: d, from: base + e))
+    case (.external, .external):
+      return .none
+    }
+  }
+
+  /// The final verdict from one peer to another: pod to itself is everything; external to
+  /// external is not analysed (none). An external range spanning several of
+  /// `externalRanges` gets what all of them get.
+  public func connections(from src: Peer, to dst: Peer) -> ConnectionSet {
+    switch (src, dst) {
+    case (.pod(let s), .pod(let d)):
+      if s == d { return .all }
+      return connections(from: .podClass(podClass(s)), to: .podClass(podClass(d)))
+    case (.pod(let s), .external(let r)):
+      return externalIndices(overlapping: r).map {
+        connections(from: .podClass(podClass(s)), to: .external($0))
+      }.reduce(ConnectionSet.all) { $0.intersection($1) }
+    case (.external(let r), .pod(let d)):
+      return externalIndices(overlapping: r).map {
+        connections(from: .external($0), to: .podClass(podClass(d)))
+      }.reduce(ConnectionSet.all) { $0.intersection($1) }
+    case (.external, .external):
+      return .none
+    }
+  }
+
+  /// Every class pair (including a class to itself, meaning distinct pods of that class) and
+  /// class/external pair with a non-empty verdict, sorted by source then destination.
+  public func classConnections() -> [(src: ClassPeer, dst: ClassPeer, conns: ConnectionSet)] {
+    let start = Date()
+    let n = c.classCount
+    let chunks = max(1, min(8, n / 64))
+    let results = ResultBox(count: chunks)
+    DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+      let lo = n * chunk / chunks
+      let hi = n * (chunk + 1) / chunks
+      results.set(chunk, evaluate(destinations: lo..<hi, sources: lo..<hi))
+    }
+    var cache: [[UInt64]: ConnectionSet] = [:]
+    var out: [(src: ClassPeer, dst: ClassPeer, conns: ConnectionSet)] = []
+    for part in results.parts {
+      for (s, d, atoms) in part {
+        let conns: ConnectionSet
+        if let hit = cache[atoms] {
+          conns = hit
+        } else {
+          conns = connectionSet(atoms)
+          cache[atoms] = conns
+        }
+        out.append((s, d, conns))
+      }
+    }
+    out.sort { ($0.src, $0.dst) < ($1.src, $1.dst) }
+    lastEvaluate.seconds = Date().timeIntervalSince(start)
+    return out
+  }
+
+  /// Raw results for destination classes `destinations` (pod and external sources) and for
+  /// source classes `sources` toward external ranges.
+  func evaluate(destinations: Range<Int>, sources: Range<Int>) -> [(ClassPeer, ClassPeer, [UInt64])]
+  {
+    let n = c.classCount
+    let universe = c.universe
+    let w = c.atomWords
+    var acc = [UInt64](repeating: 0, count: universe * w)
+    var touched: [Int] = []
+    var out: [(ClassPeer, ClassPeer, [UInt64])] = []
+    for d in destinations {
+      touched.removeAll(keepingCapacity: true)
+      for seg in c.ingressSegments[Int(c.ingressProfileOf[d])] {
+        seg.row.forEach(in: 0..<universe) { s in
+          var fresh = true
+          for i in 0..<w where acc[s * w + i] != 0 { fresh = false }
+          if fresh { touched.append(s) }
+          for i in 0..<w { acc[s * w + i] |= seg.atoms[i] }
+        }
+      }
+      for s in touched {
+        var atoms = Array(acc[(s * w)..<(s * w + w)])
+        for i in 0..<w { acc[s * w + i] = 0 }
+        if s < n {
+          let e = egressAtoms(src: s, to: d)
+          for i in 0..<w { atoms[i] &= e[i] }
+          if AtomBits.isZero(atoms) { continue }
+          out.append((.podClass(s), .podClass(d), atoms))
+        } else {
+          out.append((.external(s - n), .podClass(d), atoms))
+        }
+      }
+    }
+    for s in sources {
+      touched.removeAll(keepingCapacity: true)
+      for seg in c.egressSegments[Int(c.egressProfileOf[s])] {
+        seg.row.forEach(in: n..<universe) { e in
+          var fresh = true
+          for i in 0..<w where acc[e * w + i] != 0 { fresh = false }
+          if fresh { touched.append(e) }
+          for i in 0..<w { acc[e * w + i] |= seg.atoms[i] }
+        }
+      }
+      for e in touched {
+        let atoms = Array(acc[(e * w)..<(e * w + w)])
+        for i in 0..<w { acc[e * w + i] = 0 }
+        out.append((.podClass(s), .external(e - n), atoms))
+      }
+    }
+    return out
+  }
+
+  /// Every pod pair (source != destination) and pod/external-range pair with a non-empty
+  /// verdict, sorted by source then destination. Expands `classConnections()`.
+  public func allConnections() -> [(src: Peer, dst: Peer, conns: ConnectionSet)] {
+    var out: [(src: Peer, dst: Peer, conns: ConnectionSet)] = []
+    for (s, d, conns) in classConnections() {
+      switch (s, d) {
+      case (.podClass(let a), .podClass(let b)):
+        for ps in c.classMembers[a] {
+          for pd in c.classMembers[b] where ps != pd {
+            out.append((.pod(Int(ps)), .pod(Int(pd)), conns))
+          }
+        }
+      case (.podClass(let a), .external(let e)):
+        for ps in c.classMembers[a] {
+          out.append((.pod(Int(ps)), .external(c.externals[e]), conns))
+        }
+      case (.external(let e), .podClass(let b)):
+        for pd in c.classMembers[b] {
+          out.append((.external(c.externals[e]), .pod(Int(pd)), conns))
+        }
+      case (.external, .external):
+        continue
+      }
+    }
+    out.sort { ($0.src, $0.dst) < ($1.src, $1.dst) }
+    return out
+  }
+}
+
+/// Per-chunk results of a parallel evaluation.
+final class ResultBox: @unchecked Sendable {
+  private let lock = NSLock()
+  private(set) var parts: [[(ClassPeer, ClassPeer, [UInt64])]]
+
+  init(count: Int) { parts = Array(repeating: [], count: count) }
+
+  func set(_ i: Int, _ value: [(ClassPeer, ClassPeer, [UInt64])]) {
+    lock.lock()
+    parts[i] = value
+    lock.unlock()
+  }
+}
+
+/// The duration of the last evaluation, shared across threads.
+final class EvaluationClock: @unchecked Sendable {
+  private let lock = NSLock()
+  private var value = 0.0
+
+  var seconds: Double {
+    get {
+      lock.lock()
+      defer { lock.unlock() }
+      return value
+    }
+    set {
+      lock.lock()
+      value = newValue
+      lock.unlock()
+    }
+  }
+}
