@@ -309,7 +309,9 @@ def parse_kr_conns(text):
     for i, m in enumerate(ms):
         end = ms[i + 1].start() if i + 1 < len(ms) else len(t)
         ports = t[m.end():end].strip(" ,")
-        iv = parse_ports(ports) if ports else ALL_PORTS
+        # named ports (netpol-analyzer prints them for unresolved names) cannot be compared
+        numeric = ",".join(x for x in ports.split(",") if re.fullmatch(r"\s*\d+(-\d+)?\s*", x))
+        iv = parse_ports(numeric) if ports else ALL_PORTS
         out[m.group(1)] = iv_union(out.get(m.group(1), ()), iv)
     return out
 
