@@ -5,6 +5,7 @@ import KubeModel
 
 extension Granularity: ExpressibleByArgument {}
 extension FocusDirection: ExpressibleByArgument {}
+extension ExplainOnly: ExpressibleByArgument {}
 
 /// `kubereach analyze`: every allowed connection.
 struct AnalyzeCommand: IOCommand {
@@ -38,9 +39,21 @@ struct AnalyzeCommand: IOCommand {
   @Flag(help: "Also list IPv6 external ranges (netpol-analyzer lists IPv4 only).")
   var ipv6 = false
 
+  @Flag(help: "Explain why each pair's connections are allowed or denied (txt only).")
+  var explain = false
+
+  @Option(name: .customLong("explain-only"), help: "With --explain: only allow or only deny explanations.")
+  var explainOnly: ExplainOnly?
+
   @OptionGroup var input: InputOptions
 
   func validate() throws {
+    if explainOnly != nil && !explain {
+      throw ValidationError("--explain-only needs --explain")
+    }
+    if explain && output != .txt {
+      throw ValidationError("--explain supports -o txt only")
+    }
     if !focusWorkloadPeers.isEmpty && focusWorkloads.isEmpty {
       throw ValidationError("--focus-workload-peer needs --focus-workload")
     }
@@ -72,6 +85,12 @@ struct AnalyzeCommand: IOCommand {
     }
     try checkFocus(analyzer)
     stats.lap("compile")
+    if explain {
+      try emit(ExplainTextRenderer().render(analyzer.explainReport(only: explainOnly)), to: outputFile, io: io)
+      stats.lap("explain")
+      if input.stats { io.log(stats.report()) }
+      return .success
+    }
     let report = analyzer.report()
     stats.lap("evaluate")
     DiagnosticPrinter.print(report.warnings, to: io)

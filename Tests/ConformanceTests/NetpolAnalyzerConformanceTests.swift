@@ -60,6 +60,10 @@ import Testing
     case "diff":
       guard let output = diff(testCase, format: format) else { return .mismatch("diff failed") }
       actual = output
+    case "explain":
+      if testCase.exposure == true { return .mismatch("explain with exposure output not produced") }
+      guard let output = explain(testCase) else { return .mismatch("explain failed") }
+      actual = output
     default:
       return .mismatch("\(testCase.kind) output not produced")
     }
@@ -86,6 +90,17 @@ import Testing
       let bytes = try? renderer.render(analyzer.report())
     else { return nil }
     return String(decoding: bytes, as: UTF8.self)
+  }
+
+  static func explain(_ testCase: NetpolCorpus.Case) -> String? {
+    var options = ConnectivityOptions()
+    options.focusWorkloads = testCase.focus_workloads ?? []
+    options.focusWorkloadPeers = testCase.focus_workload_peers ?? []
+    options.focusDirection = testCase.focus_direction.flatMap { FocusDirection(rawValue: $0) }
+    if let conn = testCase.focus_conn, !conn.isEmpty { options.focusConnection = FocusConnection(parsing: conn) }
+    let only = testCase.explain_only.flatMap { ExplainOnly(rawValue: $0) }
+    guard let analyzer = analyzer(dirs: testCase.input_dirs, options: options) else { return nil }
+    return ExplainTextRenderer().text(analyzer.explainReport(only: only))
   }
 
   static func diff(_ testCase: NetpolCorpus.Case, format: String) -> String? {
