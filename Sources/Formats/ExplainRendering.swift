@@ -89,3 +89,175 @@ public struct ExplainTextRenderer: Sendable {
     return out
   }
 }
+
+/// Renders `kubereach explain` results: a readable explanation (txt) or one JSON object.
+public struct FlowExplanationRenderer: Sendable {
+  public init() {}
+
+  /// The explanations as text: the final verdict, then per part of the connection space the
+  /// verdict of each direction with the policies and rules that decided it.
+  public func text(_ flows: [FlowExplanation]) -> String {
+    var out = ""
+    if flows.count > 1 {
+      out += "Verdict: \(Self.overall(flows) ? "allowed" : "denied")\n\n"
+    }
+    out += flows.map(Self.flowText).joined(separator: "\n")
+    return out
+  }
+
+  /// Whether every backend allows the flow (a flow to one peer: whether it is allowed).
+  static func overall(_ flows: [FlowExplanation]) -> Bool {
+    !flows.isEmpty && flows.allSatisfy(\.allowed)
+  }
+
+  static func what(_ flow: FlowExplanation) -> String {
+    guard let transport = flow.transport else { return "all protocols and ports" }
+    guard let port = flow.port else { return "\(transport.rawValue), all ports" }
+    return "\(transport.rawValue) \(port)"
+  }
+
+  static func flowText(_ flow: FlowExplanation) -> String {
+    var out = "Flow: \(flow.source.name) => \(flow.destination.name)"
+    if let service = flow.service, let servicePort = flow.servicePort {
+      out += " (through Service \(service) port \(servicePort)"
+      if let target = flow.targetPort { out += ", target port \(target)" }
+      out += ")"
+    }
+    out += " on \(what(flow))\n"
+    if let note = flow.note {
+      return out + "Verdict: denied (\(note))\n"
+    }
+    if flow.port != nil {
+      out += "Verdict: \(flow.allowed ? "allowed" : "denied")\n"
+    } else {
+      out +=
+        flow.allowed
+        ? "Verdict: allowed on \(flow.allowedConnections)\n"
+        : "Verdict: denied (no connection allowed)\n"
+    }
+    for group in flow.groups {
+      out += "\n\(group.allowed ? "Allowed" : "Denied") \(group.connectionsText):\n"
+      out += directionText(
+        "Egress", at: flow.source.name, group.egress, endpointIsPeer: isPod(flow.source))
+      out += directionText(
+        "Ingress", at: flow.destination.name, group.ingress, endpointIsPeer: isPod(flow.destination)
+      )
+    }
+    return out
+  }
+
+  static func isPod(_ peer: ReportPeer) -> Bool {
+    switch peer.kind {
+    case .workload, .pod: true
+    case .external, .ingressController: false
+    }
+  }
+
+  static func directionText(
+    _ name: String, at subject: String, _ verdict: DirectionVerdict, endpointIsPeer: Bool
+  )
+    -> String
+  {
+    let state = verdict.allowed ? "allowed" : "denied"
+    guard endpointIsPeer else {
+      return "  \(name): \(state) (\(subject) is outside the cluster; not evaluated)\n"
+    }
+    if verdict.isSystemDefaultOnly {
+      return
+        "  \(name) at \(subject): \(state): no policy selects it for \(name.lowercased()) (system default: allow all)\n"
+    }
+    var out = "  \(name) at \(subject): \(state)\n"
+    for reason in verdict.reasons {
+      out += "    - \(reason.text)"
+      if let location = reason.location { out += " [\(location)]" }
+      out += "\n"
+    }
+    return out
+  }
+
+  /// One JSON object: `allowed`, `network`, `reasons` (each with the connections it explains),
+  /// and per backend or part of the connection space the details.
+  public func json(_ flows: [FlowExplanation]) -> String {
+    let allowed = Self.overall(flows)
+    var fields: [String] = []
+    if let first = flows.first {
+      fields.append("\"source\": \(JSONRenderer.quote(first.source.name))")
+      if let service = first.service {
+        fields.append("\"destination\": \(JSONRenderer.quote("svc:" + service))")
+      } else {
+        fields.append("\"destination\": \(JSONRenderer.quote(first.destination.name))")
+      }
+    }
+    fields.append("\"allowed\": \(allowed)")
+    fields.append("\"network\": \"\(allowed ? "allowed" : "denied")\"")
+    let reasons = flows.flatMap { flow in flow.groups.flatMap { Self.reasonObjects(flow, $0) } }
+    fields.append("\"reasons\": " + Self.array(reasons, indent: "  "))
+    let flowObjects = flows.map(Self.flowObject)
+    fields.append("\"flows\": " + Self.array(flowObjects, indent: "  "))
+    return "{\n  " + fields.joined(separator: ",\n  ") + "\n}\n"
+  }
+
+  static func array(_ items: [String], indent: String) -> String {
+    if items.isEmpty { return "[]" }
+    let inner = indent + "  "
+    return "[\n"
+      + items.map { inner + $0.replacingOccurrences(of: "\n", with: "\n" + inner) }
+      .joined(separator: ",\n") + "\n" + indent + "]"
+  }
+
+  static func object(_ fields: [(String, String)]) -> String {
+    "{" + fields.map { "\(JSONRenderer.quote($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
+  }
+
+  static func reasonObjects(_ flow: FlowExplanation, _ group: ExplainGroup) -> [String] {
+    var out: [String] = []
+    let sides = [
+      ("Egress", group.egress, isPod(flow.source)),
+      ("Ingress", group.ingress, isPod(flow.destination)),
+    ]
+    for (direction, verdict, evaluated) in sides where evaluated {
+      for reason in verdict.reasons {
+        out.append(
+          object([
+            ("tier", JSONRenderer.quote(reason.tier)),
+            ("direction", JSONRenderer.quote(direction)),
+            ("policy", JSONRenderer.quote(reason.policy)),
+            ("rule", JSONRenderer.quote(reason.rule)),
+            ("location", reason.location.map { JSONRenderer.quote($0.description) } ?? "null"),
+            ("effect", JSONRenderer.quote(reason.effect.rawValue)),
+            ("destination", JSONRenderer.quote(flow.destination.name)),
+            ("connections", JSONRenderer.quote(group.connectionsText)),
+            ("verdict", JSONRenderer.quote(verdict.allowed ? "allowed" : "denied")),
+          ]))
+      }
+    }
+    return out
+  }
+
+  static func flowObject(_ flow: FlowExplanation) -> String {
+    var fields: [(String, String)] = [
+      ("source", JSONRenderer.quote(flow.source.name)),
+      ("destination", JSONRenderer.quote(flow.destination.name)),
+    ]
+    if let service = flow.service { fields.append(("service", JSONRenderer.quote(service))) }
+    if let servicePort = flow.servicePort { fields.append(("servicePort", "\(servicePort)")) }
+    if let transport = flow.transport {
+      fields.append(("protocol", JSONRenderer.quote(transport.rawValue)))
+    }
+    if let port = flow.port { fields.append(("port", "\(port)")) }
+    fields.append(("allowed", "\(flow.allowed)"))
+    fields.append(("connections", JSONRenderer.quote(flow.allowedConnections.description)))
+    if let note = flow.note { fields.append(("note", JSONRenderer.quote(note))) }
+    let groups = flow.groups.map { group in
+      object([
+        ("allowed", "\(group.allowed)"),
+        ("connections", JSONRenderer.quote(group.connectionsText)),
+        ("egress", JSONRenderer.quote(group.egress.allowed ? "allowed" : "denied")),
+        ("ingress", JSONRenderer.quote(group.ingress.allowed ? "allowed" : "denied")),
+      ])
+    }
+    fields.append(("parts", "[" + groups.joined(separator: ", ") + "]"))
+    return "{\n  "
+      + fields.map { "\(JSONRenderer.quote($0.0)): \($0.1)" }.joined(separator: ",\n  ") + "\n}"
+  }
+}
