@@ -28,6 +28,10 @@ import Testing
       Golden(arguments: ["diff", "Scenarios/shop", "Scenarios/shop-v2"], file: "Output/shop-v2/diff-from-shop.txt"))
     list.append(
       Golden(arguments: ["diff", "Scenarios/shop", "Scenarios/shop-v2", "-o", "md"], file: "Output/shop-v2/diff-from-shop.md"))
+    list.append(
+      Golden(
+        arguments: ["explain", "shop/frontend", "svc:shop/api", "--port", "9090", "Scenarios/shop"],
+        file: "Output/shop/explain-frontend-api.txt"))
     return list
   }()
 
