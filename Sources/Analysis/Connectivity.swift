@@ -28,6 +28,8 @@ public struct ConnectivityOptions: Sendable {
   public var focusConnection: FocusConnection? = nil
   /// List IPv6 external ranges too (netpol-analyzer lists IPv4 only).
   public var includeIPv6 = false
+  /// Also compute netpol-analyzer's exposure analysis (`ConnectivityReport.exposure`).
+  public var exposure = false
   public var engine: EngineOptions = .init()
 
   public init() {}
@@ -62,6 +64,8 @@ public struct ConnectivityReport: Sendable {
   public var peers: [ReportPeer]
   public var focusConnection: FocusConnection?
   public var warnings: [Diagnostic]
+  /// The exposure analysis, when `ConnectivityOptions.exposure` asked for it.
+  public var exposure: ExposureReport? = nil
 
   public init(rows: [ConnectionRow], peers: [ReportPeer], focusConnection: FocusConnection?, warnings: [Diagnostic]) {
     self.rows = rows
@@ -181,7 +185,12 @@ public struct ConnectivityAnalyzer: Sendable {
       }
     }
     let peers = entities.map(\.peer).filter { focus.isFocus($0) }
-    return ConnectivityReport(rows: sortedRows(rows), peers: peers, focusConnection: options.focusConnection, warnings: warnings)
+    var report = ConnectivityReport(rows: sortedRows(rows), peers: peers, focusConnection: options.focusConnection, warnings: warnings)
+    if options.exposure {
+      report.exposure = ExposureAnalysis(cluster: cluster, options: options, entities: entities, skipPod: ingressControllerPod)
+        .report(rows: report.rows)
+    }
+    return report
   }
 
   private func append(_ rows: inout [ConnectionRow], _ src: ReportPeer, _ dst: ReportPeer, _ conns: ConnectionSet) {

@@ -21,6 +21,7 @@ public struct DOTRenderer: ReportRenderer {
       let label = row.connectionText(focus: report.focusConnection)
       lines.append(edge(row.source, row.destination, label: label, color: "gold2", fontColor: "darkgreen"))
     }
+    if let exposure = report.exposure { lines += ExposureRendering.dotLines(report, exposure) }
     return "digraph {\n" + lines.joined(separator: "\n") + "\n}"
   }
 

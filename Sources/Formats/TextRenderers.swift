@@ -13,6 +13,7 @@ public struct TextRenderer: ReportRenderer {
     } else {
       for row in report.rows { out += "\(row.source.name) => \(row.destination.name) : \(row.connections)\n" }
     }
+    if let exposure = report.exposure { out = ExposureRendering.text(report, exposure, connlist: out) }
     return Array(out.utf8)
   }
 
@@ -34,6 +35,7 @@ public struct JSONRenderer: ReportRenderer {
   public init() {}
 
   public func render(_ report: ConnectivityReport) -> [UInt8] {
+    if let exposure = report.exposure { return Array(ExposureRendering.json(report, exposure).utf8) }
     let objects = report.rows.map { row -> [(String, String)] in
       var fields = [("src", row.source.name), ("dst", row.destination.name)]
       if report.focusConnection == nil { fields.append(("conn", row.connections.description)) }
@@ -99,6 +101,7 @@ public struct CSVRenderer: ReportRenderer {
       if !focus { fields.append(row.connections.description) }
       out += Self.line(fields)
     }
+    if let exposure = report.exposure { out += ExposureRendering.csv(report, exposure) }
     return Array(out.utf8)
   }
 
@@ -133,6 +136,7 @@ public struct MarkdownRenderer: ReportRenderer {
       out += "| \(row.source.name) | \(row.destination.name) |"
       out += focus ? "\n" : " \(row.connections) |\n"
     }
+    if let exposure = report.exposure { out += ExposureRendering.markdown(report, exposure) }
     return Array(out.utf8)
   }
 

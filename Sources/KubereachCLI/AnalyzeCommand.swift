@@ -39,6 +39,9 @@ struct AnalyzeCommand: IOCommand {
   @Flag(help: "Also list IPv6 external ranges (netpol-analyzer lists IPv4 only).")
   var ipv6 = false
 
+  @Flag(help: "Add exposure analysis: what policies open to the entire cluster or to pods their rules describe, and unprotected workloads.")
+  var exposure = false
+
   @Flag(help: "Explain why each pair's connections are allowed or denied (txt only).")
   var explain = false
 
@@ -76,6 +79,7 @@ struct AnalyzeCommand: IOCommand {
     options.focusDirection = focusDirection
     options.focusConnection = focusConnection.flatMap(FocusConnection.init(parsing:))
     options.includeIPv6 = ipv6
+    options.exposure = exposure
     options.engine = input.engineOptions
     let analyzer: ConnectivityAnalyzer
     do {

@@ -54,7 +54,6 @@ import Testing
     let actual: String
     switch testCase.kind {
     case "connlist":
-      if testCase.exposure == true { return .mismatch("exposure analysis output not produced") }
       guard let output = connlist(testCase, format: format) else { return .mismatch("analysis failed") }
       actual = output
     case "diff":
@@ -85,6 +84,7 @@ import Testing
     options.focusWorkloadPeers = testCase.focus_workload_peers ?? []
     options.focusDirection = testCase.focus_direction.flatMap { FocusDirection(rawValue: $0) }
     if let conn = testCase.focus_conn, !conn.isEmpty { options.focusConnection = FocusConnection(parsing: conn) }
+    options.exposure = testCase.exposure == true
     guard let analyzer = analyzer(dirs: testCase.input_dirs, options: options),
       let renderer = OutputFormat(rawValue: format)?.renderer,
       let bytes = try? renderer.render(analyzer.report())

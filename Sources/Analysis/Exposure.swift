@@ -1,0 +1,268 @@
+import KubeModel
+import Reachability
+
+/// netpol-analyzer's exposure analysis: which workloads policies open to peers that are not in
+/// the input (the whole cluster, or pods that rule selectors describe), and which workloads no
+/// policy protects.
+public struct ExposureReport: Sendable {
+  /// The far end of an exposure line.
+  public enum Endpoint: Hashable, Sendable {
+    /// A connectivity-list peer (an external address range).
+    case peer(ReportPeer)
+    /// Every pod of every namespace.
+    case entireCluster
+    /// Pods a rule's selectors describe: the printed namespace part (a name when `isName`) and
+    /// pod part, without brackets.
+    case representative(namespace: String, isName: Bool, pod: String)
+
+    /// The name as the text formats print it.
+    public var name: String {
+      switch self {
+      case .peer(let peer): return peer.name
+      case .entireCluster: return "entire-cluster"
+      case .representative(let namespace, let isName, let pod):
+        return (isName ? namespace : "[\(namespace)]") + "/[\(pod)]"
+      }
+    }
+  }
+
+  /// One exposure of a workload.
+  public struct Line: Hashable, Sendable {
+    /// The workload (or pod) from the input.
+    public var exposed: ReportPeer
+    /// Whom it is exposed to.
+    public var other: Endpoint
+    /// `All Connections`, `No Connections`, or protocols and ports.
+    public var connections: String
+
+    public init(exposed: ReportPeer, other: Endpoint, connections: String) {
+      self.exposed = exposed
+      self.other = other
+      self.connections = connections
+    }
+  }
+
+  /// Egress exposure, sorted by source then destination.
+  public var egress: [Line]
+  /// Ingress exposure, sorted by destination then source.
+  public var ingress: [Line]
+  /// `<peer> is not protected on Ingress|Egress`, sorted.
+  public var unprotected: [String]
+  /// The width of the widest exposed peer name, for the aligned text format.
+  public var peerColumnWidth: Int
+
+  public init(egress: [Line], ingress: [Line], unprotected: [String], peerColumnWidth: Int) {
+    self.egress = egress
+    self.ingress = ingress
+    self.unprotected = unprotected
+    self.peerColumnWidth = peerColumnWidth
+  }
+}
+
+/// Computes the exposure report of an analysed cluster.
+struct ExposureAnalysis {
+  let cluster: Cluster
+  let options: ConnectivityOptions
+  let entities: [(peer: ReportPeer, pod: Int)]
+  let skipPod: Int?
+
+  /// One direction of one workload's exposure, as netpol-analyzer's exposure map keeps it.
+  struct Direction {
+    var isProtected = true
+    var items: [(other: ExposureReport.Endpoint, conns: ExposureConnections)] = []
+  }
+
+  /// The representative peers of every policy rule, without those a real pod matches exactly.
+  static func representatives(of cluster: Cluster, skipPod: Int?) -> [RepresentativePeer] {
+    var peers: [RepresentativePeer] = []
+    var keys: Set<String> = []
+    func add(namespaces: LabelSelector, pods: LabelSelector?, namespace: String?) {
+      let peer = RepresentativePeer(
+        namespaceSelector: namespaces, podSelector: pods, namespace: namespace)
+      if keys.insert(peer.key).inserted { peers.append(peer) }
+    }
+    for policy in cluster.networkPolicies {
+      var rules: [NetworkPolicyRule] = []
+      if policy.isolatesIngress { rules += policy.ingress }
+      if policy.isolatesEgress { rules += policy.egress }
+      for rule in rules {
+        var selectors: [(pods: LabelSelector?, namespaces: LabelSelector?)] = []
+        for peer in rule.peers {
+          guard case .selector(let pods, let namespaces) = peer else { continue }
+          if let namespaces, namespaces.isEmpty, pods?.isEmpty ?? true {
+            selectors = []
+            break
+          }
+          selectors.append((pods, namespaces))
+        }
+        for (pods, namespaces) in selectors {
+          add(
+            namespaces: namespaces
+              ?? LabelSelector(matchLabels: [namespaceNameLabel: policy.namespace]), pods: pods,
+            namespace: namespaces == nil ? policy.namespace : nil)
+        }
+      }
+    }
+    for policy in cluster.adminNetworkPolicies + cluster.baselineAdminNetworkPolicies {
+      for rule in policy.ingress + policy.egress {
+        for case .pods(let set) in rule.peers {
+          switch set {
+          case .namespaces(let namespaces):
+            if !namespaces.isEmpty { add(namespaces: namespaces, pods: nil, namespace: nil) }
+          case .pods(let namespaces, let pods):
+            if !(namespaces.isEmpty && pods.isEmpty) {
+              add(namespaces: namespaces, pods: pods, namespace: nil)
+            }
+          }
+        }
+      }
+    }
+    var namespaceLabels: [String: [String: String]] = [:]
+    for namespace in cluster.namespaces { namespaceLabels[namespace.name] = namespace.labels }
+    return peers.filter { peer in
+      guard let pods = peer.podSelector, pods.matchExpressions.isEmpty, !pods.matchLabels.isEmpty,
+        peer.namespaceSelector.matchExpressions.isEmpty, !peer.namespaceSelector.matchLabels.isEmpty
+      else { return true }
+      return !cluster.pods.indices.contains { index in
+        guard index != skipPod else { return false }
+        let pod = cluster.pods[index]
+        let nsLabels = namespaceLabels[pod.namespace] ?? [namespaceNameLabel: pod.namespace]
+        return pods.matches(pod.labels) && peer.namespaceSelector.matches(nsLabels)
+      }
+    }
+  }
+
+  func report(rows: [ConnectionRow]) -> ExposureReport {
+    let representatives = Self.representatives(of: cluster, skipPod: skipPod)
+    let evaluator = ExposureEvaluator(cluster: cluster, representatives: representatives)
+    let focus = FocusFilter(options: options)
+    let focusConnection = options.focusConnection.map {
+      ExposureConnections(ports: ConnectionSet([$0.transport: [PortRange($0.port, $0.port)]]))
+    }
+    var exposedIngress: [String: (peer: ReportPeer, data: Direction)] = [:]
+    var exposedEgress: [String: (peer: ReportPeer, data: Direction)] = [:]
+
+    for (peer, pod) in entities {
+      let isFocus = focus.isFocus(peer)
+      for ingress in [false, true] {
+        let direction: FocusDirection = ingress ? .ingress : .egress
+        let general = evaluator.side(subject: .pod(pod), other: .entireCluster, ingress: ingress)
+        var data: Direction? = nil
+        if isFocus && (options.focusDirection == nil || options.focusDirection == direction) {
+          if !general.protected {
+            data = Direction(isProtected: false)
+          } else if !general.conns.isEmpty {
+            var conns = general.conns
+            var include = true
+            if let focusConnection {
+              if focusConnection.intersection(conns) == focusConnection {
+                conns = focusConnection
+              } else {
+                include = false
+              }
+            }
+            if include { data = Direction(isProtected: true, items: [(.entireCluster, conns)]) }
+          }
+        }
+        for (index, representative) in representatives.enumerated() {
+          let included =
+            ingress
+            ? Self.includes(options: options, src: nil, dst: peer)
+            : Self.includes(options: options, src: peer, dst: nil)
+          guard included, general.protected else { continue }
+          var conns =
+            ingress
+            ? evaluator.connections(from: .representative(index), to: .pod(pod))
+            : evaluator.connections(from: .pod(pod), to: .representative(index))
+          if let focusConnection {
+            guard focusConnection.intersection(conns) == focusConnection else { continue }
+            conns = focusConnection
+          }
+          var entire = general.conns
+          let isExposed = !entire.isEmpty
+          if let focusConnection, isExposed, focusConnection.intersection(entire) == focusConnection
+          {
+            entire = focusConnection
+          }
+          if (isExposed && conns == entire) || (!isExposed && conns.isEmpty) { continue }
+          let namespace = representative.namespaceText
+          let endpoint = ExposureReport.Endpoint.representative(
+            namespace: namespace.text, isName: namespace.isName, pod: representative.podText)
+          var current = data ?? Direction(isProtected: true)
+          current.items.append((endpoint, conns))
+          data = current
+        }
+        if let data {
+          if ingress {
+            exposedIngress[peer.name] = (peer, data)
+          } else {
+            exposedEgress[peer.name] = (peer, data)
+          }
+        }
+      }
+    }
+
+    var externalsTo: [String: [ConnectionRow]] = [:]
+    var externalsFrom: [String: [ConnectionRow]] = [:]
+    for row in rows {
+      if row.source.isExternal { externalsFrom[row.destination.name, default: []].append(row) }
+      if row.destination.isExternal { externalsTo[row.source.name, default: []].append(row) }
+    }
+    var egress: [ExposureReport.Line] = []
+    var ingress: [ExposureReport.Line] = []
+    var unprotected: [String] = []
+    var width = 0
+    let names = Set(exposedIngress.keys).union(exposedEgress.keys)
+    for name in names {
+      guard let peer = exposedIngress[name]?.peer ?? exposedEgress[name]?.peer else { continue }
+      width = max(width, name.utf8.count)
+      for isIngress in [true, false] {
+        let data =
+          (isIngress ? exposedIngress[name]?.data : exposedEgress[name]?.data) ?? Direction()
+        var lines: [ExposureReport.Line] = []
+        if !data.isProtected {
+          lines.append(
+            ExposureReport.Line(
+              exposed: peer, other: .entireCluster, connections: "All Connections"))
+          unprotected.append("\(name) is not protected on \(isIngress ? "Ingress" : "Egress")")
+        } else {
+          for item in data.items {
+            lines.append(
+              ExposureReport.Line(
+                exposed: peer, other: item.other, connections: item.conns.description))
+          }
+        }
+        for row in (isIngress ? externalsFrom[name] : externalsTo[name]) ?? [] {
+          let external = isIngress ? row.source : row.destination
+          lines.append(
+            ExposureReport.Line(
+              exposed: peer, other: .peer(external),
+              connections: options.focusConnection.map(\.description) ?? row.connections.description
+            ))
+        }
+        if isIngress { ingress += lines } else { egress += lines }
+      }
+    }
+    egress.sort { ($0.exposed.name, $0.other.name) < ($1.exposed.name, $1.other.name) }
+    ingress.sort { ($0.exposed.name, $0.other.name) < ($1.exposed.name, $1.other.name) }
+    return ExposureReport(
+      egress: egress, ingress: ingress, unprotected: unprotected.sorted(), peerColumnWidth: width)
+  }
+
+  /// netpol-analyzer's pair filter for focus options; nil stands for a representative peer,
+  /// which is never a focus workload.
+  static func includes(options: ConnectivityOptions, src: ReportPeer?, dst: ReportPeer?) -> Bool {
+    let workloads = options.focusWorkloads
+    let peers = options.focusWorkloadPeers
+    func isFocus(_ peer: ReportPeer?, _ names: [String]) -> Bool {
+      if names.isEmpty { return true }
+      guard let peer else { return false }
+      return FocusFilter.matches(peer, names)
+    }
+    func isFocusPeer(_ peer: ReportPeer?) -> Bool { workloads.isEmpty || isFocus(peer, peers) }
+    if options.focusDirection == .ingress && !isFocus(dst, workloads) { return false }
+    if options.focusDirection == .egress && !isFocus(src, workloads) { return false }
+    return (isFocus(src, workloads) && isFocusPeer(dst))
+      || (isFocus(dst, workloads) && isFocusPeer(src))
+  }
+}

@@ -1,0 +1,83 @@
+import KubeModel
+import Reachability
+
+/// Connections toward peers whose ports are unknown: numeric port ranges plus named ports that
+/// could not be resolved. Names are kept per protocol; an admin policy's named port toward an
+/// unknown peer has no protocol (the empty key), as netpol-analyzer prints it.
+public struct ExposureConnections: Hashable, Sendable, CustomStringConvertible {
+  /// Numeric ports (without named ports).
+  public var ports: ConnectionSet
+  /// Unresolved named ports by protocol name (`TCP`, `UDP`, `SCTP`, or empty for any protocol).
+  public var names: [String: Set<String>]
+
+  /// Numeric ports and names.
+  public init(ports: ConnectionSet, names: [String: Set<String>] = [:]) {
+    self.ports = ConnectionSet(ports.ranges)
+    self.names = names.filter { !$0.value.isEmpty }
+  }
+
+  /// Every protocol and port.
+  public static let all = ExposureConnections(ports: .all)
+  /// Nothing.
+  public static let none = ExposureConnections(ports: .none)
+
+  /// No port and no name.
+  public var isEmpty: Bool { ports.isEmpty && names.isEmpty }
+
+  /// Whether the whole port range of the protocol (or, for the empty name, of every protocol)
+  /// is in the set.
+  func isFull(_ proto: String) -> Bool {
+    if proto.isEmpty { return ports.isAll }
+    guard let transport = TransportProtocol(rawValue: proto) else { return false }
+    return ports.ranges[transport] == [PortRange.all]
+  }
+
+  /// The connections in either set.
+  public func union(_ other: ExposureConnections) -> ExposureConnections {
+    var merged = names
+    for (proto, set) in other.names { merged[proto, default: []].formUnion(set) }
+    return ExposureConnections(ports: ports.union(other.ports), names: merged)
+  }
+
+  /// The connections in both sets; a name survives against a protocol's full range.
+  public func intersection(_ other: ExposureConnections) -> ExposureConnections {
+    var merged: [String: Set<String>] = [:]
+    for proto in Set(names.keys).union(other.names.keys) {
+      let mine = names[proto] ?? []
+      let theirs = other.names[proto] ?? []
+      var kept = mine.intersection(theirs)
+      if other.isFull(proto) { kept.formUnion(mine) }
+      if isFull(proto) { kept.formUnion(theirs) }
+      merged[proto] = kept
+    }
+    return ExposureConnections(ports: ports.intersection(other.ports), names: merged)
+  }
+
+  /// The connections of this set that are not in `other`.
+  public func subtracting(_ other: ExposureConnections) -> ExposureConnections {
+    var merged: [String: Set<String>] = [:]
+    for (proto, set) in names where !other.isFull(proto) {
+      merged[proto] = set.subtracting(other.names[proto] ?? [])
+    }
+    return ExposureConnections(ports: ports.subtracting(other.ports), names: merged)
+  }
+
+  /// Whether a numeric port of a protocol is in the set.
+  public func contains(_ focus: FocusConnection) -> Bool {
+    ports.contains(focus.transport, focus.port)
+  }
+
+  /// `All Connections`, `No Connections`, or protocols by name with ranges then sorted names,
+  /// e.g. `TCP 80,http,UDP 53`; names without a protocol come first (` http`).
+  public var description: String {
+    if names.isEmpty || ports.isAll { return ports.description }
+    var protocols = Set(names.keys)
+    for proto in ports.protocols { protocols.insert(proto.rawValue) }
+    return protocols.sorted().map { proto in
+      let ranges =
+        TransportProtocol(rawValue: proto).map { (ports.ranges[$0] ?? []).map(\.description) } ?? []
+      let items = ranges + (names[proto] ?? []).sorted()
+      return "\(proto) \(items.joined(separator: ","))"
+    }.joined(separator: ",")
+  }
+}

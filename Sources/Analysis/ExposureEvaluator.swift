@@ -1,0 +1,290 @@
+import KubeModel
+import Reachability
+
+/// A representative peer: the pods a policy rule's selectors may match beyond the input, kept
+/// as the selectors themselves (netpol-analyzer's "representative pod").
+struct RepresentativePeer: Sendable {
+  /// The namespace selector (a rule without one stands for its policy's namespace by name;
+  /// an admin policy's `pods` peer without one stands for every namespace).
+  var namespaceSelector: LabelSelector
+  /// The pod selector; nil means every pod.
+  var podSelector: LabelSelector?
+  /// The policy's namespace when the peer comes from a NetworkPolicy rule without a namespace
+  /// selector.
+  var namespace: String?
+
+  var key: String {
+    ExposureSelectors.key(namespaceSelector) + "/" + ExposureSelectors.key(podSelector)
+  }
+
+  /// The namespace part as printed: a name, `all namespaces`, or `namespace with {...}`.
+  var namespaceText: (text: String, isName: Bool) {
+    let labels = namespaceSelector.matchLabels
+    if labels.count == 1, namespaceSelector.matchExpressions.isEmpty,
+      let name = labels[namespaceNameLabel]
+    {
+      return (name, true)
+    }
+    if namespaceSelector.isEmpty { return ("all namespaces", false) }
+    return ("namespace with {" + ExposureSelectors.text(namespaceSelector) + "}", false)
+  }
+
+  /// The pod part as printed: `all pods` or `pod with {...}`.
+  var podText: String {
+    guard let podSelector, !podSelector.isEmpty else { return "all pods" }
+    return "pod with {" + ExposureSelectors.text(podSelector) + "}"
+  }
+}
+
+/// Evaluates the ANP, NetworkPolicy and BANP tiers between a real pod and a representative
+/// peer or the whole cluster, with netpol-analyzer's matching rules for representative peers
+/// (a rule selector matches a representative peer when it is empty or has the same
+/// requirements) and its handling of named ports toward unknown pods.
+struct ExposureEvaluator {
+  /// One end of an evaluated flow.
+  enum Party: Hashable {
+    case pod(Int)
+    case representative(Int)
+    case entireCluster
+  }
+
+  /// Where named ports of a rule are resolved.
+  enum PortTarget {
+    /// Against this pod's container ports; unmatched names match nothing.
+    case pod(Int)
+    /// Not at all: names stay names.
+    case unresolved
+    /// Against this pod's ports, keeping unmatched names (entire-cluster ingress).
+    case entireClusterIngress(Int)
+  }
+
+  let cluster: Cluster
+  let representatives: [RepresentativePeer]
+  let namespaceLabels: [String: [String: String]]
+  let adminPolicies: [AdminNetworkPolicy]
+
+  init(cluster: Cluster, representatives: [RepresentativePeer]) {
+    self.cluster = cluster
+    self.representatives = representatives
+    var labels: [String: [String: String]] = [:]
+    for namespace in cluster.namespaces { labels[namespace.name] = namespace.labels }
+    self.namespaceLabels = labels
+    self.adminPolicies = cluster.adminNetworkPolicies.sorted { $0.priority < $1.priority }
+  }
+
+  func labelsOfNamespace(_ name: String) -> [String: String] {
+    namespaceLabels[name] ?? [namespaceNameLabel: name]
+  }
+
+  // MARK: selectors
+
+  func namespaceMatches(_ selector: LabelSelector, _ party: Party) -> Bool {
+    switch party {
+    case .pod(let p): return selector.matches(labelsOfNamespace(cluster.pods[p].namespace))
+    case .representative(let r):
+      return ExposureSelectors.fullMatch(
+        rule: selector, representative: representatives[r].namespaceSelector)
+    case .entireCluster: return selector.isEmpty
+    }
+  }
+
+  func podMatches(_ selector: LabelSelector, _ party: Party) -> Bool {
+    switch party {
+    case .pod(let p): return selector.matches(cluster.pods[p].labels)
+    case .representative(let r):
+      return ExposureSelectors.fullMatch(
+        rule: selector, representative: representatives[r].podSelector)
+    case .entireCluster: return selector.isEmpty
+    }
+  }
+
+  func networkPolicyPeerMatches(_ policy: NetworkPolicy, _ peer: NetworkPolicyPeer, _ party: Party)
+    -> Bool
+  {
+    guard case .selector(let pods, let namespaces) = peer else { return false }
+    let namespaceOK: Bool
+    if let namespaces {
+      namespaceOK = namespaceMatches(namespaces, party)
+    } else {
+      switch party {
+      case .pod(let p): namespaceOK = cluster.pods[p].namespace == policy.namespace
+      case .representative(let r): namespaceOK = representatives[r].namespace == policy.namespace
+      case .entireCluster: namespaceOK = false
+      }
+    }
+    guard namespaceOK else { return false }
+    return pods.map { podMatches($0, party) } ?? true
+  }
+
+  func podSetMatches(_ set: AdminPodSet, _ party: Party) -> Bool {
+    switch set {
+    case .namespaces(let namespaces): return namespaceMatches(namespaces, party)
+    case .pods(let namespaces, let pods):
+      return namespaceMatches(namespaces, party) && podMatches(pods, party)
+    }
+  }
+
+  func adminPeerMatches(_ peer: AdminPolicyPeer, _ party: Party) -> Bool {
+    guard case .pods(let set) = peer else { return false }
+    return podSetMatches(set, party)
+  }
+
+  func adminSelects(_ policy: AdminNetworkPolicy, _ party: Party, ingress: Bool) -> Bool {
+    if case .entireCluster = party { return false }
+    guard !(ingress ? policy.ingress : policy.egress).isEmpty else { return false }
+    return podSetMatches(policy.subject, party)
+  }
+
+  // MARK: ports
+
+  func containerPort(named name: String, of pod: Int) -> ContainerPort? {
+    cluster.pods[pod].ports.first { $0.name == name }
+  }
+
+  func connections(_ ports: [NetworkPolicyPort], target: PortTarget) -> ExposureConnections {
+    if ports.isEmpty { return .all }
+    var ranges: [TransportProtocol: [PortRange]] = [:]
+    var names: [String: Set<String>] = [:]
+    for port in ports {
+      switch port.port {
+      case nil:
+        ranges[port.protocol, default: []].append(.all)
+      case .number(let n)?:
+        ranges[port.protocol, default: []].append(PortRange(n, port.endPort ?? n))
+      case .name(let name)?:
+        switch target {
+        case .pod(let p):
+          if let found = containerPort(named: name, of: p), found.protocol == port.protocol {
+            ranges[port.protocol, default: []].append(PortRange(found.port, found.port))
+          }
+        case .unresolved:
+          names[port.protocol.rawValue, default: []].insert(name)
+        case .entireClusterIngress(let p):
+          if let found = containerPort(named: name, of: p) {
+            ranges[port.protocol, default: []].append(PortRange(found.port, found.port))
+          } else {
+            names[port.protocol.rawValue, default: []].insert(name)
+          }
+        }
+      }
+    }
+    return ExposureConnections(ports: ConnectionSet(ranges), names: names)
+  }
+
+  func connections(_ ports: [AdminPolicyPort]?, target: PortTarget) -> ExposureConnections {
+    guard let ports else { return .all }
+    var ranges: [TransportProtocol: [PortRange]] = [:]
+    var names: [String: Set<String>] = [:]
+    for port in ports {
+      switch port {
+      case .number(let proto, let n): ranges[proto, default: []].append(PortRange(n, n))
+      case .range(let proto, let lower, let upper):
+        ranges[proto, default: []].append(PortRange(lower, upper))
+      case .named(let name):
+        switch target {
+        case .pod(let p):
+          if let found = containerPort(named: name, of: p) {
+            ranges[found.protocol, default: []].append(PortRange(found.port, found.port))
+          }
+        case .unresolved:
+          names["", default: []].insert(name)
+        case .entireClusterIngress(let p):
+          if let found = containerPort(named: name, of: p) {
+            ranges[found.protocol, default: []].append(PortRange(found.port, found.port))
+          } else {
+            names["", default: []].insert(name)
+          }
+        }
+      }
+    }
+    return ExposureConnections(ports: ConnectionSet(ranges), names: names)
+  }
+
+  // MARK: tiers
+
+  /// The connections one direction allows: for ingress, what `subject` accepts from `other`;
+  /// for egress, what `subject` may send to `other`. Also whether any policy selects the
+  /// subject in that direction.
+  func side(subject: Party, other: Party, ingress: Bool) -> (
+    conns: ExposureConnections, protected: Bool
+  ) {
+    let target: PortTarget
+    let destination = ingress ? subject : other
+    switch destination {
+    case .pod(let p):
+      if ingress, case .entireCluster = other {
+        target = .entireClusterIngress(p)
+      } else {
+        target = .pod(p)
+      }
+    case .representative, .entireCluster:
+      target = .unresolved
+    }
+    var allowed = ExposureConnections.none
+    var denied = ExposureConnections.none
+    var passed = ExposureConnections.none
+    var protected = false
+    for policy in adminPolicies where adminSelects(policy, subject, ingress: ingress) {
+      protected = true
+      for rule in ingress ? policy.ingress : policy.egress
+      where rule.peers.contains(where: { adminPeerMatches($0, other) }) {
+        let fresh = connections(rule.ports, target: target).subtracting(
+          allowed.union(denied).union(passed))
+        switch rule.action {
+        case .allow: allowed = allowed.union(fresh)
+        case .deny: denied = denied.union(fresh)
+        case .pass: passed = passed.union(fresh)
+        }
+      }
+    }
+    var selecting: [NetworkPolicy] = []
+    if case .pod(let p) = subject {
+      let pod = cluster.pods[p]
+      selecting = cluster.networkPolicies.filter {
+        $0.namespace == pod.namespace && (ingress ? $0.isolatesIngress : $0.isolatesEgress)
+          && $0.podSelector.matches(pod.labels)
+      }
+    }
+    if !selecting.isEmpty {
+      var permitted = ExposureConnections.none
+      for policy in selecting {
+        for rule in ingress ? policy.ingress : policy.egress
+        where rule.peers.isEmpty
+          || rule.peers.contains(where: { networkPolicyPeerMatches(policy, $0, other) })
+        {
+          permitted = permitted.union(connections(rule.ports, target: target))
+        }
+      }
+      return (allowed.union(permitted.subtracting(denied)), true)
+    }
+    var baselineDenied = ExposureConnections.none
+    if let baseline = cluster.baselineAdminNetworkPolicies.first,
+      adminSelects(baseline, subject, ingress: ingress)
+    {
+      protected = true
+      var baselineAllowed = ExposureConnections.none
+      for rule in ingress ? baseline.ingress : baseline.egress
+      where rule.peers.contains(where: { adminPeerMatches($0, other) }) {
+        let fresh = connections(rule.ports, target: target).subtracting(
+          baselineAllowed.union(baselineDenied))
+        if rule.action == .deny {
+          baselineDenied = baselineDenied.union(fresh)
+        } else {
+          baselineAllowed = baselineAllowed.union(fresh)
+        }
+      }
+    }
+    return (
+      allowed.union(ExposureConnections.all.subtracting(denied).subtracting(baselineDenied)),
+      protected
+    )
+  }
+
+  /// The connections from `source` to `destination`: the source's egress AND the destination's
+  /// ingress.
+  func connections(from source: Party, to destination: Party) -> ExposureConnections {
+    let egress = side(subject: source, other: destination, ingress: false).conns
+    if egress.isEmpty { return egress }
+    return egress.intersection(side(subject: destination, other: source, ingress: true).conns)
+  }
+}

@@ -1,0 +1,201 @@
+import Analysis
+import KubeModel
+
+/// The exposure-analysis sections of each output format, as netpol-analyzer writes them.
+enum ExposureRendering {
+  /// `Exposure Analysis Result:` or, under a connection focus, `... On TCP 8080:`.
+  static func header(_ report: ConnectivityReport) -> String {
+    report.focusConnection.map { "Exposure Analysis Result On \($0):" }
+      ?? "Exposure Analysis Result:"
+  }
+
+  /// The source and destination names of a line (ingress lines end at the exposed workload).
+  static func ends(_ line: ExposureReport.Line, ingress: Bool) -> (src: String, dst: String) {
+    ingress ? (line.other.name, line.exposed.name) : (line.exposed.name, line.other.name)
+  }
+
+  // MARK: txt
+
+  /// The text section appended after the connectivity lines.
+  static func text(_ report: ConnectivityReport, _ exposure: ExposureReport, connlist: String)
+    -> String
+  {
+    var out = connlist
+    if !out.isEmpty && out != "\n" { out += "\n" }
+    out += header(report) + "\n"
+    let focused = report.focusConnection != nil
+    func line(_ item: ExposureReport.Line, ingress: Bool) -> String {
+      let padding = String(
+        repeating: " ", count: max(0, exposure.peerColumnWidth - item.exposed.name.utf8.count))
+      var text =
+        item.exposed.name + padding + " \t" + (ingress ? "<=" : "=>") + " \t" + item.other.name
+      if !focused { text += " : " + item.connections }
+      return text
+    }
+    if !exposure.egress.isEmpty {
+      out +=
+        "Egress Exposure:\n"
+        + exposure.egress.map { line($0, ingress: false) }.joined(separator: "\n") + "\n"
+    }
+    if !exposure.ingress.isEmpty {
+      if !exposure.egress.isEmpty { out += "\n" }
+      out +=
+        "Ingress Exposure:\n"
+        + exposure.ingress.map { line($0, ingress: true) }.joined(separator: "\n") + "\n"
+    }
+    if !exposure.unprotected.isEmpty && !focused {
+      out +=
+        "\nWorkloads not protected by network policies:\n"
+        + exposure.unprotected.joined(separator: "\n") + "\n"
+    }
+    return out
+  }
+
+  // MARK: csv
+
+  /// The CSV section appended after the connectivity rows.
+  static func csv(_ report: ConnectivityReport, _ exposure: ExposureReport) -> String {
+    let focused = report.focusConnection != nil
+    var out = CSVRenderer.line([header(report), "", ""])
+    func rows(_ lines: [ExposureReport.Line], ingress: Bool) -> String {
+      var text = CSVRenderer.line(
+        ingress
+          ? (focused ? ["dst", "src"] : ["dst", "src", "conn"])
+          : (focused ? ["src", "dst"] : ["src", "dst", "conn"]))
+      for item in lines {
+        let (src, dst) = ends(item, ingress: ingress)
+        var fields = ingress ? [dst, src] : [src, dst]
+        if !focused { fields.append(item.connections) }
+        text += CSVRenderer.line(fields)
+      }
+      return text
+    }
+    if !exposure.egress.isEmpty {
+      out += CSVRenderer.line(["Egress Exposure:", "", ""]) + rows(exposure.egress, ingress: false)
+    }
+    if !exposure.ingress.isEmpty {
+      out +=
+        CSVRenderer.line(["Ingress Exposure:", "", ""]) + rows(exposure.ingress, ingress: true)
+    }
+    return out
+  }
+
+  // MARK: md
+
+  /// The Markdown section appended after the connectivity table.
+  static func markdown(_ report: ConnectivityReport, _ exposure: ExposureReport) -> String {
+    let focused = report.focusConnection != nil
+    var out = "## " + header(report) + "\n"
+    func table(_ lines: [ExposureReport.Line], ingress: Bool) -> String {
+      var text =
+        focused
+        ? (ingress ? "| dst | src |\n|-----|-----|\n" : "| src | dst |\n|-----|-----|\n")
+        : (ingress
+          ? "| dst | src | conn |\n|-----|-----|------|\n"
+          : "| src | dst | conn |\n|-----|-----|------|\n")
+      for item in lines {
+        let (src, dst) = ends(item, ingress: ingress)
+        text += ingress ? "| \(dst) | \(src) |" : "| \(src) | \(dst) |"
+        text += focused ? "\n" : " \(item.connections) |\n"
+      }
+      return text
+    }
+    if !exposure.egress.isEmpty {
+      out += "### Egress Exposure:\n" + table(exposure.egress, ingress: false)
+    }
+    out += "\n"
+    if !exposure.ingress.isEmpty {
+      out += "### Ingress Exposure:\n" + table(exposure.ingress, ingress: true)
+    }
+    return out
+  }
+
+  // MARK: json
+
+  /// The whole JSON document: the connectivity list and the exposure sections.
+  static func json(_ report: ConnectivityReport, _ exposure: ExposureReport) -> String {
+    let focused = report.focusConnection != nil
+    func object(_ src: String, _ dst: String, _ conn: String, indent: String) -> String {
+      var fields = [("src", src), ("dst", dst)]
+      if !focused { fields.append(("conn", conn)) }
+      return indent + "{\n"
+        + fields.map { "\(indent)  \(JSONRenderer.quote($0.0)): \(JSONRenderer.quote($0.1))" }
+        .joined(separator: ",\n")
+        + "\n" + indent + "}"
+    }
+    func array(_ objects: [String], indent: String, emptyAsNull: Bool) -> String {
+      if objects.isEmpty { return emptyAsNull ? "null" : "[]" }
+      return "[\n" + objects.joined(separator: ",\n") + "\n" + indent + "]"
+    }
+    let connlist = report.rows.map {
+      object($0.source.name, $0.destination.name, $0.connections.description, indent: "    ")
+    }
+    func section(_ lines: [ExposureReport.Line], ingress: Bool) -> String {
+      let objects = lines.map { item -> String in
+        let (src, dst) = ends(item, ingress: ingress)
+        return object(src, dst, item.connections, indent: "      ")
+      }
+      return array(objects, indent: "    ", emptyAsNull: !focused)
+    }
+    let listKey = focused ? "connlist_conn_focus_results" : "connlist_results"
+    let exposureKey = focused ? "exposure_conn_focus_results" : "exposure_results"
+    return "{\n  \"\(listKey)\": " + array(connlist, indent: "  ", emptyAsNull: false) + ",\n"
+      + "  \"\(exposureKey)\": {\n"
+      + "    \"egress_exposure\": " + section(exposure.egress, ingress: false) + ",\n"
+      + "    \"ingress_exposure\": " + section(exposure.ingress, ingress: true) + "\n"
+      + "  }\n}"
+  }
+
+  // MARK: dot
+
+  /// Node and edge lines for representative peers and the entire cluster.
+  static func dotLines(_ report: ConnectivityReport, _ exposure: ExposureReport) -> [String] {
+    var groups: [String: [String: String]] = [:]
+    var entire = false
+    var edges: [String] = []
+    func node(_ endpoint: ExposureReport.Endpoint) -> String? {
+      switch endpoint {
+      case .peer: return nil
+      case .entireCluster:
+        entire = true
+        return "entire-cluster"
+      case .representative(let namespace, _, let pod):
+        let name = "\(pod)_in_\(namespace)"
+        groups[namespace, default: [:]][name] = pod
+        return name
+      }
+    }
+    for (lines, ingress) in [(exposure.egress, false), (exposure.ingress, true)] {
+      for item in lines {
+        guard let other = node(item.other) else { continue }
+        let label = item.connections
+        let (src, dst) = ingress ? (other, item.exposed.name) : (item.exposed.name, other)
+        let color = ingress ? "darkorange2" : "darkorange4"
+        let weight = ingress ? "1" : "0.5"
+        edges.append(
+          "\t\(DOTRenderer.quote(src)) -> \(DOTRenderer.quote(dst)) [label=\(DOTRenderer.quote(label)) color=\"\(color)\" fontcolor=\"darkgreen\" weight=\(weight) style=dashed]"
+        )
+      }
+    }
+    var lines: [String] = []
+    for namespace in groups.keys.sorted() {
+      let clusterName = "cluster_" + namespace.replacingAll("-", with: "_") + "[namespace]"
+      lines.append("\tsubgraph \(DOTRenderer.quote(clusterName)) {")
+      lines.append("\t\tcolor=\"red2\"")
+      lines.append("\t\tfontcolor=\"red2\"")
+      for (name, label) in (groups[namespace] ?? [:]).sorted(by: { $0.key < $1.key }) {
+        lines.append(
+          "\t\t\(DOTRenderer.quote(name)) [label=\(DOTRenderer.quote(label)) color=\"red2\" fontcolor=\"red2\"]"
+        )
+      }
+      lines.append("\t\tlabel=\(DOTRenderer.quote("\(namespace)[namespace]"))")
+      lines.append("\t}")
+    }
+    if entire {
+      lines.append(
+        "\t\"entire-cluster\" [label=\"entire-cluster\" color=\"red2\" fontcolor=\"red2\" shape=diamond]"
+      )
+    }
+    return lines + edges
+  }
+}
