@@ -147,20 +147,36 @@ public struct ConnectivityAnalyzer: Sendable {
     let dstExternals = ranges.egressDestinations.map { ReportPeer.external($0) }
 
     let focus = FocusFilter(options: options)
-    for (srcPeer, srcPod) in entities {
-      for (dstPeer, dstPod) in entities where srcPod != dstPod && srcPeer.name != dstPeer.name {
-        guard focus.includes(srcPeer, dstPeer) else { continue }
-        append(&rows, srcPeer, dstPeer, engine.connections(from: .pod(srcPod), to: .pod(dstPod)))
-      }
-      for external in dstExternals where focus.includes(srcPeer, external) {
-        guard case .external(let range) = external.kind else { continue }
-        append(&rows, srcPeer, external, connections(from: .pod(srcPod), toRange: range))
+    // Pod-to-pod verdicts come from the engine's sparse class-level result; entities of a
+    // class share every verdict, so each class pair is expanded to its entities.
+    var entitiesOfClass: [Int: [(peer: ReportPeer, pod: Int)]] = [:]
+    for entity in entities { entitiesOfClass[engine.podClass(entity.pod), default: []].append(entity) }
+    for (source, destination, conns) in engine.classConnections() {
+      guard case .podClass(let sourceClass) = source, case .podClass(let destinationClass) = destination,
+        let sources = entitiesOfClass[sourceClass], let destinations = entitiesOfClass[destinationClass]
+      else { continue }
+      for (srcPeer, srcPod) in sources {
+        for (dstPeer, dstPod) in destinations where srcPod != dstPod && srcPeer.name != dstPeer.name {
+          guard focus.includes(srcPeer, dstPeer) else { continue }
+          append(&rows, srcPeer, dstPeer, conns)
+        }
       }
     }
-    for external in srcExternals {
-      guard case .external(let range) = external.kind else { continue }
-      for (dstPeer, dstPod) in entities where focus.includes(external, dstPeer) {
-        append(&rows, external, dstPeer, connections(fromRange: range, to: .pod(dstPod)))
+    for (_, members) in entitiesOfClass.sorted(by: { $0.key < $1.key }) {
+      guard let representative = members.first?.pod else { continue }
+      for external in dstExternals {
+        guard case .external(let range) = external.kind else { continue }
+        let conns = connections(from: .pod(representative), toRange: range)
+        for (srcPeer, _) in members where focus.includes(srcPeer, external) {
+          append(&rows, srcPeer, external, conns)
+        }
+      }
+      for external in srcExternals {
+        guard case .external(let range) = external.kind else { continue }
+        let conns = connections(fromRange: range, to: .pod(representative))
+        for (dstPeer, _) in members where focus.includes(external, dstPeer) {
+          append(&rows, external, dstPeer, conns)
+        }
       }
     }
     var warnings: [Diagnostic] = []
