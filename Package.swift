@@ -30,7 +30,7 @@ let package = Package(
     .target(
       name: "KubereachCLI",
       dependencies: [
-        "KubeModel", "Manifests", "Reachability", "Analysis", "Formats",
+        "KubeModel", "Manifests", "Reachability", "Analysis", "Formats", "Synthesis",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "kubereach", dependencies: ["KubereachCLI"]),

@@ -56,7 +56,7 @@ public enum SyntheticCluster {
         ContainerPort(name: "metrics", port: 9090),
       ]
       for r in 0..<replicas where podIndex < pods {
-        let name = stateful ? "\(app)-\(r)" : "\(app)-\(String(w, radix: 36))-\(r)"
+        let name = stateful ? "\(app)-\(r)" : "\(app)-p\(String(w, radix: 36))-\(r)"
         cluster.pods.append(
           Pod(
             namespace: nsName, name: name, labels: labels, ports: ports,

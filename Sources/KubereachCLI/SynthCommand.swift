@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import KubeModel
+import Manifests
+import Synthesis
+
+/// `kubereach synth`: writes a seeded synthetic cluster as manifests, to reproduce benchmarks.
+struct SynthCommand: IOCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "synth",
+    abstract: "Write a seeded synthetic cluster (namespaces, workloads, services, policies) as manifests.")
+
+  @Option(help: "About how many pods.")
+  var pods = 1000
+
+  @Option(help: "How many namespaces (default: one per 30 pods).")
+  var namespaces: Int?
+
+  @Option(help: "About how many NetworkPolicies (default: a tenth of the pods).")
+  var policies: Int?
+
+  @Option(help: "The seed: the same seed gives the same cluster.")
+  var seed: UInt64 = 1
+
+  @Flag(help: "Give every workload one replica (to compare with tools that report pods).")
+  var onePodPerWorkload = false
+
+  @Argument(help: "The folder to write namespaces.yaml, workloads.yaml, services.yaml and policies.yaml into.")
+  var outputDirectory: String
+
+  func validate() throws {
+    guard pods > 0 else { throw ValidationError("--pods must be positive") }
+    if let namespaces, namespaces <= 0 { throw ValidationError("--namespaces must be positive") }
+    if let policies, policies < 0 { throw ValidationError("--policies must not be negative") }
+  }
+
+  func execute(_ io: CommandIO) throws(CommandFailure) -> ExitStatus {
+    let cluster = SyntheticCluster.generate(
+      pods: pods, namespaces: namespaces ?? max(1, pods / 30), policies: policies ?? max(1, pods / 10),
+      seed: seed, onePodPerWorkload: onePodPerWorkload)
+    var namespacesOnly = Cluster()
+    namespacesOnly.namespaces = cluster.namespaces
+    var workloadsOnly = Cluster()
+    workloadsOnly.workloads = cluster.workloads
+    workloadsOnly.pods = cluster.pods
+    var servicesOnly = Cluster()
+    servicesOnly.services = cluster.services
+    servicesOnly.ingresses = cluster.ingresses
+    var policiesOnly = Cluster()
+    policiesOnly.networkPolicies = cluster.networkPolicies
+    policiesOnly.adminNetworkPolicies = cluster.adminNetworkPolicies
+    policiesOnly.baselineAdminNetworkPolicies = cluster.baselineAdminNetworkPolicies
+    do {
+      try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+    } catch {
+      throw CommandFailure([.error("output", "cannot create \(outputDirectory): \(error.localizedDescription)", at: nil)])
+    }
+    let files: [(String, Cluster)] = [
+      ("namespaces.yaml", namespacesOnly), ("workloads.yaml", workloadsOnly), ("services.yaml", servicesOnly),
+      ("policies.yaml", policiesOnly),
+    ]
+    for (name, part) in files {
+      try emit(Array(ManifestWriter.yaml(for: part).utf8), to: outputDirectory + "/" + name, io: io)
+    }
+    io.log(
+      "synth: \(cluster.pods.count) pods in \(cluster.workloads.count) workloads, \(cluster.namespaces.count) namespaces, \(cluster.networkPolicies.count) policies written to \(outputDirectory)\n"
+    )
+    return .success
+  }
+}
