@@ -1,1 +1,52 @@
-print("bench")
+import Foundation
+import KubeModel
+import Reachability
+import Synthesis
+
+/// Peak resident set size of this process (VmHWM), in MiB; 0 where /proc is missing.
+func peakRSSMiB() -> Double {
+  guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else {
+    return 0
+  }
+  for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+    let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
+    return kb / 1024
+  }
+  return 0
+}
+
+func seconds(_ start: Date) -> String { String(format: "%.3f", Date().timeIntervalSince(start)) }
+
+/// `engine [pods...]`: synthetic clusters (policies = pods/10, a namespace per 30 pods),
+/// compile and evaluate every class-level connection, report times and peak RSS.
+func engineBenchmark(_ args: [String]) {
+  let sizes = args.compactMap { Int($0) }
+  for pods in sizes.isEmpty ? [1_000, 10_000, 150_000] : sizes {
+    var start = Date()
+    let cluster = SyntheticCluster.generate(
+      pods: pods, namespaces: max(1, pods / 30), policies: max(1, pods / 10), seed: 42)
+    let generate = seconds(start)
+    start = Date()
+    let engine = ReachabilityEngine(cluster: cluster)
+    let compile = seconds(start)
+    start = Date()
+    let rows = engine.classConnections()
+    let evaluate = seconds(start)
+    let stats = engine.stats
+    print(
+      "engine pods=\(pods) workloads=\(cluster.workloads.count) namespaces=\(cluster.namespaces.count) "
+        + "policies=\(stats.policies) classes=\(stats.classes) profiles=\(stats.profiles) atoms=\(stats.portAtoms) "
+        + "ipRanges=\(stats.ipRanges) generate=\(generate)s compile=\(compile)s evaluate=\(evaluate)s "
+        + "classPairs=\(rows.count) peakRSS=\(String(format: "%.0f", peakRSSMiB()))MiB")
+  }
+}
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+switch arguments.first {
+case "engine":
+  engineBenchmark(Array(arguments.dropFirst()))
+case "load":
+  loadBenchmark(Array(arguments.dropFirst()))
+default:
+  print("usage: kubereach-bench engine [pods...] | load [file] [--mb N]")
+}

@@ -143,44 +143,81 @@ public final class ReachabilityEngine: Sendable {
   /// Every class pair (including a class to itself, meaning distinct pods of that class) and
   /// class/external pair with a non-empty verdict, sorted by source then destination.
   public func classConnections() -> [(src: ClassPeer, dst: ClassPeer, conns: ConnectionSet)] {
+    let table = classConnectionTable()
+    var out: [(src: ClassPeer, dst: ClassPeer, conns: ConnectionSet)] = []
+    out.reserveCapacity(table.count)
+    for i in 0..<table.count {
+      out.append((table.source(i), table.destination(i), table.connections(i)))
+    }
+    return out
+  }
+
+  /// The same as `classConnections()`, packed: eight bytes per row, for large clusters.
+  /// Supports up to 2^20 classes plus external ranges and 2^24 distinct connection sets.
+  public func classConnectionTable() -> ClassConnectionTable {
     let start = Date()
     let n = c.classCount
-    let chunks = max(1, min(8, n / 64))
+    let chunks = max(1, min(16, n / 256))
     let results = ResultBox(count: chunks)
     DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
       let lo = n * chunk / chunks
       let hi = n * (chunk + 1) / chunks
       results.set(chunk, evaluate(destinations: lo..<hi, sources: lo..<hi))
     }
-    var cache: [[UInt64]: ConnectionSet] = [:]
-    var out: [(src: ClassPeer, dst: ClassPeer, conns: ConnectionSet)] = []
+    var globalIndex: [[UInt64]: Int32] = [:]
+    var sets: [ConnectionSet] = []
+    var total = 0
+    for part in results.parts { total += part.keys.count }
+    var rows: [UInt64] = []
+    rows.reserveCapacity(total)
     for part in results.parts {
-      for (s, d, atoms) in part {
-        let conns: ConnectionSet
-        if let hit = cache[atoms] {
-          conns = hit
-        } else {
-          conns = connectionSet(atoms)
-          cache[atoms] = conns
-        }
-        out.append((s, d, conns))
+      let remap = part.atomSets.map { atoms -> UInt64 in
+        if let g = globalIndex[atoms] { return UInt64(g) }
+        let g = Int32(sets.count)
+        globalIndex[atoms] = g
+        sets.append(connectionSet(atoms))
+        return UInt64(g)
       }
+      for (key, id) in zip(part.keys, part.ids) { rows.append(key << 24 | remap[Int(id)]) }
     }
-    out.sort { ($0.src, $0.dst) < ($1.src, $1.dst) }
+    rows.sort()
     lastEvaluate.seconds = Date().timeIntervalSince(start)
-    return out
+    return ClassConnectionTable(rows: rows, sets: sets, classCount: n)
   }
 
   /// Raw results for destination classes `destinations` (pod and external sources) and for
   /// source classes `sources` toward external ranges.
-  func evaluate(destinations: Range<Int>, sources: Range<Int>) -> [(ClassPeer, ClassPeer, [UInt64])]
-  {
+  func evaluate(destinations: Range<Int>, sources: Range<Int>) -> PartialResult {
     let n = c.classCount
     let universe = c.universe
     let w = c.atomWords
     var acc = [UInt64](repeating: 0, count: universe * w)
     var touched: [Int] = []
-    var out: [(ClassPeer, ClassPeer, [UInt64])] = []
+    var result = PartialResult()
+    var local: [[UInt64]: Int32] = [:]
+    var single: [UInt64: Int32] = [:]
+    func emit(_ src: Int, _ dst: Int, _ atoms: [UInt64]) {
+      let id: Int32
+      if w == 1 {
+        if let hit = single[atoms[0]] {
+          id = hit
+        } else {
+          id = Int32(result.atomSets.count)
+          single[atoms[0]] = id
+          result.atomSets.append(atoms)
+        }
+      } else if let hit = local[atoms] {
+        id = hit
+      } else {
+        id = Int32(result.atomSets.count)
+        local[atoms] = id
+        result.atomSets.append(atoms)
+      }
+      result.keys.append(UInt64(src) << 20 | UInt64(dst))
+      result.ids.append(id)
+    }
+    var atoms = [UInt64](repeating: 0, count: w)
+    var egress = [UInt64](repeating: 0, count: w)
     for d in destinations {
       touched.removeAll(keepingCapacity: true)
       for seg in c.ingressSegments[Int(c.ingressProfileOf[d])] {
@@ -192,16 +229,23 @@ public final class ReachabilityEngine: Sendable {
         }
       }
       for s in touched {
-        var atoms = Array(acc[(s * w)..<(s * w + w)])
-        for i in 0..<w { acc[s * w + i] = 0 }
-        if s < n {
-          let e = egressAtoms(src: s, to: d)
-          for i in 0..<w { atoms[i] &= e[i] }
-          if AtomBits.isZero(atoms) { continue }
-          out.append((.podClass(s), .podClass(d), atoms))
-        } else {
-          out.append((.external(s - n), .podClass(d), atoms))
+        for i in 0..<w {
+          atoms[i] = acc[s * w + i]
+          acc[s * w + i] = 0
         }
+        if s < n {
+          for i in 0..<w { egress[i] = 0 }
+          for seg in c.egressSegments[Int(c.egressProfileOf[s])] where seg.row.contains(d) {
+            for i in 0..<w { egress[i] |= seg.atoms[i] }
+          }
+          var any = false
+          for i in 0..<w {
+            atoms[i] &= egress[i]
+            if atoms[i] != 0 { any = true }
+          }
+          if !any { continue }
+        }
+        emit(s, d, atoms)
       }
     }
     for s in sources {
@@ -215,12 +259,14 @@ public final class ReachabilityEngine: Sendable {
         }
       }
       for e in touched {
-        let atoms = Array(acc[(e * w)..<(e * w + w)])
-        for i in 0..<w { acc[e * w + i] = 0 }
-        out.append((.podClass(s), .external(e - n), atoms))
+        for i in 0..<w {
+          atoms[i] = acc[e * w + i]
+          acc[e * w + i] = 0
+        }
+        emit(s, e, atoms)
       }
     }
-    return out
+    return result
   }
 
   /// Every pod pair (source != destination) and pod/external-range pair with a non-empty
@@ -252,14 +298,48 @@ public final class ReachabilityEngine: Sendable {
   }
 }
 
+/// Packed class-level connections: rows sorted by source then destination (classes before
+/// external ranges), each pointing at one of a few distinct connection sets.
+public struct ClassConnectionTable: Sendable {
+  /// source << 44 | destination << 24 | set index; peers coded as class, or classCount + range.
+  let rows: [UInt64]
+  let sets: [ConnectionSet]
+  let classCount: Int
+
+  /// The number of rows.
+  public var count: Int { rows.count }
+  /// The distinct connection sets the rows use.
+  public var connectionSets: [ConnectionSet] { sets }
+
+  func peer(_ code: Int) -> ClassPeer {
+    code < classCount ? .podClass(code) : .external(code - classCount)
+  }
+
+  /// The source of row `i`.
+  public func source(_ i: Int) -> ClassPeer { peer(Int(rows[i] >> 44)) }
+  /// The destination of row `i`.
+  public func destination(_ i: Int) -> ClassPeer { peer(Int(rows[i] >> 24 & 0xF_FFFF)) }
+  /// The index into `connectionSets` of row `i`.
+  public func connectionIndex(_ i: Int) -> Int { Int(rows[i] & 0xFF_FFFF) }
+  /// The connections of row `i`.
+  public func connections(_ i: Int) -> ConnectionSet { sets[connectionIndex(i)] }
+}
+
+/// One chunk's raw rows: (source << 20 | destination) keys and local atom-set ids.
+struct PartialResult {
+  var keys: [UInt64] = []
+  var ids: [Int32] = []
+  var atomSets: [[UInt64]] = []
+}
+
 /// Per-chunk results of a parallel evaluation.
 final class ResultBox: @unchecked Sendable {
   private let lock = NSLock()
-  private(set) var parts: [[(ClassPeer, ClassPeer, [UInt64])]]
+  private(set) var parts: [PartialResult]
 
-  init(count: Int) { parts = Array(repeating: [], count: count) }
+  init(count: Int) { parts = Array(repeating: PartialResult(), count: count) }
 
-  func set(_ i: Int, _ value: [(ClassPeer, ClassPeer, [UInt64])]) {
+  func set(_ i: Int, _ value: PartialResult) {
     lock.lock()
     parts[i] = value
     lock.unlock()
