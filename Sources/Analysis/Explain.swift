@@ -111,7 +111,8 @@ extension ConnectivityAnalyzer {
       forwards: [IngressForward]?
     ) {
       var pair = Self.explainPair(
-        evaluator: evaluator, atoms: atoms, source: src, s, destination: dst, d, forwards: forwards)
+        evaluator: evaluator, atoms: atoms, source: src, s, destination: dst, d, forwards: forwards,
+        upstreamQuirks: true)
       if let only { pair.groups = pair.groups.filter { $0.allowed == (only == .allow) } }
       if !pair.groups.isEmpty { pairs.append(pair) }
     }
@@ -210,8 +211,21 @@ extension ConnectivityAnalyzer {
   static func explainPair(
     evaluator: ExplainEvaluator, atoms: [(proto: TransportProtocol, range: PortRange)],
     source: ReportPeer,
-    _ s: ExplainEndpoint, destination: ReportPeer, _ d: ExplainEndpoint, forwards: [IngressForward]?
+    _ s: ExplainEndpoint, destination: ReportPeer, _ d: ExplainEndpoint,
+    forwards: [IngressForward]?,
+    upstreamQuirks: Bool = false
   ) -> ExplainedPair {
+    let fullAtoms = upstreamQuirks ? evaluator.portAtoms(cuts: evaluator.portCuts()) : []
+    var silentEgress = false
+    var silentIngress = false
+    if upstreamQuirks, case .pod(let sp) = s, forwards == nil {
+      silentEgress = evaluator.losesNetworkPolicyDenials(
+        subject: sp, peer: d, direction: .egress, destination: d, atoms: fullAtoms)
+    }
+    if upstreamQuirks, case .pod(let dp) = d {
+      silentIngress = evaluator.losesNetworkPolicyDenials(
+        subject: dp, peer: s, direction: .ingress, destination: d, atoms: fullAtoms)
+    }
     struct Key: Hashable {
       var allowed: Bool
       var egress: DirectionVerdict
@@ -226,14 +240,14 @@ extension ConnectivityAnalyzer {
         egress = evaluator.decide(
           subject: sp, subjectName: source.name, peer: d, peerName: destination.name,
           direction: .egress,
-          destination: d, proto, port)
+          destination: d, proto, port, silentNetworkPolicyDenials: silentEgress)
       }
       var ingress = DirectionVerdict.systemDefault
       if case .pod(let dp) = d {
         ingress = evaluator.decide(
           subject: dp, subjectName: destination.name, peer: s, peerName: source.name,
           direction: .ingress,
-          destination: d, proto, port)
+          destination: d, proto, port, silentNetworkPolicyDenials: silentIngress)
       }
       if let forwards {
         let routes = forwardVerdict(forwards, proto, port)

@@ -173,7 +173,8 @@ public struct ExplainEvaluator: Sendable {
   public func decide(
     subject: Int, subjectName: String, peer: ExplainEndpoint, peerName: String,
     direction: Direction,
-    destination: ExplainEndpoint, _ proto: TransportProtocol, _ port: Int
+    destination: ExplainEndpoint, _ proto: TransportProtocol, _ port: Int,
+    silentNetworkPolicyDenials: Bool = false
   ) -> DirectionVerdict {
     let pod = cluster.pods[subject]
     let dirName = direction.rawValue
@@ -218,7 +219,8 @@ public struct ExplainEvaluator: Sendable {
         if ok { allowing.append(reason) } else { denying.append(reason) }
       }
       if !allowing.isEmpty { return DirectionVerdict(allowed: true, reasons: reasons + allowing) }
-      return DirectionVerdict(allowed: false, reasons: reasons + denying)
+      return DirectionVerdict(
+        allowed: false, reasons: reasons + (silentNetworkPolicyDenials ? [] : denying))
     }
     if let banp = cluster.baselineAdminNetworkPolicies.first, podSetMatches(banp.subject, pod) {
       for rule in direction == .ingress ? banp.ingress : banp.egress where rule.action != .pass {
@@ -238,6 +240,43 @@ public struct ExplainEvaluator: Sendable {
       }
     }
     return DirectionVerdict(allowed: true, reasons: reasons + [.systemDefault])
+  }
+
+  /// netpol-analyzer loses the NetworkPolicy reasons of a direction when an admin rule with a
+  /// port restriction decided part of the port space and the NetworkPolicies selecting the pod
+  /// allow nothing to the peer: the remaining denied ports are printed without that direction.
+  /// True when that happens for this subject and peer (over the given port atoms).
+  public func losesNetworkPolicyDenials(
+    subject: Int, peer: ExplainEndpoint, direction: Direction, destination: ExplainEndpoint,
+    atoms: [(proto: TransportProtocol, range: PortRange)]
+  ) -> Bool {
+    let pod = cluster.pods[subject]
+    let portSpecificAdminRule = admin.contains { anp in
+      podSetMatches(anp.subject, pod)
+        && (direction == .ingress ? anp.ingress : anp.egress).contains { rule in
+          rule.ports != nil
+            && adminRuleMatches(
+              AdminPolicyRule(
+                name: rule.name, action: rule.action, peers: rule.peers, ports: nil,
+                location: rule.location),
+              peer: peer, direction: direction, destination: destination, .tcp, 1)
+        }
+    }
+    guard portSpecificAdminRule else { return false }
+    let selecting = cluster.networkPolicies.filter { np in
+      np.namespace == pod.namespace && np.podSelector.matches(pod.labels)
+        && (direction == .ingress ? np.isolatesIngress : np.isolatesEgress)
+    }
+    guard !selecting.isEmpty else { return false }
+    let rulesOf = { (np: NetworkPolicy) in direction == .ingress ? np.ingress : np.egress }
+    return !atoms.contains { atom in
+      selecting.contains { np in
+        rulesOf(np).contains { rule in
+          npPeersMatch(rule.peers, policyNamespace: np.namespace, peer: peer)
+            && npPortsMatch(rule.ports, destination: destination, atom.proto, atom.range.lower)
+        }
+      }
+    }
   }
 
   /// One NetworkPolicy's say on a flow: allowed by its first allowing rule, or why not.

@@ -15,6 +15,14 @@ public struct ExplainTextRenderer: Sendable {
     Array(text(report).utf8)
   }
 
+  /// The explanation followed, when the connectivity report carries one, by the exposure
+  /// analysis section (as `--explain --exposure` prints it).
+  public func text(_ report: ExplainReport, connectivity: ConnectivityReport?) -> String {
+    let explanation = text(report)
+    guard let connectivity, let exposure = connectivity.exposure else { return explanation }
+    return ExposureRendering.text(connectivity, exposure, connlist: explanation)
+  }
+
   /// The whole explanation.
   public func text(_ report: ExplainReport) -> String {
     var out = ""
@@ -66,6 +74,8 @@ public struct ExplainTextRenderer: Sendable {
 
   static func directionText(_ name: String, _ verdict: DirectionVerdict) -> String {
     let state = verdict.allowed ? "Allowed" : "Denied"
+    // netpol-analyzer prints nothing for a direction whose reasons it lost.
+    if verdict.reasons.isEmpty { return "" }
     if verdict.isSystemDefaultOnly {
       return "\t\t\(name) (\(state)) due to the system default (Allow all)\n"
     }

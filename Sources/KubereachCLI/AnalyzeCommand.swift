@@ -90,7 +90,9 @@ struct AnalyzeCommand: IOCommand {
     try checkFocus(analyzer)
     stats.lap("compile")
     if explain {
-      try emit(ExplainTextRenderer().render(analyzer.explainReport(only: explainOnly)), to: outputFile, io: io)
+      let explanation = analyzer.explainReport(only: explainOnly)
+      let text = ExplainTextRenderer().text(explanation, connectivity: exposure ? analyzer.report() : nil)
+      try emit(Array(text.utf8), to: outputFile, io: io)
       stats.lap("explain")
       if input.stats { io.log(stats.report()) }
       return .success

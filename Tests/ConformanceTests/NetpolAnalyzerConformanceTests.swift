@@ -60,7 +60,6 @@ import Testing
       guard let output = diff(testCase, format: format) else { return .mismatch("diff failed") }
       actual = output
     case "explain":
-      if testCase.exposure == true { return .mismatch("explain with exposure output not produced") }
       guard let output = explain(testCase) else { return .mismatch("explain failed") }
       actual = output
     default:
@@ -98,9 +97,11 @@ import Testing
     options.focusWorkloadPeers = testCase.focus_workload_peers ?? []
     options.focusDirection = testCase.focus_direction.flatMap { FocusDirection(rawValue: $0) }
     if let conn = testCase.focus_conn, !conn.isEmpty { options.focusConnection = FocusConnection(parsing: conn) }
+    options.exposure = testCase.exposure == true
     let only = testCase.explain_only.flatMap { ExplainOnly(rawValue: $0) }
     guard let analyzer = analyzer(dirs: testCase.input_dirs, options: options) else { return nil }
-    return ExplainTextRenderer().text(analyzer.explainReport(only: only))
+    let connectivity = options.exposure ? analyzer.report() : nil
+    return ExplainTextRenderer().text(analyzer.explainReport(only: only), connectivity: connectivity)
   }
 
   static func diff(_ testCase: NetpolCorpus.Case, format: String) -> String? {
