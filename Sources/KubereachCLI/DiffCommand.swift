@@ -44,6 +44,7 @@ struct DiffCommand: IOCommand {
     } catch {
       throw CommandFailure([.error("render", error.description, at: nil)])
     }
+    if diff.rows.isEmpty { io.log("diff: no difference in allowed connectivity\n") }
     try emit(bytes, to: outputFile, io: io)
     stats.lap("output")
     if input.stats { io.log(stats.report()) }

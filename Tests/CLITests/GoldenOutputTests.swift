@@ -37,11 +37,9 @@ import Testing
 
   static var recording: Bool { ProcessInfo.processInfo.environment["RECORD"] == "1" }
 
-  /// Runs the command from the package root, as a user would.
+  /// Runs the command with paths relative to the package root (where `swift test` runs), so
+  /// the outputs name files as a user in the checkout sees them.
   static func output(of arguments: [String]) -> (status: Int32, stdout: String, stderr: String) {
-    let previous = FileManager.default.currentDirectoryPath
-    FileManager.default.changeCurrentDirectoryPath(root.path)
-    defer { FileManager.default.changeCurrentDirectoryPath(previous) }
     let io = CommandIO()
     let status = Kubereach.run(arguments: arguments, io: io)
     return (status, String(decoding: io.standardOutput, as: UTF8.self), String(decoding: io.standardError, as: UTF8.self))

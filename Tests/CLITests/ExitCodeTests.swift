@@ -1,0 +1,109 @@
+import Foundation
+import KubereachCLI
+import Testing
+
+/// Exit codes and located diagnostics of the command line, run in-process.
+@Suite struct ExitCodeTests {
+  static func run(_ arguments: [String]) -> (status: Int32, stdout: String, stderr: String) {
+    let io = CommandIO()
+    let status = Kubereach.run(arguments: arguments, io: io)
+    return (status, String(decoding: io.standardOutput, as: UTF8.self), String(decoding: io.standardError, as: UTF8.self))
+  }
+
+  /// Writes manifests into a fresh temporary folder and returns the file path.
+  static func write(_ text: String, name: String = "input.yaml") throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kubereach-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let file = dir.appendingPathComponent(name)
+    try text.write(to: file, atomically: true, encoding: .utf8)
+    return file.path
+  }
+
+  @Test func yamlSyntaxErrorExitsTwoWithLocation() throws {
+    let path = try Self.write("apiVersion: v1\nkind: Pod\nmetadata:\n  name: [unclosed\n")
+    let result = Self.run(["analyze", path])
+    #expect(result.status == 2)
+    #expect(result.stderr.contains("\(path):"))
+    #expect(result.stderr.contains("error:"))
+    #expect(result.stdout.isEmpty)
+  }
+
+  @Test func invalidCIDRExitsTwoPointingAtTheField() throws {
+    let path = try Self.write(
+      """
+      apiVersion: networking.k8s.io/v1
+      kind: NetworkPolicy
+      metadata: {name: bad, namespace: default}
+      spec:
+        podSelector: {}
+        ingress:
+          - from:
+              - ipBlock:
+                  cidr: 10.0.0.0/33
+      """)
+    let result = Self.run(["analyze", path])
+    #expect(result.status == 2)
+    #expect(result.stderr.contains("\(path):9:"), "got \(result.stderr)")
+  }
+
+  @Test func unknownFocusWorkloadExitsTwo() {
+    let result = Self.run(["analyze", "Scenarios/shop", "--focus-workload", "no-such-workload"])
+    #expect(result.status == 2)
+    #expect(result.stderr.contains("no-such-workload"))
+  }
+
+  @Test func badFocusConnectionIsAUsageError() {
+    let result = Self.run(["analyze", "Scenarios/shop", "--focus-conn", "http-eighty"])
+    #expect(result.status == 2)
+  }
+
+  @Test func missingPathIsAnError() {
+    let result = Self.run(["analyze", "/nonexistent/kubereach/path"])
+    #expect(result.status == 2)
+    #expect(result.stderr.contains("error:"))
+  }
+
+  @Test func noInputIsAUsageError() {
+    let result = Self.run(["analyze"])
+    #expect(result.status == 2)
+  }
+
+  @Test func warningsDoNotStopTheRun() throws {
+    let path = try Self.write(
+      """
+      apiVersion: v1
+      kind: Pod
+      metadata: {name: lonely, namespace: undeclared}
+      spec:
+        containers: [{name: c, image: i}]
+      """)
+    let result = Self.run(["analyze", path])
+    #expect(result.status == 0)
+    #expect(result.stderr.contains("warning:"))
+    #expect(result.stdout.contains("undeclared/lonely[Pod]"))
+  }
+
+  @Test func pngAndSVGAreRenderedInProcess() throws {
+    let svg = Self.run(["analyze", "Scenarios/shop", "-o", "svg"])
+    #expect(svg.status == 0)
+    #expect(svg.stdout.contains("<svg"))
+    let io = CommandIO()
+    #expect(Kubereach.run(arguments: ["analyze", "Scenarios/shop", "-o", "png"], io: io) == 0)
+    #expect(io.standardOutput.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+  }
+
+  @Test func synthWritesALoadableCluster() throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kubereach-synth-\(UUID().uuidString)").path
+    let synth = Self.run(["synth", "--pods", "120", "--seed", "5", dir])
+    #expect(synth.status == 0, "\(synth.stderr)")
+    let analyzed = Self.run(["analyze", dir, "--stats"])
+    #expect(analyzed.status == 0, "\(analyzed.stderr)")
+    #expect(!analyzed.stderr.contains("warning:"), "\(analyzed.stderr)")
+    #expect(analyzed.stderr.contains("stats: pods 120"))
+    let again = FileManager.default.temporaryDirectory.appendingPathComponent("kubereach-synth-\(UUID().uuidString)").path
+    _ = Self.run(["synth", "--pods", "120", "--seed", "5", again])
+    let first = try String(contentsOfFile: dir + "/policies.yaml", encoding: .utf8)
+    let second = try String(contentsOfFile: again + "/policies.yaml", encoding: .utf8)
+    #expect(first == second)
+  }
+}
