@@ -57,6 +57,8 @@ struct Compiled: Sendable {
   var nps: [CompiledPolicy] = []
   var anps: [CompiledPolicy] = []
   var banp: CompiledPolicy?
+  /// For each compiled ANP, its index in `Cluster.adminNetworkPolicies`.
+  var anpSource: [Int] = []
   /// Per class: named ports resolved to atoms.
   var classNamed: [[NameKey: [Int32]]] = []
   var classNamedSignature: [Int32] = []
@@ -500,10 +502,12 @@ struct Compiler {
           subject: members(subject), ingress: ingress, egress: egress,
           isolatesIngress: np.isolatesIngress, isolatesEgress: np.isolatesEgress))
     }
-    let ordered = cluster.adminNetworkPolicies.sorted {
-      ($0.priority, $0.name) < ($1.priority, $1.name)
+    let ordered = cluster.adminNetworkPolicies.indices.sorted {
+      let (a, b) = (cluster.adminNetworkPolicies[$0], cluster.adminNetworkPolicies[$1])
+      return (a.priority, a.name, $0) < (b.priority, b.name, $1)
     }
-    for anp in ordered { c.anps.append(compileAdmin(anp)) }
+    c.anpSource = ordered
+    for i in ordered { c.anps.append(compileAdmin(cluster.adminNetworkPolicies[i])) }
     if let banp = cluster.baselineAdminNetworkPolicies.first { c.banp = compileAdmin(banp) }
   }
 

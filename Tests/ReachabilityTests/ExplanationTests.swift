@@ -90,3 +90,37 @@ struct ExplanationTests {
     #expect(failing.isEmpty, "\(failing)")
   }
 }
+
+@Suite("Ingress controller")
+struct IngressControllerTests {
+  @Test("equals a stand-in pod without labels in its own namespace, on random clusters")
+  func standIn() {
+    var failing: [String] = []
+    for seed in UInt64(0)..<300 {
+      let cluster = RandomCluster.generate(seed: seed)
+      let engine = ReachabilityEngine(cluster: cluster)
+      var withStandIn = cluster
+      let loc = SourceLocation.synthetic("stand-in")
+      withStandIn.namespaces.append(
+        Namespace(
+          name: ReachabilityEngine.ingressControllerNamespace, declared: false, location: loc))
+      withStandIn.workloads.append(
+        Workload(
+          namespace: ReachabilityEngine.ingressControllerNamespace, name: "ic", kind: .pod,
+          podLabels: [:],
+          location: loc))
+      withStandIn.pods.append(
+        Pod(
+          namespace: ReachabilityEngine.ingressControllerNamespace, name: "ic", labels: [:],
+          workload: withStandIn.workloads.count - 1, location: loc))
+      let reference = ReferenceEvaluator(cluster: withStandIn)
+      let standIn = withStandIn.pods.count - 1
+      for pod in cluster.pods.indices {
+        let got = engine.connectionsFromIngressController(toPod: pod)
+        let want = reference.connections(from: .pod(standIn), to: .pod(pod))
+        if got != want { failing.append("seed \(seed) pod \(pod): \(got) vs \(want)") }
+      }
+    }
+    #expect(failing.isEmpty, "\(failing.prefix(5))")
+  }
+}
