@@ -1,5 +1,7 @@
 import Analysis
+import Foundation
 import KubeModel
+import Manifests
 import Reachability
 import Testing
 
@@ -194,5 +196,39 @@ import Testing
       })
     let denied = analyzer.explainReport(only: .deny)
     #expect(denied.pairs.allSatisfy { $0.groups.allSatisfy { !$0.allowed } })
+  }
+}
+
+/// The explanation's allowed parts agree with the connectivity list on netpol-analyzer's corpus.
+@Suite struct ExplainAgreementTests {
+  static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+      "shared/corpus/netpol-analyzer/tests")
+
+  static let directories = [
+    "acs-security-demos", "anp_banp_blog_demo", "anp_demo", "anp_test_10", "ipblockstest",
+    "netpol-demo",
+    "onlineboutique_workloads_with_ingress", "demo_app_with_routes_and_ingress",
+    "netpol_named_port_test",
+    "anp_banp_test_with_named_port_matched", "anp_and_banp_using_networks_and_nodes_test",
+  ]
+
+  @Test(arguments: directories) func allowedPartsMatchConnectivity(_ directory: String) throws {
+    let path = Self.corpus.appendingPathComponent(directory).path
+    guard FileManager.default.fileExists(atPath: path) else { return }
+    let loaded = ManifestLoader.load(paths: [path])
+    let analyzer = try ConnectivityAnalyzer(cluster: loaded.cluster, options: ConnectivityOptions())
+    var listed: [String: ConnectionSet] = [:]
+    for row in analyzer.report().rows {
+      listed[row.source.name + " => " + row.destination.name] = row.connections
+    }
+    let explained = analyzer.explainReport()
+    #expect(!explained.pairs.isEmpty)
+    for pair in explained.pairs {
+      let key = pair.source.name + " => " + pair.destination.name
+      let allowed = pair.allowed.reduce(ConnectionSet.none) { $0.union($1.connections) }
+      #expect(allowed == (listed[key] ?? .none), "\(directory): \(key)")
+    }
   }
 }
