@@ -49,10 +49,10 @@ public struct ExplainReason: Hashable, Comparable, Sendable {
     text: "the system default (Allow all)")
 
   /// Whether this is the system default.
-  public var isSystemDefault: Bool { tier == "SystemDefault" }
+  public var isSystemDefault: Bool { self == ExplainReason.systemDefault }
 
   /// The word that groups reasons into `<Kind> list:` blocks.
-  public var kind: String { isSystemDefault ? "" : tier }
+  public var kind: String { tier == "SystemDefault" ? "" : tier }
 
   public static func < (lhs: ExplainReason, rhs: ExplainReason) -> Bool { lhs.text < rhs.text }
 }
@@ -277,6 +277,30 @@ public struct ExplainEvaluator: Sendable {
         }
       }
     }
+  }
+
+  /// The policies that select a pod for a direction, tier by tier: admin policies (by priority)
+  /// with rules of that direction, NetworkPolicies that isolate it, the baseline.
+  public func policiesSelecting(pod index: Int, direction: Direction) -> [String] {
+    let pod = cluster.pods[index]
+    var out: [String] = []
+    for anp in admin where podSetMatches(anp.subject, pod) {
+      if !(direction == .ingress ? anp.ingress : anp.egress).isEmpty {
+        out.append("AdminNetworkPolicy '\(anp.name)'")
+      }
+    }
+    for np in cluster.networkPolicies
+    where np.namespace == pod.namespace && np.podSelector.matches(pod.labels)
+      && (direction == .ingress ? np.isolatesIngress : np.isolatesEgress)
+    {
+      out.append("NetworkPolicy '\(np.namespace)/\(np.name)'")
+    }
+    if let banp = cluster.baselineAdminNetworkPolicies.first, podSetMatches(banp.subject, pod),
+      !(direction == .ingress ? banp.ingress : banp.egress).isEmpty
+    {
+      out.append("BaselineAdminNetworkPolicy '\(banp.name)'")
+    }
+    return out
   }
 
   /// One NetworkPolicy's say on a flow: allowed by its first allowing rule, or why not.

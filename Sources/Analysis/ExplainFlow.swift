@@ -19,6 +19,10 @@ public struct FlowExplanation: Sendable {
   public var groups: [ExplainGroup]
   /// Why this backend could not be explained (for example an unknown named target port).
   public var note: String?
+  /// The policies that select the source pod for egress (nil when the source is external).
+  public var egressSelectedBy: [String]?
+  /// The policies that select the destination pod for ingress (nil when it is external).
+  public var ingressSelectedBy: [String]?
 
   public init(
     source: ReportPeer, destination: ReportPeer, service: String? = nil, servicePort: Int? = nil,
@@ -109,12 +113,37 @@ public struct FlowExplainer: Sendable {
     if case .external = src.endpoint, case .external = dst.endpoint {
       throw .error("usage", "at least one end of the flow must be a workload or pod", at: nil)
     }
-    return [
-      FlowExplanation(
-        source: src.peer, destination: dst.peer, transport: transport ?? (port == nil ? nil : .tcp),
-        port: port,
-        groups: groups(src, dst, port: port, transport: transport))
-    ]
+    var explanation = FlowExplanation(
+      source: src.peer, destination: dst.peer, transport: transport ?? (port == nil ? nil : .tcp),
+      port: port, groups: [])
+    if case .pod(let a) = src.endpoint, case .pod(let b) = dst.endpoint, a == b {
+      let itself = ExplainReason(
+        tier: "SystemDefault", policy: "", rule: "", location: nil, effect: .allow,
+        text: "a pod's traffic to itself is always allowed")
+      let verdict = DirectionVerdict(allowed: true, reasons: [itself])
+      var ports: [TransportProtocol: [PortRange]] = [:]
+      for (proto, range) in atoms(port: port, transport: transport) {
+        ports[proto, default: []].append(range)
+      }
+      explanation.groups = [
+        ExplainGroup(
+          allowed: true, connections: ConnectionSet(ports), egress: verdict, ingress: verdict)
+      ]
+    } else {
+      explanation.groups = groups(src, dst, port: port, transport: transport)
+    }
+    annotate(&explanation, src, dst)
+    return [explanation]
+  }
+
+  /// Records which policies select each pod end for its direction.
+  func annotate(_ explanation: inout FlowExplanation, _ src: End, _ dst: End) {
+    if case .pod(let p) = src.endpoint {
+      explanation.egressSelectedBy = evaluator.policiesSelecting(pod: p, direction: .egress)
+    }
+    if case .pod(let p) = dst.endpoint {
+      explanation.ingressSelectedBy = evaluator.policiesSelecting(pod: p, direction: .ingress)
+    }
   }
 
   func atoms(port: Int?, transport: TransportProtocol?) -> [(
@@ -198,6 +227,7 @@ public struct FlowExplainer: Sendable {
           explanation.port = target
           explanation.groups = groups(src, dst, port: target, transport: servicePort.protocol)
         }
+        annotate(&explanation, src, dst)
         out.append(explanation)
       }
     }

@@ -145,6 +145,8 @@ public struct FlowExplanationRenderer: Sendable {
         ? "Verdict: allowed on \(flow.allowedConnections)\n"
         : "Verdict: denied (no connection allowed)\n"
     }
+    out += selectionText("Egress", at: flow.source.name, flow.egressSelectedBy)
+    out += selectionText("Ingress", at: flow.destination.name, flow.ingressSelectedBy)
     for group in flow.groups {
       out += "\n\(group.allowed ? "Allowed" : "Denied") \(group.connectionsText):\n"
       out += directionText(
@@ -154,6 +156,13 @@ public struct FlowExplanationRenderer: Sendable {
       )
     }
     return out
+  }
+
+  /// `Egress at X is selected by ...`, or that nothing selects it.
+  static func selectionText(_ name: String, at subject: String, _ policies: [String]?) -> String {
+    guard let policies else { return "" }
+    if policies.isEmpty { return "\(name) at \(subject): selected by no policy\n" }
+    return "\(name) at \(subject): selected by \(policies.joined(separator: ", "))\n"
   }
 
   static func isPod(_ peer: ReportPeer) -> Bool {
@@ -267,6 +276,11 @@ public struct FlowExplanationRenderer: Sendable {
       ])
     }
     fields.append(("parts", "[" + groups.joined(separator: ", ") + "]"))
+    func names(_ list: [String]?) -> String {
+      list.map { "[" + $0.map(JSONRenderer.quote).joined(separator: ", ") + "]" } ?? "null"
+    }
+    fields.append(("egressSelectedBy", names(flow.egressSelectedBy)))
+    fields.append(("ingressSelectedBy", names(flow.ingressSelectedBy)))
     return "{\n  "
       + fields.map { "\(JSONRenderer.quote($0.0)): \($0.1)" }.joined(separator: ",\n  ") + "\n}"
   }
