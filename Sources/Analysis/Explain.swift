@@ -21,6 +21,7 @@ public struct ExplainGroup: Hashable, Sendable {
   /// Ingress at the destination.
   public var ingress: DirectionVerdict
 
+  /// Creates a group from its verdict, connections and the verdict of each direction.
   public init(
     allowed: Bool, connections: ConnectionSet, egress: DirectionVerdict, ingress: DirectionVerdict
   ) {
@@ -45,11 +46,14 @@ public struct ExplainGroup: Hashable, Sendable {
 
 /// The explained connectivity of one pair of peers: its allowed and denied parts with reasons.
 public struct ExplainedPair: Hashable, Sendable {
+  /// The source of the flows.
   public var source: ReportPeer
+  /// The destination of the flows.
   public var destination: ReportPeer
   /// Allowed groups first, each kind in netpol-analyzer's order.
   public var groups: [ExplainGroup]
 
+  /// Creates a pair explanation.
   public init(source: ReportPeer, destination: ReportPeer, groups: [ExplainGroup]) {
     self.source = source
     self.destination = destination
@@ -70,9 +74,12 @@ public struct ExplainedPair: Hashable, Sendable {
 public struct ExplainReport: Sendable {
   /// Pairs in source, then destination order.
   public var pairs: [ExplainedPair]
+  /// Whether only allowed or only denied parts were kept (nil: both).
   public var only: ExplainOnly?
+  /// Problems found while explaining.
   public var warnings: [Diagnostic]
 
+  /// Creates a report.
   public init(pairs: [ExplainedPair], only: ExplainOnly?, warnings: [Diagnostic] = []) {
     self.pairs = pairs
     self.only = only

@@ -27,10 +27,12 @@ public struct ExplainReason: Hashable, Comparable, Sendable {
   public var rule: String
   /// Where the rule (or, without a rule, the policy) is written.
   public var location: SourceLocation?
+  /// Whether the reason allowed, denied, passed or failed to match the flow.
   public var effect: ExplainEffect
   /// netpol-analyzer's sentence for this reason.
   public var text: String
 
+  /// Creates a reason.
   public init(
     tier: String, policy: String, rule: String, location: SourceLocation?, effect: ExplainEffect,
     text: String
@@ -54,15 +56,19 @@ public struct ExplainReason: Hashable, Comparable, Sendable {
   /// The word that groups reasons into `<Kind> list:` blocks.
   public var kind: String { tier == "SystemDefault" ? "" : tier }
 
+  /// Orders reasons by their sentence, as netpol-analyzer prints them.
   public static func < (lhs: ExplainReason, rhs: ExplainReason) -> Bool { lhs.text < rhs.text }
 }
 
 /// The verdict of one direction (egress at the source, or ingress at the destination) for a
 /// part of the connection space, with its reasons sorted as netpol-analyzer prints them.
 public struct DirectionVerdict: Hashable, Sendable {
+  /// Whether the direction allows this part of the flow.
   public var allowed: Bool
+  /// The reasons, sorted by sentence.
   public var reasons: [ExplainReason]
 
+  /// Creates a verdict; the reasons are sorted.
   public init(allowed: Bool, reasons: [ExplainReason]) {
     self.allowed = allowed
     self.reasons = reasons.sorted()
@@ -88,6 +94,7 @@ public enum ExplainEndpoint: Hashable, Sendable {
 /// goes on to NetworkPolicies), NetworkPolicies (union; every selecting policy explains a
 /// denial, every allowing policy an allowance), the BANP, then the system default.
 public struct ExplainEvaluator: Sendable {
+  /// The cluster whose policies are evaluated.
   public let cluster: Cluster
   private let namespaceLabels: [String: [String: String]]
   private let admin: [AdminNetworkPolicy]

@@ -4,12 +4,15 @@ import Reachability
 /// The explanation of one flow (or of every protocol and port between two peers): the
 /// verdict parts with the reasons of each direction.
 public struct FlowExplanation: Sendable {
+  /// The source of the flow.
   public var source: ReportPeer
+  /// The destination (a backend workload for a Service).
   public var destination: ReportPeer
   /// `ns/name` of the Service the destination was reached through, if any.
   public var service: String?
-  /// The Service port asked for, and the pod port it translates to on this backend.
+  /// The Service port asked for.
   public var servicePort: Int?
+  /// The pod port the Service port translates to on this backend.
   public var targetPort: Int?
   /// The protocol asked for (nil: every protocol).
   public var transport: TransportProtocol?
@@ -24,6 +27,7 @@ public struct FlowExplanation: Sendable {
   /// The policies that select the destination pod for ingress (nil when it is external).
   public var ingressSelectedBy: [String]?
 
+  /// Creates a flow explanation.
   public init(
     source: ReportPeer, destination: ReportPeer, service: String? = nil, servicePort: Int? = nil,
     targetPort: Int? = nil, transport: TransportProtocol? = nil, port: Int? = nil,
@@ -54,9 +58,11 @@ public struct FlowExplanation: Sendable {
 /// Explains single flows between named peers: `ns/name` of a workload or pod, an IP address, or
 /// (as destination) `svc:ns/name`, whose port is translated per backend.
 public struct FlowExplainer: Sendable {
+  /// The cluster whose policies are evaluated.
   public let cluster: Cluster
   let evaluator: ExplainEvaluator
 
+  /// Prepares the explainer over a cluster.
   public init(cluster: Cluster) {
     self.cluster = cluster
     self.evaluator = ExplainEvaluator(cluster: cluster)

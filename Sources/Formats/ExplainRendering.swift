@@ -4,6 +4,7 @@ import KubeModel
 /// netpol-analyzer's `--explain` text: pairs with specific reasons, then pairs that only the
 /// system default allows.
 public struct ExplainTextRenderer: Sendable {
+  /// Creates the renderer.
   public init() {}
 
   static let pairSeparator = String(repeating: "-", count: 160) + "\n"
@@ -102,6 +103,7 @@ public struct ExplainTextRenderer: Sendable {
 
 /// Renders `kubereach explain` results: a readable explanation (txt) or one JSON object.
 public struct FlowExplanationRenderer: Sendable {
+  /// Creates the renderer.
   public init() {}
 
   /// The explanations as text: the final verdict, then per part of the connection space the
