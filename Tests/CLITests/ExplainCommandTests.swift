@@ -102,4 +102,16 @@ import Testing
     #expect(!denied.contains("Allowed connections:"))
     #expect(Self.run(["analyze", "--explain-only", "deny", Self.shop]).status == 2)
   }
+
+  @Test func namesTheSelectingPoliciesAndAllowsAPodToItself() {
+    let (status, stdout, _) = Self.run([
+      "explain", "shop/api", "shop/api", "--port", "1", Self.shop,
+    ])
+    #expect(status == 0)
+    #expect(
+      stdout.contains(
+        "Ingress at shop/api[Deployment]: selected by NetworkPolicy 'shop/default-deny'"))
+    #expect(stdout.contains("a pod's traffic to itself is always allowed"))
+    #expect(stdout.contains("Verdict: allowed"))
+  }
 }
