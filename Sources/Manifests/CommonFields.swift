@@ -25,48 +25,51 @@ extension DecodeContext {
   }
 
   /// A label selector (`matchLabels` and `matchExpressions`), validated; nil when absent or null.
-  func labelSelector(_ node: YNode?, _ field: String) -> LabelSelector? {
-    guard let map = mapping(node, field) else { return nil }
+  func labelSelector(_ node: YNode?, _ field: @autoclosure () -> String) -> LabelSelector? {
+    guard let map = mapping(node, field()) else { return nil }
     var selector = LabelSelector()
     if let labelsNode = map["matchLabels"],
-      let labels = stringMap(labelsNode, "\(field).matchLabels")
+      let labels = stringMap(labelsNode, "\(field()).matchLabels")
     {
       for (key, value) in labels {
         if !LabelSyntax.isValidKey(key) {
           error(
-            "invalid-selector", "\(field).matchLabels: invalid label key '\(key)'", at: labelsNode)
+            "invalid-selector", "\(field()).matchLabels: invalid label key '\(key)'", at: labelsNode
+          )
         } else if !LabelSyntax.isValidValue(value) {
           error(
             "invalid-selector",
-            "\(field).matchLabels: invalid label value '\(value)' for key '\(key)'",
+            "\(field()).matchLabels: invalid label value '\(value)' for key '\(key)'",
             at: labelsNode)
         }
       }
       selector.matchLabels = labels
     }
-    for item in list(map["matchExpressions"], "\(field).matchExpressions") ?? [] {
-      if let requirement = labelRequirement(item, "\(field).matchExpressions") {
+    for item in list(map["matchExpressions"], "\(field()).matchExpressions") ?? [] {
+      if let requirement = labelRequirement(item, "\(field()).matchExpressions") {
         selector.matchExpressions.append(requirement)
       }
     }
     return selector
   }
 
-  private func labelRequirement(_ node: YNode, _ field: String) -> LabelRequirement? {
-    guard let map = mapping(node, "an item of \(field)") else {
-      error("invalid-selector", "\(field): empty requirement", at: node)
+  private func labelRequirement(_ node: YNode, _ field: @autoclosure () -> String)
+    -> LabelRequirement?
+  {
+    guard let map = mapping(node, "an item of \(field())") else {
+      error("invalid-selector", "\(field()): empty requirement", at: node)
       return nil
     }
-    let key = string(map["key"], "\(field).key") ?? ""
-    let opText = string(map["operator"], "\(field).operator") ?? ""
-    let values = stringList(map["values"], "\(field).values") ?? []
+    let key = string(map["key"], "\(field()).key") ?? ""
+    let opText = string(map["operator"], "\(field()).operator") ?? ""
+    let values = stringList(map["values"], "\(field()).values") ?? []
     guard LabelSyntax.isValidKey(key) else {
-      error("invalid-selector", "\(field): invalid label key '\(key)'", at: map["key"] ?? map)
+      error("invalid-selector", "\(field()): invalid label key '\(key)'", at: map["key"] ?? map)
       return nil
     }
     guard let op = SelectorOperator(rawValue: opText) else {
       error(
-        "invalid-selector", "\(field): '\(opText)' is not a valid label selector operator",
+        "invalid-selector", "\(field()): '\(opText)' is not a valid label selector operator",
         at: map["operator"] ?? map)
       return nil
     }
@@ -74,60 +77,63 @@ extension DecodeContext {
     case .in, .notIn:
       if values.isEmpty {
         error(
-          "invalid-selector", "\(field): values must be non-empty for operator \(op.rawValue)",
+          "invalid-selector", "\(field()): values must be non-empty for operator \(op.rawValue)",
           at: map["values"] ?? map)
         return nil
       }
     case .exists, .doesNotExist:
       if !values.isEmpty {
         error(
-          "invalid-selector", "\(field): values must be empty for operator \(op.rawValue)",
+          "invalid-selector", "\(field()): values must be empty for operator \(op.rawValue)",
           at: map["values"] ?? map)
         return nil
       }
     }
     for value in values where !LabelSyntax.isValidValue(value) {
       error(
-        "invalid-selector", "\(field): invalid label value '\(value)'", at: map["values"] ?? map)
+        "invalid-selector", "\(field()): invalid label value '\(value)'", at: map["values"] ?? map)
       return nil
     }
     return LabelRequirement(key: key, operator: op, values: values)
   }
 
   /// A CIDR, or an `invalid-cidr` error.
-  func cidr(_ node: YNode?, _ field: String, required: Bool = true, at parent: YNode) -> CIDR? {
-    guard let text = string(node, field) else {
-      if required { error("invalid-cidr", "\(field) is missing", at: parent) }
+  func cidr(
+    _ node: YNode?, _ field: @autoclosure () -> String, required: Bool = true, at parent: YNode
+  ) -> CIDR? {
+    guard let text = string(node, field()) else {
+      if required { error("invalid-cidr", "\(field()) is missing", at: parent) }
       return nil
     }
-    guard let value = CIDR(text) else {
-      error("invalid-cidr", "\(field): invalid CIDR address '\(text)'", at: node ?? parent)
+    guard let value = CIDRParser.parse(text) else {
+      error("invalid-cidr", "\(field()): invalid CIDR address '\(text)'", at: node ?? parent)
       return nil
     }
     return value
   }
 
   /// `TCP`, `UDP` or `SCTP`; TCP when absent.
-  func transportProtocol(_ node: YNode?, _ field: String) -> TransportProtocol? {
-    guard let text = string(node, field) else { return .tcp }
+  func transportProtocol(_ node: YNode?, _ field: @autoclosure () -> String) -> TransportProtocol? {
+    guard let text = string(node, field()) else { return .tcp }
     if let value = TransportProtocol(rawValue: text) { return value }
     if let node {
       error(
-        "invalid-protocol", "\(field): unsupported protocol '\(text)' (TCP, UDP or SCTP)", at: node)
+        "invalid-protocol", "\(field()): unsupported protocol '\(text)' (TCP, UDP or SCTP)",
+        at: node)
     }
     return nil
   }
 
   /// A port number in 1...65535, or an `invalid-port` error.
-  func portNumber(_ node: YNode?, _ field: String, at parent: YNode) -> Int? {
-    guard let node, let value = int(node, field) else {
+  func portNumber(_ node: YNode?, _ field: @autoclosure () -> String, at parent: YNode) -> Int? {
+    guard let node, let value = int(node, field()) else {
       if node == nil || node?.isNull == true {
-        error("invalid-port", "\(field) is missing", at: parent)
+        error("invalid-port", "\(field()) is missing", at: parent)
       }
       return nil
     }
     guard (1...65535).contains(value) else {
-      error("invalid-port", "\(field): port \(value) is outside 1-65535", at: node)
+      error("invalid-port", "\(field()): port \(value) is outside 1-65535", at: node)
       return nil
     }
     return value
@@ -139,5 +145,56 @@ extension DecodeContext {
       let selector = mapping(spec["selector"], "spec.selector")
     else { return nil }
     return stringMap(selector["matchLabels"], "spec.selector.matchLabels") ?? [:]
+  }
+}
+
+/// CIDR parsing with a fast path for IPv4, the common case in policies.
+enum CIDRParser {
+  static func parse(_ text: String) -> CIDR? {
+    var copy = text
+    let v4 = copy.withUTF8 { parseV4($0) }
+    if let v4 { return v4 }
+    return CIDR(text)
+  }
+
+  /// `a.b.c.d/n` from bytes; nil when the text is anything else (including IPv6).
+  private static func parseV4(_ b: UnsafeBufferPointer<UInt8>) -> CIDR? {
+    var value: UInt32 = 0
+    var octet: UInt32 = 0
+    var digits = 0
+    var dots = 0
+    var i = 0
+    while i < b.count {
+      let c = b[i]
+      if c >= 0x30 && c <= 0x39 {
+        digits += 1
+        octet = octet * 10 + UInt32(c - 0x30)
+        guard digits <= 3, octet <= 255 else { return nil }
+      } else if c == 0x2E || c == 0x2F {
+        guard digits > 0 else { return nil }
+        value = value << 8 | octet
+        octet = 0
+        digits = 0
+        if c == 0x2F { break }
+        dots += 1
+        guard dots <= 3 else { return nil }
+      } else {
+        return nil
+      }
+      i += 1
+    }
+    guard dots == 3, i < b.count, b[i] == 0x2F else { return nil }
+    var length = 0
+    var lengthDigits = 0
+    i += 1
+    while i < b.count {
+      let c = b[i]
+      guard c >= 0x30 && c <= 0x39, lengthDigits < 2 else { return nil }
+      length = length * 10 + Int(c - 0x30)
+      lengthDigits += 1
+      i += 1
+    }
+    guard lengthDigits > 0, length <= 32 else { return nil }
+    return CIDR(address: IPAddress(family: .v4, value: UInt128(value)), prefixLength: length)
   }
 }

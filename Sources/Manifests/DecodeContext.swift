@@ -39,40 +39,40 @@ final class DecodeContext {
   }
 
   /// A mapping value; nil when absent or null.
-  func mapping(_ node: YNode?, _ field: String) -> YNode? {
+  func mapping(_ node: YNode?, _ field: @autoclosure () -> String) -> YNode? {
     guard let node, !node.isNull else { return nil }
     if node.isMapping { return node }
-    typeError(node, field, "a mapping")
+    typeError(node, field(), "a mapping")
     return nil
   }
 
   /// The items of a list value; nil when absent or null.
-  func list(_ node: YNode?, _ field: String) -> [YNode]? {
+  func list(_ node: YNode?, _ field: @autoclosure () -> String) -> YChildren? {
     guard let node, !node.isNull else { return nil }
     if node.isSequence { return node.items }
     if node.isMapping && !node.hasEntries { return [] }
-    typeError(node, field, "a list")
+    typeError(node, field(), "a list")
     return nil
   }
 
   /// A scalar's text; nil when absent or null. Numbers and booleans are taken as their text.
-  func string(_ node: YNode?, _ field: String) -> String? {
+  func string(_ node: YNode?, _ field: @autoclosure () -> String) -> String? {
     guard let node, !node.isNull else { return nil }
     if node.isScalar { return node.text }
-    typeError(node, field, "a string")
+    typeError(node, field(), "a string")
     return nil
   }
 
   /// An integer; nil when absent or null.
-  func int(_ node: YNode?, _ field: String) -> Int? {
+  func int(_ node: YNode?, _ field: @autoclosure () -> String) -> Int? {
     guard let node, !node.isNull else { return nil }
-    if node.isScalar, let value = DecodeContext.parseInt(node.text) { return value }
-    typeError(node, field, "an integer")
+    if node.isScalar, let value = node.intValue { return value }
+    typeError(node, field(), "an integer")
     return nil
   }
 
   /// A boolean; nil when absent or null.
-  func bool(_ node: YNode?, _ field: String) -> Bool? {
+  func bool(_ node: YNode?, _ field: @autoclosure () -> String) -> Bool? {
     guard let node, !node.isNull else { return nil }
     if node.isScalar {
       switch node.text.lowercased() {
@@ -81,30 +81,30 @@ final class DecodeContext {
       default: break
       }
     }
-    typeError(node, field, "a boolean")
+    typeError(node, field(), "a boolean")
     return nil
   }
 
   /// A Kubernetes IntOrString: a YAML integer is a number, anything else a name.
-  func intOrString(_ node: YNode?, _ field: String) -> PortValue? {
+  func intOrString(_ node: YNode?, _ field: @autoclosure () -> String) -> PortValue? {
     guard let node, !node.isNull else { return nil }
     guard node.isScalar else {
-      typeError(node, field, "a number or a name")
+      typeError(node, field(), "a number or a name")
       return nil
     }
-    if node.scalarType == .int, let value = DecodeContext.parseInt(node.text) {
+    if node.scalarType == .int, let value = node.intValue {
       return .number(value)
     }
     return .name(node.text)
   }
 
   /// A map of strings (labels, selectors); nil when absent or null.
-  func stringMap(_ node: YNode?, _ field: String) -> [String: String]? {
-    guard let map = mapping(node, field) else { return nil }
+  func stringMap(_ node: YNode?, _ field: @autoclosure () -> String) -> [String: String]? {
+    guard let map = mapping(node, field()) else { return nil }
     var result: [String: String] = [:]
     for (key, value) in map.pairs {
       guard key.isScalar else {
-        typeError(key, "a key of \(field)", "a string")
+        typeError(key, "a key of \(field())", "a string")
         continue
       }
       if value.isNull {
@@ -112,18 +112,18 @@ final class DecodeContext {
       } else if value.isScalar {
         result[key.text] = value.text
       } else {
-        typeError(value, "\(field).\(key.text)", "a string")
+        typeError(value, "\(field()).\(key.text)", "a string")
       }
     }
     return result
   }
 
   /// A list of strings; nil when absent or null.
-  func stringList(_ node: YNode?, _ field: String) -> [String]? {
-    guard let items = list(node, field) else { return nil }
+  func stringList(_ node: YNode?, _ field: @autoclosure () -> String) -> [String]? {
+    guard let items = list(node, field()) else { return nil }
     return items.compactMap { item in
       if item.isScalar && !item.isNull { return item.text }
-      typeError(item, "an item of \(field)", "a string")
+      typeError(item, "an item of \(field())", "a string")
       return nil
     }
   }

@@ -42,6 +42,8 @@ struct NetworkPolicyDecoder {
   {
     guard let items = context.list(node, field) else { return [] }
     var result: [NetworkPolicyRule] = []
+    let peerField = "\(field)[].\(peersKey)"
+    let portField = "\(field)[].ports[]"
     for item in items {
       let location = context.location(item)
       guard !item.isNull else {
@@ -49,7 +51,6 @@ struct NetworkPolicyDecoder {
         continue
       }
       guard let rule = context.mapping(item, "\(field)[]") else { continue }
-      let peerField = "\(field)[].\(peersKey)"
       var peers: [NetworkPolicyPeer] = []
       var hasIPBlock = false
       for peerNode in context.list(rule[peersKey], peerField) ?? [] {
@@ -59,7 +60,7 @@ struct NetworkPolicyDecoder {
       }
       var ports: [NetworkPolicyPort] = []
       for portNode in context.list(rule["ports"], "\(field)[].ports") ?? [] {
-        guard let port = self.port(portNode, field: "\(field)[].ports[]") else { continue }
+        guard let port = self.port(portNode, field: portField) else { continue }
         if egress, hasIPBlock, case .name(let name)? = port.port {
           context.error(
             "named-port-ipblock",

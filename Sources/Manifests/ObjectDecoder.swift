@@ -44,7 +44,7 @@ struct ObjectDecoder {
       }
       return
     }
-    let group = apiVersion.split(separator: "/").dropLast().first.map(String.init) ?? ""
+    let group = apiVersion.firstIndex(of: "/").map { String(apiVersion[..<$0]) } ?? ""
     switch kind {
     case "Namespace": decodeNamespace(object)
     case "Pod": decodePod(object)

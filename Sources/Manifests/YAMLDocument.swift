@@ -28,9 +28,9 @@ final class YAMLDocument {
     var count: Int32
   }
 
-  private(set) var records: [Record] = []
-  private(set) var children: [Int32] = []
-  private(set) var bytes: [UInt8] = []
+  @exclusivity(unchecked) private(set) var records: [Record] = []
+  @exclusivity(unchecked) private(set) var children: [Int32] = []
+  @exclusivity(unchecked) private(set) var bytes: [UInt8] = []
   private var rootIndex: Int32 = -1
 
   init() {
@@ -109,7 +109,8 @@ final class YAMLDocument {
 
 /// A node of a `YAMLDocument`, valid while the document holds its current contents.
 struct YNode {
-  let doc: YAMLDocument
+  /// Unowned: a node never outlives the decoding of its document.
+  unowned(unsafe) let doc: YAMLDocument
   let index: Int32
 
   var record: YAMLDocument.Record { doc.record(index) }
@@ -134,6 +135,34 @@ struct YNode {
 
   func textEquals(_ s: StaticString) -> Bool { doc.scalarEquals(record, s) }
 
+  /// The scalar as an integer: decimal digits with an optional sign, or `0x`/`0o` forms.
+  var intValue: Int? {
+    let r = record
+    guard r.kind == .scalar, r.count > 0, r.count <= 19 else {
+      return r.kind == .scalar ? DecodeContext.parseInt(text) : nil
+    }
+    let fast: Int?? = doc.bytes.withUnsafeBufferPointer { buffer in
+      var i = Int(r.start)
+      let end = i + Int(r.count)
+      var negative = false
+      if buffer[i] == 0x2D || buffer[i] == 0x2B {
+        negative = buffer[i] == 0x2D
+        i += 1
+      }
+      guard i < end else { return .some(nil) }
+      var value = 0
+      while i < end {
+        let c = buffer[i]
+        guard c >= 0x30 && c <= 0x39 else { return nil }
+        value = value * 10 + Int(c - 0x30)
+        i += 1
+      }
+      return .some(negative ? -value : value)
+    }
+    if let fast { return fast }
+    return DecodeContext.parseInt(text)
+  }
+
   /// The value of `key` in a mapping; nil when absent or when this is not a mapping.
   subscript(key: StaticString) -> YNode? {
     let r = record
@@ -149,21 +178,65 @@ struct YNode {
   }
 
   /// The items of a sequence (empty otherwise).
-  var items: [YNode] {
+  var items: YChildren {
     let r = record
     guard r.kind == .sequence else { return [] }
-    return (0..<Int(r.count)).map { YNode(doc: doc, index: doc.child(r, $0)) }
+    return YChildren(doc: doc, start: Int(r.start), count: Int(r.count))
   }
 
   /// The key/value pairs of a mapping (empty otherwise).
-  var pairs: [(key: YNode, value: YNode)] {
+  var pairs: YPairs {
     let r = record
-    guard r.kind == .mapping else { return [] }
-    return stride(from: 0, to: Int(r.count) - 1, by: 2).map {
-      (YNode(doc: doc, index: doc.child(r, $0)), YNode(doc: doc, index: doc.child(r, $0 + 1)))
-    }
+    guard r.kind == .mapping else { return YPairs(doc: doc, start: 0, count: 0) }
+    return YPairs(doc: doc, start: Int(r.start), count: Int(r.count) / 2)
   }
 
   /// True when the mapping has at least one key.
   var hasEntries: Bool { record.count > 0 }
+}
+
+/// The items of a sequence node, without copying them out.
+struct YChildren: RandomAccessCollection, ExpressibleByArrayLiteral {
+  unowned(unsafe) let doc: YAMLDocument?
+  let start: Int
+  let count: Int
+
+  init(doc: YAMLDocument, start: Int, count: Int) {
+    self.doc = doc
+    self.start = start
+    self.count = count
+  }
+
+  /// The empty list; only `[]` is meaningful as a literal.
+  init(arrayLiteral elements: YNode...) {
+    doc = nil
+    start = 0
+    count = 0
+  }
+
+  var startIndex: Int { 0 }
+  var endIndex: Int { count }
+
+  subscript(position: Int) -> YNode {
+    // `position` is always within 0..<count for a non-empty collection, which has a document.
+    let doc = self.doc.unsafelyUnwrapped
+    return YNode(doc: doc, index: doc.children[start + position])
+  }
+}
+
+/// The key/value pairs of a mapping node, without copying them out.
+struct YPairs: RandomAccessCollection {
+  unowned(unsafe) let doc: YAMLDocument
+  let start: Int
+  let count: Int
+
+  var startIndex: Int { 0 }
+  var endIndex: Int { count }
+
+  subscript(position: Int) -> (key: YNode, value: YNode) {
+    let base = start + 2 * position
+    return (
+      YNode(doc: doc, index: doc.children[base]), YNode(doc: doc, index: doc.children[base + 1])
+    )
+  }
 }

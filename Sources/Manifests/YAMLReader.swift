@@ -62,12 +62,6 @@ struct YAMLReader {
     pending.reserveCapacity(1024)
     sizes.reserveCapacity(4096)
 
-    func complete(_ index: Int32, size: Int, anchor: String?) {
-      if sizes.count <= Int(index) { sizes.append(size) } else { sizes[Int(index)] = size }
-      if let anchor { anchors[anchor] = index }
-      if stack.isEmpty { doc.setRoot(index) } else { pending.append(index) }
-    }
-
     while true {
       guard yaml_parser_parse(parser, &event) == 1 else {
         return parserError(parser.pointee, input: input, document: documentIndex)
@@ -102,7 +96,9 @@ struct YAMLReader {
           plain: scalar.style == YAML_PLAIN_SCALAR_STYLE)
         let index = doc.appendScalar(
           scalar.value, length: length, type: type, line: line, column: column)
-        complete(index, size: 1, anchor: YAMLReader.string(scalar.anchor))
+        sizes.append(1)
+        if let anchor = scalar.anchor { anchors[String(cString: anchor)] = index }
+        if stack.isEmpty { doc.setRoot(index) } else { pending.append(index) }
       case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
         if stack.count >= limits.maxDepth {
           return .error(
@@ -125,8 +121,10 @@ struct YAMLReader {
         for child in childSlice { size &+= sizes[Int(child)] }
         let index = doc.appendContainer(
           open.kind, line: open.line, column: open.column, children: childSlice)
-        pending.removeSubrange(open.pendingStart...)
-        complete(index, size: size, anchor: open.anchor)
+        pending.removeLast(pending.count - open.pendingStart)
+        sizes.append(size)
+        if let anchor = open.anchor { anchors[anchor] = index }
+        if stack.isEmpty { doc.setRoot(index) } else { pending.append(index) }
       case YAML_ALIAS_EVENT:
         guard let name = YAMLReader.string(event.data.alias.anchor), let target = anchors[name]
         else {
@@ -203,26 +201,43 @@ struct YAMLReader {
     return resolvePlain(UnsafeBufferPointer(start: value, count: length))
   }
 
+  private static let keywords: [(text: [UInt8], type: YAMLDocument.ScalarType)] = {
+    let table: [(String, YAMLDocument.ScalarType)] =
+      ["null", "Null", "NULL"].map { ($0, .null) }
+      + [
+        "true", "True", "TRUE", "false", "False", "FALSE", "yes", "Yes", "YES", "no", "No", "NO",
+        "on", "On", "ON",
+        "off", "Off", "OFF",
+      ].map { ($0, .bool) }
+      + [".inf", ".Inf", ".INF", "+.inf", "-.inf", "+.Inf", "-.Inf", ".nan", ".NaN", ".NAN"].map {
+        ($0, .float)
+      }
+    return table.map { (Array($0.0.utf8), $0.1) }
+  }()
+
+  /// The type of a null, boolean or special float keyword; nil for anything else.
+  private static func keywordType(_ b: UnsafeBufferPointer<UInt8>) -> YAMLDocument.ScalarType? {
+    for entry in keywords where entry.text.count == b.count {
+      if entry.text.withUnsafeBufferPointer({ $0.elementsEqual(b) }) { return entry.type }
+    }
+    return nil
+  }
+
   /// The core-schema type of an untagged plain scalar.
   static func resolvePlain(_ b: UnsafeBufferPointer<UInt8>) -> YAMLDocument.ScalarType {
     guard let first = b.first else { return .null }
     let isDigit = { (c: UInt8) in c >= 0x30 && c <= 0x39 }
-    // Fast path: most scalars start with a letter that cannot begin a number or keyword.
-    if !(isDigit(first) || first == 0x2D || first == 0x2B || first == 0x2E || first == 0x7E
-      || "nNtTfFyYoO".utf8.contains(first))
-    {
+    switch first {
+    case 0x2B, 0x2D, 0x2E:
+      if b.count <= 5, let keyword = keywordType(b) { return keyword }
+    case 0x30...0x39:
+      break
+    case 0x7E:
+      return b.count == 1 ? .null : .string
+    case 0x6E, 0x4E, 0x74, 0x54, 0x66, 0x46, 0x79, 0x59, 0x6F, 0x4F:
+      return b.count <= 5 ? keywordType(b) ?? .string : .string
+    default:
       return .string
-    }
-    if b.count <= 5 {
-      let s = String(decoding: b, as: UTF8.self)
-      switch s {
-      case "~", "null", "Null", "NULL": return .null
-      case "true", "True", "TRUE", "false", "False", "FALSE", "yes", "Yes", "YES", "no", "No", "NO",
-        "on", "On", "ON", "off", "Off", "OFF":
-        return .bool
-      case ".inf", ".Inf", ".INF", "+.inf", "-.inf", ".nan", ".NaN", ".NAN": return .float
-      default: break
-      }
     }
     var i = 0
     if b[0] == 0x2D || b[0] == 0x2B { i = 1 }
