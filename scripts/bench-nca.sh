@@ -17,6 +17,7 @@
 #   --fresh                     recompute cached NCA outputs of --corpus
 #   --no-build                  use the existing release build
 #   --out DIR                   default bench-out/nca
+# Environment: KUBEREACH / KUBEREACH_BENCH = prebuilt binaries to use instead of building.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,8 +28,7 @@ SIZES="50 200 500 1000"
 SEED=7
 NCA_MAX_PODS=1000000
 NCA_TIMEOUT=1800
-CORPUS_DIR="$ROOT/../shared/corpus/nca-tests"
-[ -d "$CORPUS_DIR" ] || CORPUS_DIR=/work/shared/corpus/nca-tests
+CORPUS_DIR=$(cd "$ROOT/../shared/corpus/nca-tests" 2>/dev/null && pwd || echo /work/shared/corpus/nca-tests)
 FRESH=0
 BUILD=1
 OUT="$ROOT/bench-out/nca"
@@ -46,7 +46,7 @@ while [ $# -gt 0 ]; do
     --fresh) FRESH=1 ;;
     --no-build) BUILD=0 ;;
     --out) OUT="$2"; shift ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-nca: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -56,8 +56,9 @@ VENV="$ROOT/.venv-nca"
 NCA="$VENV/bin/nca"
 COMPARE=(python3 "$ROOT/scripts/nca_compare.py")
 SCRATCH="$ROOT/.build-release"
-KR="$SCRATCH/release/kubereach"
-KRBENCH="$SCRATCH/release/kubereach-bench"
+KR="${KUBEREACH:-$SCRATCH/release/kubereach}"
+KRBENCH="${KUBEREACH_BENCH:-$SCRATCH/release/kubereach-bench}"
+[ -n "${KUBEREACH:-}" ] && BUILD=0
 export PYTHONHASHSEED=0
 
 log() { echo "bench-nca: $*" >&2; }
@@ -113,7 +114,7 @@ run_nca_timed() {
   mapfile -t nsargs < <("${COMPARE[@]}" nca-args "$dir")
   rm -f "$outfile"   # NCA appends to -f
   timed "$name" timeout "$NCA_TIMEOUT" "$NCA" --connectivity -r "$dir" "${nsargs[@]}" \
-    -o txt_no_fw_rules --print_ipv6 -f "$outfile"
+    -o txt_no_fw_rules -f "$outfile"
 }
 
 synth_params() {  # pods -> "namespaces policies"
@@ -138,7 +139,7 @@ mode_synth() {
       --one-pod-per-workload "$dir/manifests" >/dev/null
     log "kubereach analyze ($pods pods)"
     local krs="-" krm="-" ncas="-" ncam="-" ratio="-" agree="-"
-    if timed "$dir/kubereach" "$KR" analyze "$dir/manifests" -o json; then
+    if timed "$dir/kubereach" "$KR" analyze "$dir/manifests" -o json --ipv6; then
       krs=$(wall_s "$dir/kubereach.time"); krm=$(peak_mb "$dir/kubereach.time")
     else
       krs="FAIL"; log "kubereach failed, see $dir/kubereach.err"; overall=1
@@ -179,23 +180,33 @@ mode_corpus() {
   local agree=() disagree=() ncafail=() krfail=()
   for d in "$CORPUS_DIR"/*/; do
     d="${d%/}"; local name; name=$(basename "$d")
-    local w="$base/$name"; mkdir -p "$w"
-    if [ "$FRESH" = 1 ] || [ ! -s "$w/nca.ok" ]; then
-      rm -f "$w/nca.ok"
-      if "${COMPARE[@]}" run-nca "$d" "$w/nca.txt" --nca "$NCA" --timeout "$NCA_TIMEOUT" >"$w/nca.log" 2>&1 \
-        && [ -e "$w/nca.txt" ]; then
-        echo ok >"$w/nca.ok"
+    local w="$base/$name"; mkdir -p "$w"; rm -f "$w/compare.txt"
+    # workload level first; when kubereach refuses it (pods of one owner differ in labels that
+    # policies tell apart), both tools report pods instead
+    local level=workload ncaout="$w/nca.txt" endpoints=()
+    if ! "$KR" analyze "$d" -o json --ipv6 >"$w/kubereach.json" 2>"$w/kubereach.err"; then
+      if grep -q 'workload-pods-differ' "$w/kubereach.err"; then
+        level=pod; ncaout="$w/nca-pods.txt"; endpoints=(--endpoints pods)
+        if ! "$KR" analyze "$d" -o json --ipv6 --granularity pod >"$w/kubereach.json" 2>"$w/kubereach.err"; then
+          krfail+=("$name ($(grep -m1 -i error "$w/kubereach.err" | sed 's|.*/||' | cut -c1-160))"); continue
+        fi
+      else
+        krfail+=("$name ($(grep -m1 -i error "$w/kubereach.err" | sed 's|.*/||' | cut -c1-160))"); continue
       fi
     fi
-    if [ ! -s "$w/nca.ok" ]; then ncafail+=("$name"); continue; fi
-    if ! "$KR" analyze "$d" -o json >"$w/kubereach.json" 2>"$w/kubereach.err"; then
-      krfail+=("$name ($(grep -m1 -i error "$w/kubereach.err" | cut -c1-100))"); continue
+    if [ "$FRESH" = 1 ] || [ ! -s "$ncaout.ok" ]; then
+      rm -f "$ncaout.ok"
+      if "${COMPARE[@]}" run-nca "$d" "$ncaout" --nca "$NCA" --timeout "$NCA_TIMEOUT" "${endpoints[@]}" \
+        >"$ncaout.log" 2>&1 && [ -e "$ncaout" ]; then
+        echo ok >"$ncaout.ok"
+      fi
     fi
-    if "${COMPARE[@]}" compare --label "$name" --nca "$w/nca.txt" --kubereach "$w/kubereach.json" \
+    if [ ! -s "$ncaout.ok" ]; then ncafail+=("$name"); continue; fi
+    if "${COMPARE[@]}" compare --label "$name" --nca "$ncaout" --kubereach "$w/kubereach.json" \
       >"$w/compare.txt" 2>&1; then
-      agree+=("$name")
+      if [ "$level" = pod ]; then agree+=("$name (pod level)"); else agree+=("$name"); fi
     else
-      disagree+=("$name ($(grep -c '^.*DISAGREE ' "$w/compare.txt" || true) pairs)")
+      disagree+=("$name ($(grep -c 'DISAGREE ' "$w/compare.txt" || true) pairs, $level level)")
     fi
   done
   {

@@ -13,7 +13,7 @@ Subcommands
       Runs NCA's connectivity query on a manifest folder the way it has to be run: every
       file that holds Namespace objects is also passed with its own `-n` (NCA loses the
       namespace labels of pods read before their Namespace otherwise), the output file is
-      deleted first (NCA appends), PYTHONHASHSEED=0, IPv6 ranges printed.
+      deleted first (NCA appends), PYTHONHASHSEED=0.
   nca-args DIR
       Prints the `-n FILE` arguments NCA needs for a folder, one word per line.
   parse-nca FILE / parse-kubereach FILE
@@ -31,6 +31,10 @@ Normalisation
   * IP ranges: NCA prints `a.b.c.d-e.f.g.h` (no `[External]`), single addresses and IPv6
     ranges; kubereach prints `a.b.c.d-e.f.g.h[External]`. Both sides are split at all
     range boundaries seen on either side and compared per address block.
+  * Pods that NCA's LiveSim invents (`kube-system/kube-dns-livesim[Pod]`, ingress controller and
+    Istio gateway pods named `*-livesim`) are not in the input: they are ignored.
+  * NCA prints IPv6 ranges when some policy names an IPv6 block, like `kubereach analyze --ipv6`;
+    run-nca therefore does not pass `--print_ipv6` (which would add `::/0` everywhere).
   * A peer to itself is dropped on both sides (kubereach's workload-level output never
     lists it; NCA does not either, but with pod-level output it might).
 """
@@ -142,6 +146,7 @@ def parse_ip_peer(text):
         return None
 
 
+POD_RE = re.compile(r"^(?P<ns>[a-z0-9][-a-z0-9.]*)/(?P<name>[^\[\s/]+)$")
 PEER_RE = re.compile(r"^(?P<ns>[^/\s]+)/(?P<name>[^\[\s]+)\[(?P<kind>[A-Za-z]+)\]$")
 
 
@@ -159,6 +164,9 @@ def parse_peer(text, side):
     ip = parse_ip_peer(t)
     if ip is not None:
         return ("ip",) + ip
+    m = POD_RE.match(t)
+    if m:  # NCA's --output_endpoints pods prints `ns/pod` without a kind
+        return ("wl", m["ns"], m["name"], "Pod")
     return ("other", t)
 
 
@@ -347,8 +355,23 @@ def strip_hash(name):
     return m["base"] if m and re.search(r"\d", m["hash"]) else name
 
 
+def pod_base(name):
+    """A pod name without its generated suffixes (replica index, random suffix, template hash)."""
+    return strip_hash(re.sub(r"-[0-9a-z]{5}$", "", strip_index(name)))
+
+
+def strip_index(name):
+    return re.sub(r"-\d+$", "", name)
+
+
 def build_mapping(nca_names, kr_names):
-    """Maps NCA workload peers to kubereach workload peers. Returns (mapping, notes)."""
+    """Maps NCA workload peers to kubereach workload peers.
+
+    Exact names first; then, among the names left, by (ns, name) ignoring the kind, by the
+    name without a pod-template-hash suffix, and by the name without a replica index (pods
+    that NCA and kubereach make up for a workload's replicas: NCA counts from 1, kubereach
+    from 0). Groups of equal size on both sides are paired in sorted order (replicas of one
+    template are interchangeable). Returns (mapping, notes, nca_unmapped, kr_unmapped)."""
     mapping = {}
     kr_left = set(kr_names)
     for p in nca_names:
@@ -357,7 +380,8 @@ def build_mapping(nca_names, kr_names):
     kr_left -= set(mapping.values())
     nca_left = [p for p in nca_names if p not in mapping]
     notes = []
-    for alias in (lambda p: (p[1], p[2]), lambda p: (p[1], strip_hash(p[2]))):
+    for alias in (lambda p: (p[1], p[2]), lambda p: (p[1], strip_hash(p[2])),
+                  lambda p: (p[1], strip_index(p[2])), lambda p: (p[1], strip_hash(strip_index(p[2])))):
         kr_by = defaultdict(list)
         for q in kr_left:
             kr_by[alias(q)].append(q)
@@ -366,9 +390,10 @@ def build_mapping(nca_names, kr_names):
             nca_by[alias(p)].append(p)
         for key, ps in nca_by.items():
             qs = kr_by.get(key, [])
-            if len(ps) == 1 and len(qs) == 1:
-                mapping[ps[0]] = qs[0]
-                notes.append(f"{peer_str(ps[0])} (NCA) = {peer_str(qs[0])} (kubereach)")
+            if len(ps) == len(qs):
+                for a, b in zip(sorted(ps), sorted(qs)):
+                    mapping[a] = b
+                    notes.append(f"{peer_str(a)} (NCA) = {peer_str(b)} (kubereach)")
         kr_left -= set(mapping.values())
         nca_left = [p for p in nca_left if p not in mapping]
     return mapping, notes, nca_left, sorted(kr_left)
@@ -432,9 +457,19 @@ def merge_ip_rows(rows):
     return out
 
 
-def compare(nca, kr, families=(4, 6), ignore_other=True):
+LIVESIM_RE = re.compile(r"-livesim$")
+
+
+def compare(nca, kr, families=(4, 6), keep_livesim=False):
     """Returns (disagreements: list of str, notes: list of str, stats: dict)."""
     notes = []
+    if not keep_livesim:
+        # NCA's "LiveSim" adds pods of its own (kube-dns, an ingress controller, Istio gateways)
+        # when policies reference labels that no input pod carries; they are not in the input.
+        live = {p for k in nca for p in k if p[0] == "wl" and LIVESIM_RE.search(p[2])}
+        if live:
+            nca = {k: c for k, c in nca.items() if not (set(k) & live)}
+            notes.append("NCA LiveSim peers ignored: " + ", ".join(sorted(peer_str(p) for p in live)))
     # drop peers of kinds we can't compare
     def drop_other(table, side):
         out = {}
@@ -458,8 +493,17 @@ def compare(nca, kr, families=(4, 6), ignore_other=True):
                      + (" ..." if len(mnotes) > 8 else ""))
     for p in nca_unmapped:
         notes.append(f"peer only in NCA output: {peer_str(p)}")
+    # NCA keeps at most two isomorphic pods (same namespace, owner, labels, ports) and at most
+    # two replicas of a workload; at pod level the others are missing from its output.
+    nca_bases = {(p[1], pod_base(p[2])) for p in nca_names if p[3] == "Pod"}
+    extra = {p for p in kr_unmapped if p[3] == "Pod" and (p[1], pod_base(p[2])) in nca_bases}
+    if extra:
+        kr = {k: c for k, c in kr.items() if not (set(k) & extra)}
+        notes.append("pods NCA leaves out (it models at most 2 isomorphic pods), ignored: "
+                     + ", ".join(peer_str(p) for p in sorted(extra)))
     for p in kr_unmapped:
-        notes.append(f"peer only in kubereach output: {peer_str(p)}")
+        if p not in extra:
+            notes.append(f"peer only in kubereach output: {peer_str(p)}")
     nca = {(mapping.get(s, s), mapping.get(d, d)): c for (s, d), c in nca.items()}
     cuts = ip_cuts(nca, kr)
     en = explode(nca, cuts, families)
@@ -516,7 +560,7 @@ def run_nca(directory, out, nca="nca", timeout=None, endpoints=None, extra=()):
     cmd = [nca, "--connectivity", "-r", directory]
     for f in namespace_files(directory):
         cmd += ["-n", f]
-    cmd += ["-o", "txt_no_fw_rules", "--print_ipv6", "-f", out]
+    cmd += ["-o", "txt_no_fw_rules", "-f", out]
     if endpoints:
         cmd += ["--output_endpoints", endpoints]
     cmd += list(extra)
@@ -540,7 +584,7 @@ def cmd_compare(args):
         print(f"nca_compare: cannot read input: {e}", file=sys.stderr)
         return 2
     fams = tuple(int(x) for x in args.families.split(",") if x)
-    dis, cnotes, stats = compare(nca, kr, fams)
+    dis, cnotes, stats = compare(nca, kr, fams, args.keep_livesim)
     if not args.quiet:
         for n in sorted(notes) + cnotes:
             print(f"note: {n}")
@@ -572,6 +616,8 @@ def main(argv=None):
     c.add_argument("--families", default="4,6", help="IP families to compare (default 4,6)")
     c.add_argument("--max-report", type=int, default=0, help="print at most N disagreements (0: all)")
     c.add_argument("--label", default="")
+    c.add_argument("--keep-livesim", action="store_true",
+                   help="compare the pods NCA's LiveSim adds (*-livesim) too (default: ignore them)")
     c.add_argument("-q", "--quiet", action="store_true", help="no notes")
     r = sub.add_parser("run-nca", help="run NCA's connectivity query on a manifest folder")
     r.add_argument("dir")
