@@ -57,7 +57,7 @@ for spec in "${SPECS[@]}"; do
     "$seed" "$pods" "$namespaces" "$policies" "$NCA_VERSION" >"$dir/meta.json"
   # the same check the Swift test makes, through the CLI, so a disagreement shows up now
   tmp=$(mktemp)
-  "$KR" analyze "$dir/manifests" -o json >"$tmp"
+  "$KR" analyze "$dir/manifests" -o json --ipv6 >"$tmp"
   if python3 scripts/nca_compare.py compare --label "seed $seed" --nca "$dir/nca.txt" --kubereach "$tmp" \
     --max-report 20; then :; else status=1; fi
   rm -f "$tmp"
