@@ -18,13 +18,16 @@ func peakRSSMiB() -> Double {
 func seconds(_ start: Date) -> String { String(format: "%.3f", Date().timeIntervalSince(start)) }
 
 /// `engine [pods...]`: synthetic clusters (policies = pods/10, a namespace per 30 pods),
-/// compile and evaluate every class-level connection, report times and peak RSS.
+/// compile and evaluate every class-level connection, report times and peak RSS. `--admin`
+/// adds 8 AdminNetworkPolicies and a baseline.
 func engineBenchmark(_ args: [String]) {
   let sizes = args.compactMap { Int($0) }
+  let admin = args.contains("--admin") ? 8 : 0
   for pods in sizes.isEmpty ? [1_000, 10_000, 150_000] : sizes {
     var start = Date()
     let cluster = SyntheticCluster.generate(
-      pods: pods, namespaces: max(1, pods / 30), policies: max(1, pods / 10), seed: 42)
+      pods: pods, namespaces: max(1, pods / 30), policies: max(1, pods / 10), seed: 42,
+      adminPolicies: admin)
     let generate = seconds(start)
     start = Date()
     let engine = ReachabilityEngine(cluster: cluster)
@@ -34,7 +37,7 @@ func engineBenchmark(_ args: [String]) {
     let evaluate = seconds(start)
     let stats = engine.stats
     print(
-      "engine pods=\(pods) workloads=\(cluster.workloads.count) namespaces=\(cluster.namespaces.count) "
+      "engine pods=\(pods) anps=\(admin) workloads=\(cluster.workloads.count) namespaces=\(cluster.namespaces.count) "
         + "policies=\(stats.policies) classes=\(stats.classes) profiles=\(stats.profiles) atoms=\(stats.portAtoms) "
         + "ipRanges=\(stats.ipRanges) generate=\(generate)s compile=\(compile)s evaluate=\(evaluate)s "
         + "classPairs=\(rows.count) peakRSS=\(String(format: "%.0f", peakRSSMiB()))MiB")
@@ -48,5 +51,5 @@ case "engine":
 case "load":
   loadBenchmark(Array(arguments.dropFirst()))
 default:
-  print("usage: kubereach-bench engine [pods...] | load [file] [--mb N]")
+  print("usage: kubereach-bench engine [pods...] [--admin] | load [file] [--mb N]")
 }

@@ -13,9 +13,12 @@ public enum SyntheticCluster {
 
   /// A cluster of about `pods` pods in `namespaces` namespaces with about `policies`
   /// NetworkPolicies, the same for the same arguments. With `onePodPerWorkload`, every
-  /// workload has one replica (handy to compare with tools that report pods).
+  /// workload has one replica (handy to compare with tools that report pods). With
+  /// `adminPolicies`, also that many AdminNetworkPolicies (a monitoring allowance, a Pass for
+  /// team namespaces, a deny toward data tiers, ...) and a BaselineAdminNetworkPolicy.
   public static func generate(
-    pods: Int, namespaces: Int, policies: Int, seed: UInt64, onePodPerWorkload: Bool = false
+    pods: Int, namespaces: Int, policies: Int, seed: UInt64, onePodPerWorkload: Bool = false,
+    adminPolicies: Int = 0
   ) -> Cluster {
     var rng = SplitMix64(seed: seed)
     var cluster = Cluster()
@@ -166,6 +169,67 @@ public enum SyntheticCluster {
       made += 1
       k += 1
     }
+    addAdminPolicies(to: &cluster, count: adminPolicies, teams: teams, rng: &rng)
     return cluster
+  }
+
+  static func addAdminPolicies(
+    to cluster: inout Cluster, count: Int, teams: Int, rng: inout SplitMix64
+  ) {
+    guard count > 0 else { return }
+    let loc = SourceLocation.synthetic("admin-policies.yaml")
+    let monitoring = AdminPolicyPeer.pods(
+      .namespaces(LabelSelector(matchLabels: [namespaceNameLabel: "ns-0"])))
+    for i in 0..<count {
+      let team = LabelSelector(matchLabels: ["team": "team-\(rng.below(teams))"])
+      let rule: AdminPolicyRule
+      switch i % 4 {
+      case 0:
+        rule = AdminPolicyRule(
+          name: "allow-monitoring", action: .allow, peers: [monitoring], ports: [.named("metrics")],
+          location: loc)
+      case 1:
+        rule = AdminPolicyRule(
+          name: "pass-team", action: .pass, peers: [.pods(.namespaces(team))], location: loc)
+      case 2:
+        rule = AdminPolicyRule(
+          name: "deny-dev-to-data", action: .deny,
+          peers: [.pods(.namespaces(LabelSelector(matchLabels: ["env": "dev"])))],
+          ports: [.range(.tcp, 5000, 5999)], location: loc)
+      default:
+        rule = AdminPolicyRule(
+          name: "allow-frontends", action: .allow,
+          peers: [
+            .pods(
+              .pods(namespaces: .everything, pods: LabelSelector(matchLabels: ["tier": "frontend"]))
+            )
+          ],
+          ports: [.number(.tcp, 80), .number(.tcp, 8080)], location: loc)
+      }
+      let subject: AdminPodSet =
+        switch i % 4 {
+        case 0: .namespaces(.everything)
+        case 2: .pods(namespaces: .everything, pods: LabelSelector(matchLabels: ["tier": "data"]))
+        default: .namespaces(team)
+        }
+      cluster.adminNetworkPolicies.append(
+        AdminNetworkPolicy(
+          name: "anp-\(i)", priority: 10 + i, subject: subject, ingress: [rule], location: loc))
+    }
+    cluster.baselineAdminNetworkPolicies.append(
+      AdminNetworkPolicy(
+        name: "default", isBaseline: true, subject: .namespaces(.everything),
+        ingress: [
+          AdminPolicyRule(
+            name: "deny-from-dev", action: .deny,
+            peers: [.pods(.namespaces(LabelSelector(matchLabels: ["env": "dev"])))],
+            location: loc)
+        ],
+        egress: [
+          AdminPolicyRule(
+            name: "deny-metadata", action: .deny,
+            peers: [.networks([CIDR("169.254.169.254/32")].compactMap { $0 })],
+            location: loc)
+        ], location: loc))
   }
 }
