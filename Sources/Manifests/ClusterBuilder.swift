@@ -235,6 +235,11 @@ final class ClusterBuilder {
             key = ownKey
             kind = ownerKind
           }
+        } else if let owner = pod.owner, owner.kind.isEmpty, !owner.name.isEmpty {
+          // An owner reference without a kind still groups its pods (netpol-analyzer reports
+          // them as one `ns/owner[Pod]`).
+          key = WorkloadKey(
+            namespace: pod.namespace, kind: WorkloadKind.pod.rawValue, name: owner.name)
         }
         let index = workload(for: key, kind: kind, labels: pod.spec.labels, location: pod.location)
         realPods[index].append(p)

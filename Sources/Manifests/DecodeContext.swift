@@ -98,16 +98,27 @@ final class DecodeContext {
     return .name(node.text)
   }
 
-  /// A map of strings (labels, selectors); nil when absent or null.
+  /// A map of strings (labels, selectors); nil when absent or null. Entries merged with `<<`
+  /// count when the map does not set them itself.
   func stringMap(_ node: YNode?, _ field: @autoclosure () -> String) -> [String: String]? {
     guard let map = mapping(node, field()) else { return nil }
     var result: [String: String] = [:]
+    addEntries(of: map, to: &result, field, depth: 0)
+    return result
+  }
+
+  private func addEntries(
+    of map: YNode, to result: inout [String: String], _ field: () -> String, depth: Int
+  ) {
+    var merges: [YNode] = []
     for (key, value) in map.pairs {
       guard key.isScalar else {
         typeError(key, "a key of \(field())", "a string")
         continue
       }
-      if value.isNull {
+      if key.isMergeKey {
+        merges.append(value)
+      } else if value.isNull {
         result[key.text] = ""
       } else if value.isScalar {
         result[key.text] = value.text
@@ -115,7 +126,15 @@ final class DecodeContext {
         typeError(value, "\(field()).\(key.text)", "a string")
       }
     }
-    return result
+    guard depth < YNode.maxMergeDepth else { return }
+    for merge in merges {
+      let sources = merge.isSequence ? Array(merge.items) : [merge]
+      for source in sources where source.isMapping {
+        var merged: [String: String] = [:]
+        addEntries(of: source, to: &merged, field, depth: depth + 1)
+        result.merge(merged) { own, _ in own }
+      }
+    }
   }
 
   /// A list of strings; nil when absent or null.

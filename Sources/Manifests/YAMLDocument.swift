@@ -163,16 +163,33 @@ struct YNode {
     return DecodeContext.parseInt(text)
   }
 
-  /// The value of `key` in a mapping; nil when absent or when this is not a mapping.
-  subscript(key: StaticString) -> YNode? {
+  /// The value of `key` in a mapping; nil when absent or when this is not a mapping. Keys merged
+  /// with `<<` count when the mapping does not set them itself.
+  subscript(key: StaticString) -> YNode? { lookup(key, depth: 0) }
+
+  /// True when this scalar is the merge key `<<`.
+  var isMergeKey: Bool { doc.scalarEquals(record, "<<") }
+
+  /// Deepest chain of `<<` merges followed.
+  static let maxMergeDepth = 16
+
+  private func lookup(_ key: StaticString, depth: Int) -> YNode? {
     let r = record
     guard r.kind == .mapping else { return nil }
+    var merge: Int32?
     var i = 0
     let n = Int(r.count)
     while i + 1 < n {
-      let k = doc.child(r, i)
-      if doc.scalarEquals(doc.record(k), key) { return YNode(doc: doc, index: doc.child(r, i + 1)) }
+      let k = doc.record(doc.child(r, i))
+      if doc.scalarEquals(k, key) { return YNode(doc: doc, index: doc.child(r, i + 1)) }
+      if merge == nil && doc.scalarEquals(k, "<<") { merge = doc.child(r, i + 1) }
       i += 2
+    }
+    guard let merge, depth < YNode.maxMergeDepth else { return nil }
+    let source = YNode(doc: doc, index: merge)
+    if source.isMapping { return source.lookup(key, depth: depth + 1) }
+    for item in source.items where item.isMapping {
+      if let found = item.lookup(key, depth: depth + 1) { return found }
     }
     return nil
   }

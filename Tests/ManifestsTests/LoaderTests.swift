@@ -1,6 +1,8 @@
+import Foundation
 import KubeModel
-import Manifests
 import Testing
+
+@testable import Manifests
 
 @Suite("Loading")
 struct LoaderTests {
@@ -466,6 +468,74 @@ struct LoaderTests {
       shared.cluster.networkPolicies[0].ingress[0].peers == [
         .selector(pods: LabelSelector(matchLabels: ["app": "a"]), namespaces: nil)
       ])
+  }
+
+  @Test("merge keys (<<) supply fields and labels the mapping does not set")
+  func mergeKeys() throws {
+    let result = loadClean(
+      """
+      kind: List
+      items:
+      - kind: Deployment
+        metadata: {name: base}
+        spec: &spec
+          replicas: 2
+          template:
+            metadata:
+              labels: &common {team: a, tier: web}
+      - kind: Deployment
+        metadata: {name: derived}
+        spec:
+          <<: *spec
+          replicas: 1
+          template:
+            metadata:
+              labels:
+                <<: [*common, {extra: x, team: ignored}]
+                tier: api
+      - kind: Deployment
+        metadata: {name: inherited}
+        spec:
+          <<: *spec
+      """)
+    let w = result.cluster.workloads
+    try #require(w.count == 3)
+    #expect(w[0].podLabels == ["team": "a", "tier": "web"])
+    #expect(w[1].podLabels == ["team": "a", "tier": "api", "extra": "x"])
+    #expect(w[2].podLabels == ["team": "a", "tier": "web"])
+    #expect(result.cluster.pods.map(\.workload) == [0, 0, 1, 2, 2])
+  }
+
+  @Test("verbose loads note every skipped object")
+  func verboseNotes() {
+    let result = ManifestLoader.load(
+      yaml: "kind: ConfigMap\nmetadata: {name: c}\n", options: LoadOptions(verbose: true))
+    #expect(result.diagnostics.map(\.code) == ["skipped-kind"])
+    #expect(result.diagnostics.first?.severity == .note)
+  }
+
+  @Test("replicas beyond the cap are modelled as maxReplicas pods, with a warning")
+  func replicaCap() {
+    let result = ManifestLoader.load(
+      yaml: "kind: Deployment\nmetadata: {name: big}\nspec: {replicas: 100000}\n",
+      options: LoadOptions(maxReplicas: 5))
+    #expect(result.cluster.pods.count == 5)
+    #expect(
+      result.diagnostics.filter { $0.severity == .warning }.map(\.code).contains("replicas-capped"))
+  }
+
+  @Test("the IPv4 CIDR fast path agrees with the model's parser")
+  func cidrFastPath() {
+    let samples = [
+      "10.0.0.0/8", "0.0.0.0/0", "255.255.255.255/32", "1.2.3.4/33", "1.2.3/24", "1.2.3.4.5/8",
+      "256.0.0.0/8",
+      "01.2.3.4/8", "1.2.3.4/", "1.2.3.4", "/8", "a.b.c.d/8", "1..2.3/8", "fd00::/8",
+      "::ffff:1.2.3.4/128",
+      "1.2.3.4/008", "1.2.3.4/-1", "",
+    ]
+    for text in samples {
+      #expect(CIDRParser.parse(text) == CIDR(text), "\(text)")
+    }
   }
 
   @Test("files and folders: recursive, sorted, manifest extensions only; missing paths are errors")
