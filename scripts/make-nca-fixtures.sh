@@ -7,6 +7,7 @@
 # the fixtures (NCAAgreementTests) need neither NCA nor the network.
 #
 # Usage: scripts/make-nca-fixtures.sh [--no-build] [SEED:PODS:NAMESPACES:POLICIES ...]
+# Environment: KUBEREACH = a prebuilt kubereach binary to use instead of building one.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,7 +28,8 @@ done
 VENV="$ROOT/.venv-nca"
 NCA="$VENV/bin/nca"
 SCRATCH="$ROOT/.build-release"
-KR="$SCRATCH/release/kubereach"
+KR="${KUBEREACH:-$SCRATCH/release/kubereach}"
+[ -n "${KUBEREACH:-}" ] && BUILD=0
 FIX="$ROOT/Tests/ConformanceTests/Fixtures/nca"
 export PYTHONHASHSEED=0
 
