@@ -24,6 +24,9 @@ public struct ExposureConnections: Hashable, Sendable, CustomStringConvertible {
   /// No port and no name.
   public var isEmpty: Bool { ports.isEmpty && names.isEmpty }
 
+  /// Every port of every protocol (names aside).
+  var isAllPorts: Bool { ports.isAll }
+
   /// Whether the whole port range of the protocol (or, for the empty name, of every protocol)
   /// is in the set.
   func isFull(_ proto: String) -> Bool {
@@ -34,6 +37,8 @@ public struct ExposureConnections: Hashable, Sendable, CustomStringConvertible {
 
   /// The connections in either set.
   public func union(_ other: ExposureConnections) -> ExposureConnections {
+    if other.isEmpty || (isAllPorts && other.names.isEmpty) { return self }
+    if isEmpty { return other }
     var merged = names
     for (proto, set) in other.names { merged[proto, default: []].formUnion(set) }
     return ExposureConnections(ports: ports.union(other.ports), names: merged)
@@ -41,6 +46,9 @@ public struct ExposureConnections: Hashable, Sendable, CustomStringConvertible {
 
   /// The connections in both sets; a name survives against a protocol's full range.
   public func intersection(_ other: ExposureConnections) -> ExposureConnections {
+    if other.isAllPorts && other.names.isEmpty { return self }
+    if isAllPorts && names.isEmpty { return other }
+    if isEmpty || other.isEmpty { return .none }
     var merged: [String: Set<String>] = [:]
     for proto in Set(names.keys).union(other.names.keys) {
       let mine = names[proto] ?? []
@@ -55,6 +63,7 @@ public struct ExposureConnections: Hashable, Sendable, CustomStringConvertible {
 
   /// The connections of this set that are not in `other`.
   public func subtracting(_ other: ExposureConnections) -> ExposureConnections {
+    if other.isEmpty || isEmpty { return self }
     var merged: [String: Set<String>] = [:]
     for (proto, set) in names where !other.isFull(proto) {
       merged[proto] = set.subtracting(other.names[proto] ?? [])

@@ -58,14 +58,44 @@ struct ExposureEvaluator {
     case entireClusterIngress(Int)
   }
 
+  /// Results reused across evaluations: selector requirement forms and the policies that
+  /// select each pod.
+  final class Memo {
+    var requirements: [LabelSelector: [String]] = [:]
+    var selecting: [Int: [Int]] = [:]
+    /// Per NetworkPolicy rule: which representatives it matches.
+    var ruleRepresentatives: [RuleKey: [Bool]] = [:]
+    /// Per NetworkPolicy rule and port target (-1: unresolved, -2: any, as the rule has no
+    /// named port): its connections.
+    var ruleConnections: [RuleKey: [Int: ExposureConnections]] = [:]
+    /// NetworkPolicy indices by namespace.
+    var policiesByNamespace: [String: [Int]]? = nil
+  }
+
+  /// A rule of a NetworkPolicy by policy index, direction and rule index.
+  struct RuleKey: Hashable {
+    var policy: Int
+    var ingress: Bool
+    var rule: Int
+  }
+
   let cluster: Cluster
   let representatives: [RepresentativePeer]
   let namespaceLabels: [String: [String: String]]
   let adminPolicies: [AdminNetworkPolicy]
+  /// The requirement forms of each representative's namespace and pod selectors.
+  let representativeRequirements: [(namespaces: [String], pods: [String])]
+  let memo = Memo()
 
   init(cluster: Cluster, representatives: [RepresentativePeer]) {
     self.cluster = cluster
     self.representatives = representatives
+    self.representativeRequirements = representatives.map {
+      (
+        ExposureSelectors.requirements($0.namespaceSelector),
+        ExposureSelectors.requirements($0.podSelector)
+      )
+    }
     var labels: [String: [String: String]] = [:]
     for namespace in cluster.namespaces { labels[namespace.name] = namespace.labels }
     self.namespaceLabels = labels
@@ -78,12 +108,41 @@ struct ExposureEvaluator {
 
   // MARK: selectors
 
+  /// netpol-analyzer's full match of a rule selector against representative requirements.
+  func fullMatch(_ rule: LabelSelector, _ representative: [String]) -> Bool {
+    if rule.isEmpty { return true }
+    if let known = memo.requirements[rule] { return known == representative }
+    let computed = ExposureSelectors.requirements(rule)
+    memo.requirements[rule] = computed
+    return computed == representative
+  }
+
+  /// The NetworkPolicies (indices) that select the pod in a direction.
+  func selectingPolicies(_ pod: Int, ingress: Bool) -> [Int] {
+    let key = pod * 2 + (ingress ? 1 : 0)
+    if let known = memo.selecting[key] { return known }
+    let target = cluster.pods[pod]
+    if memo.policiesByNamespace == nil {
+      var byNamespace: [String: [Int]] = [:]
+      for (index, policy) in cluster.networkPolicies.enumerated() {
+        byNamespace[policy.namespace, default: []].append(index)
+      }
+      memo.policiesByNamespace = byNamespace
+    }
+    let found = (memo.policiesByNamespace?[target.namespace] ?? []).filter { index in
+      let policy = cluster.networkPolicies[index]
+      return (ingress ? policy.isolatesIngress : policy.isolatesEgress)
+        && policy.podSelector.matches(target.labels)
+    }
+    memo.selecting[key] = found
+    return found
+  }
+
   func namespaceMatches(_ selector: LabelSelector, _ party: Party) -> Bool {
     switch party {
     case .pod(let p): return selector.matches(labelsOfNamespace(cluster.pods[p].namespace))
     case .representative(let r):
-      return ExposureSelectors.fullMatch(
-        rule: selector, representative: representatives[r].namespaceSelector)
+      return fullMatch(selector, representativeRequirements[r].namespaces)
     case .entireCluster: return selector.isEmpty
     }
   }
@@ -91,9 +150,7 @@ struct ExposureEvaluator {
   func podMatches(_ selector: LabelSelector, _ party: Party) -> Bool {
     switch party {
     case .pod(let p): return selector.matches(cluster.pods[p].labels)
-    case .representative(let r):
-      return ExposureSelectors.fullMatch(
-        rule: selector, representative: representatives[r].podSelector)
+    case .representative(let r): return fullMatch(selector, representativeRequirements[r].pods)
     case .entireCluster: return selector.isEmpty
     }
   }
@@ -133,6 +190,45 @@ struct ExposureEvaluator {
     if case .entireCluster = party { return false }
     guard !(ingress ? policy.ingress : policy.egress).isEmpty else { return false }
     return podSetMatches(policy.subject, party)
+  }
+
+  /// Whether a NetworkPolicy rule matches a party (cached for representatives).
+  func ruleMatches(_ policyIndex: Int, _ ingress: Bool, _ ruleIndex: Int, _ party: Party) -> Bool {
+    let policy = cluster.networkPolicies[policyIndex]
+    let rule = (ingress ? policy.ingress : policy.egress)[ruleIndex]
+    if rule.peers.isEmpty { return true }
+    guard case .representative(let r) = party else {
+      return rule.peers.contains { networkPolicyPeerMatches(policy, $0, party) }
+    }
+    let key = RuleKey(policy: policyIndex, ingress: ingress, rule: ruleIndex)
+    if let known = memo.ruleRepresentatives[key] { return known[r] }
+    let computed = representatives.indices.map { index in
+      rule.peers.contains { networkPolicyPeerMatches(policy, $0, .representative(index)) }
+    }
+    memo.ruleRepresentatives[key] = computed
+    return computed[r]
+  }
+
+  /// A NetworkPolicy rule's connections toward a port target (cached).
+  func ruleConnections(_ policyIndex: Int, _ ingress: Bool, _ ruleIndex: Int, target: PortTarget)
+    -> ExposureConnections
+  {
+    let policy = cluster.networkPolicies[policyIndex]
+    let rule = (ingress ? policy.ingress : policy.egress)[ruleIndex]
+    let named = rule.ports.contains {
+      if case .name = $0.port { return true } else { return false }
+    }
+    let targetKey: Int
+    switch target {
+    case .entireClusterIngress: return connections(rule.ports, target: target)
+    case .unresolved: targetKey = named ? -1 : -2
+    case .pod(let p): targetKey = named ? p : -2
+    }
+    let key = RuleKey(policy: policyIndex, ingress: ingress, rule: ruleIndex)
+    if let known = memo.ruleConnections[key]?[targetKey] { return known }
+    let computed = connections(rule.ports, target: target)
+    memo.ruleConnections[key, default: [:]][targetKey] = computed
+    return computed
   }
 
   // MARK: ports
@@ -237,22 +333,15 @@ struct ExposureEvaluator {
         }
       }
     }
-    var selecting: [NetworkPolicy] = []
-    if case .pod(let p) = subject {
-      let pod = cluster.pods[p]
-      selecting = cluster.networkPolicies.filter {
-        $0.namespace == pod.namespace && (ingress ? $0.isolatesIngress : $0.isolatesEgress)
-          && $0.podSelector.matches(pod.labels)
-      }
-    }
+    var selecting: [Int] = []
+    if case .pod(let p) = subject { selecting = selectingPolicies(p, ingress: ingress) }
     if !selecting.isEmpty {
       var permitted = ExposureConnections.none
-      for policy in selecting {
-        for rule in ingress ? policy.ingress : policy.egress
-        where rule.peers.isEmpty
-          || rule.peers.contains(where: { networkPolicyPeerMatches(policy, $0, other) })
-        {
-          permitted = permitted.union(connections(rule.ports, target: target))
+      for index in selecting {
+        let rules =
+          ingress ? cluster.networkPolicies[index].ingress : cluster.networkPolicies[index].egress
+        for ruleIndex in rules.indices where ruleMatches(index, ingress, ruleIndex, other) {
+          permitted = permitted.union(ruleConnections(index, ingress, ruleIndex, target: target))
         }
       }
       return (allowed.union(permitted.subtracting(denied)), true)
