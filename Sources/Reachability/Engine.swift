@@ -153,7 +153,7 @@ public final class ReachabilityEngine: Sendable {
   }
 
   /// The same as `classConnections()`, packed: eight bytes per row, for large clusters.
-  /// Supports up to 2^20 classes plus external ranges and 2^24 distinct connection sets.
+  /// Peers take `peerBits` bits each and the connection-set index the rest of the 64-bit row.
   public func classConnectionTable() -> ClassConnectionTable {
     let start = Date()
     let n = c.classCount
@@ -164,6 +164,8 @@ public final class ReachabilityEngine: Sendable {
       let hi = n * (chunk + 1) / chunks
       results.set(chunk, evaluate(destinations: lo..<hi, sources: lo..<hi))
     }
+    let peerBits = ClassConnectionTable.peerBits(universe: c.universe)
+    let setBits = UInt64(64 - 2 * peerBits)
     var globalIndex: [[UInt64]: Int32] = [:]
     var sets: [ConnectionSet] = []
     var total = 0
@@ -178,11 +180,11 @@ public final class ReachabilityEngine: Sendable {
         sets.append(connectionSet(atoms))
         return UInt64(g)
       }
-      for (key, id) in zip(part.keys, part.ids) { rows.append(key << 24 | remap[Int(id)]) }
+      for (key, id) in zip(part.keys, part.ids) { rows.append(key << setBits | remap[Int(id)]) }
     }
     rows.sort()
     lastEvaluate.seconds = Date().timeIntervalSince(start)
-    return ClassConnectionTable(rows: rows, sets: sets, classCount: n)
+    return ClassConnectionTable(rows: rows, sets: sets, classCount: n, peerBits: peerBits)
   }
 
   /// Raw results for destination classes `destinations` (pod and external sources) and for
@@ -190,6 +192,7 @@ public final class ReachabilityEngine: Sendable {
   func evaluate(destinations: Range<Int>, sources: Range<Int>) -> PartialResult {
     let n = c.classCount
     let universe = c.universe
+    let peerBits = UInt64(ClassConnectionTable.peerBits(universe: universe))
     let w = c.atomWords
     var acc = [UInt64](repeating: 0, count: universe * w)
     var touched: [Int] = []
@@ -213,7 +216,7 @@ public final class ReachabilityEngine: Sendable {
         local[atoms] = id
         result.atomSets.append(atoms)
       }
-      result.keys.append(UInt64(src) << 20 | UInt64(dst))
+      result.keys.append(UInt64(src) << peerBits | UInt64(dst))
       result.ids.append(id)
     }
     var atoms = [UInt64](repeating: 0, count: w)
@@ -300,14 +303,26 @@ public final class ReachabilityEngine: Sendable {
 
 /// Packed class-level connections: rows sorted by source then destination (classes before
 /// external ranges), each pointing at one of a few distinct connection sets.
-public struct ClassConnectionTable: Sendable {
-  /// source << 44 | destination << 24 | set index; peers coded as class, or classCount + range.
+public struct ClassConnectionTable: RandomAccessCollection, Sendable {
+  /// source, destination (`peerBits` bits each; a class, or classCount + external range) and
+  /// the set index in the low bits.
   let rows: [UInt64]
   let sets: [ConnectionSet]
   let classCount: Int
+  let peerBits: Int
 
-  /// The number of rows.
-  public var count: Int { rows.count }
+  /// Bits per peer code: enough for the universe, at least 20 (leaving 24 for set indices).
+  static func peerBits(universe: Int) -> Int {
+    Swift.max(20, Int.bitWidth - universe.leadingZeroBitCount)
+  }
+
+  public var startIndex: Int { 0 }
+  public var endIndex: Int { rows.count }
+  /// Row `i`.
+  public subscript(i: Int) -> (src: ClassPeer, dst: ClassPeer, conns: ConnectionSet) {
+    (source(i), destination(i), connections(i))
+  }
+
   /// The distinct connection sets the rows use.
   public var connectionSets: [ConnectionSet] { sets }
 
@@ -315,17 +330,24 @@ public struct ClassConnectionTable: Sendable {
     code < classCount ? .podClass(code) : .external(code - classCount)
   }
 
+  var peerMask: UInt64 { (1 << UInt64(peerBits)) - 1 }
+  var setBits: Int { 64 - 2 * peerBits }
+
   /// The source of row `i`.
-  public func source(_ i: Int) -> ClassPeer { peer(Int(rows[i] >> 44)) }
+  public func source(_ i: Int) -> ClassPeer {
+    peer(Int(rows[i] >> UInt64(setBits + peerBits) & peerMask))
+  }
   /// The destination of row `i`.
-  public func destination(_ i: Int) -> ClassPeer { peer(Int(rows[i] >> 24 & 0xF_FFFF)) }
+  public func destination(_ i: Int) -> ClassPeer {
+    peer(Int(rows[i] >> UInt64(setBits) & peerMask))
+  }
   /// The index into `connectionSets` of row `i`.
-  public func connectionIndex(_ i: Int) -> Int { Int(rows[i] & 0xFF_FFFF) }
+  public func connectionIndex(_ i: Int) -> Int { Int(rows[i] & ((1 << UInt64(setBits)) - 1)) }
   /// The connections of row `i`.
   public func connections(_ i: Int) -> ConnectionSet { sets[connectionIndex(i)] }
 }
 
-/// One chunk's raw rows: (source << 20 | destination) keys and local atom-set ids.
+/// One chunk's raw rows: (source, destination) keys and local atom-set ids.
 struct PartialResult {
   var keys: [UInt64] = []
   var ids: [Int32] = []
