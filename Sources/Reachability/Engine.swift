@@ -316,7 +316,9 @@ public struct ClassConnectionTable: RandomAccessCollection, Sendable {
     Swift.max(20, Int.bitWidth - universe.leadingZeroBitCount)
   }
 
+  /// The first row index (0).
   public var startIndex: Int { 0 }
+  /// One past the last row.
   public var endIndex: Int { rows.count }
   /// Row `i`.
   public subscript(i: Int) -> (src: ClassPeer, dst: ClassPeer, conns: ConnectionSet) {

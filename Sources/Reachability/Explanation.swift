@@ -3,10 +3,12 @@ import KubeModel
 /// A NetworkPolicy that selects the pod of a direction without allowing the flow: netpol-analyzer's
 /// "NetworkPolicy 'ns/name' selects X, but Y is not allowed by any Ingress rule".
 public struct UnmatchedPolicy: Hashable, Comparable, Sendable {
+  /// The selecting policy.
   public var policy: PolicyRef
   /// The policy has no rules in that direction (netpol-analyzer adds "(no rules defined)").
   public var noRulesDefined: Bool
 
+  /// A selecting policy without a matching rule.
   public init(policy: PolicyRef, noRulesDefined: Bool) {
     self.policy = policy
     self.noRulesDefined = noRulesDefined
@@ -20,7 +22,9 @@ public struct UnmatchedPolicy: Hashable, Comparable, Sendable {
 /// Why one direction (egress at the source or ingress at the destination) allows or denies a
 /// part of the connection space.
 public struct DirectionExplanation: Hashable, Sendable {
+  /// Egress (at the source) or ingress (at the destination).
   public var direction: Direction
+  /// The verdict of this direction.
   public var allowed: Bool
   /// The tier whose answer stands (`systemDefault` when nothing decided, including a pod that
   /// no policy isolates and external endpoints, which are not analysed).
@@ -37,6 +41,7 @@ public struct DirectionExplanation: Hashable, Sendable {
   /// When the baseline decided by a rule: that rule.
   public var baselineRule: RuleRef?
 
+  /// An explanation; empty lists by default.
   public init(
     direction: Direction, allowed: Bool, decidingTier: Tier, adminRules: [RuleRef] = [],
     allowingRules: [RuleRef] = [], unmatchedPolicies: [UnmatchedPolicy] = [],
@@ -61,15 +66,20 @@ public struct ExplanationSegment: Hashable, Sendable {
   public var connections: ConnectionSet
   /// Egress at the source AND ingress at the destination.
   public var allowed: Bool
+  /// Egress at the source (system default for an external source).
   public var egress: DirectionExplanation
+  /// Ingress at the destination (system default for an external destination).
   public var ingress: DirectionExplanation
 }
 
 /// The explained verdict of one pair: the whole connection space (every protocol and port)
 /// split into segments; allowed segments first, then denied, each in port order.
 public struct PairExplanation: Hashable, Sendable {
+  /// The source asked about.
   public var source: Peer
+  /// The destination asked about.
   public var destination: Peer
+  /// Disjoint parts covering every protocol and port.
   public var segments: [ExplanationSegment]
 
   /// The union of the allowed segments (equals `connections(from:to:)`).

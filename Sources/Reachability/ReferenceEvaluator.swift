@@ -10,11 +10,14 @@ public struct ReferenceEvaluator: Sendable {
     case address(IPAddress)
   }
 
+  /// The cluster evaluated.
   public let cluster: Cluster
+  /// The ipBlock reading.
   public let options: EngineOptions
   private let namespaceLabels: [String: [String: String]]
   private let admin: [AdminNetworkPolicy]
 
+  /// An evaluator over the cluster (no compilation beyond namespace labels).
   public init(cluster: Cluster, options: EngineOptions = .init()) {
     self.cluster = cluster
     self.options = options

@@ -49,6 +49,7 @@ public struct EngineOptions: Hashable, Sendable {
   /// addresses only.
   public var ipBlockMatchesPodIPs: Bool
 
+  /// Options; the defaults follow netpol-analyzer.
   public init(ipBlockMatchesPodIPs: Bool = false) {
     self.ipBlockMatchesPodIPs = ipBlockMatchesPodIPs
   }
@@ -56,6 +57,7 @@ public struct EngineOptions: Hashable, Sendable {
 
 /// Sizes and timings of one engine.
 public struct EngineStats: Hashable, Sendable {
+  /// Pods in the cluster.
   public var pods: Int
   /// Pod equivalence classes.
   public var classes: Int
@@ -67,6 +69,7 @@ public struct EngineStats: Hashable, Sendable {
   public var ipRanges: Int
   /// Distinct ingress and egress rule profiles compiled.
   public var profiles: Int
+  /// Wall time of `init`.
   public var compileSeconds: Double
   /// Time spent by the last `classConnections()` (0 before).
   public var evaluateSeconds: Double
@@ -107,11 +110,14 @@ public struct RuleRef: Hashable, Comparable, Sendable {
   public var ruleIndex: Int
   /// The rule's name (admin policies), empty for NetworkPolicy rules.
   public var ruleName: String
+  /// The rule list it belongs to.
   public var direction: Direction
   /// `Allow`, `Deny` or `Pass` (NetworkPolicy rules always allow).
   public var action: AdminPolicyAction
+  /// Where the rule is written.
   public var location: SourceLocation
 
+  /// A reference to a rule.
   public init(
     kind: String, policy: String, ruleIndex: Int, ruleName: String, direction: Direction,
     action: AdminPolicyAction, location: SourceLocation
@@ -133,11 +139,14 @@ public struct RuleRef: Hashable, Comparable, Sendable {
 
 /// A policy that selects the pod of a direction, as named in explanations.
 public struct PolicyRef: Hashable, Comparable, Sendable {
+  /// `NetworkPolicy`, `AdminNetworkPolicy` or `BaselineAdminNetworkPolicy`.
   public var kind: String
   /// `ns/name` for a NetworkPolicy, the name for admin policies.
   public var policy: String
+  /// Where the policy is written.
   public var location: SourceLocation
 
+  /// A reference to a policy.
   public init(kind: String, policy: String, location: SourceLocation) {
     self.kind = kind
     self.policy = policy
