@@ -35,6 +35,7 @@ public struct ExposureReport: Sendable {
     /// `All Connections`, `No Connections`, or protocols and ports.
     public var connections: String
 
+    /// A line between an exposed workload and another end.
     public init(exposed: ReportPeer, other: Endpoint, connections: String) {
       self.exposed = exposed
       self.other = other
@@ -51,6 +52,7 @@ public struct ExposureReport: Sendable {
   /// The width of the widest exposed peer name, for the aligned text format.
   public var peerColumnWidth: Int
 
+  /// A report from sorted lines.
   public init(egress: [Line], ingress: [Line], unprotected: [String], peerColumnWidth: Int) {
     self.egress = egress
     self.ingress = ingress

@@ -4,25 +4,25 @@ import Reachability
 /// Connections toward peers whose ports are unknown: numeric port ranges plus named ports that
 /// could not be resolved. Names are kept per protocol; an admin policy's named port toward an
 /// unknown peer has no protocol (the empty key), as netpol-analyzer prints it.
-public struct ExposureConnections: Hashable, Sendable, CustomStringConvertible {
+struct ExposureConnections: Hashable, Sendable, CustomStringConvertible {
   /// Numeric ports (without named ports).
-  public var ports: ConnectionSet
+  var ports: ConnectionSet
   /// Unresolved named ports by protocol name (`TCP`, `UDP`, `SCTP`, or empty for any protocol).
-  public var names: [String: Set<String>]
+  var names: [String: Set<String>]
 
   /// Numeric ports and names.
-  public init(ports: ConnectionSet, names: [String: Set<String>] = [:]) {
+  init(ports: ConnectionSet, names: [String: Set<String>] = [:]) {
     self.ports = ConnectionSet(ports.ranges)
     self.names = names.filter { !$0.value.isEmpty }
   }
 
   /// Every protocol and port.
-  public static let all = ExposureConnections(ports: .all)
+  static let all = ExposureConnections(ports: .all)
   /// Nothing.
-  public static let none = ExposureConnections(ports: .none)
+  static let none = ExposureConnections(ports: .none)
 
   /// No port and no name.
-  public var isEmpty: Bool { ports.isEmpty && names.isEmpty }
+  var isEmpty: Bool { ports.isEmpty && names.isEmpty }
 
   /// Every port of every protocol (names aside).
   var isAllPorts: Bool { ports.isAll }
@@ -36,7 +36,7 @@ public struct ExposureConnections: Hashable, Sendable, CustomStringConvertible {
   }
 
   /// The connections in either set.
-  public func union(_ other: ExposureConnections) -> ExposureConnections {
+  func union(_ other: ExposureConnections) -> ExposureConnections {
     if other.isEmpty || (isAllPorts && other.names.isEmpty) { return self }
     if isEmpty { return other }
     var merged = names
@@ -45,7 +45,7 @@ public struct ExposureConnections: Hashable, Sendable, CustomStringConvertible {
   }
 
   /// The connections in both sets; a name survives against a protocol's full range.
-  public func intersection(_ other: ExposureConnections) -> ExposureConnections {
+  func intersection(_ other: ExposureConnections) -> ExposureConnections {
     if other.isAllPorts && other.names.isEmpty { return self }
     if isAllPorts && names.isEmpty { return other }
     if isEmpty || other.isEmpty { return .none }
@@ -62,7 +62,7 @@ public struct ExposureConnections: Hashable, Sendable, CustomStringConvertible {
   }
 
   /// The connections of this set that are not in `other`.
-  public func subtracting(_ other: ExposureConnections) -> ExposureConnections {
+  func subtracting(_ other: ExposureConnections) -> ExposureConnections {
     if other.isEmpty || isEmpty { return self }
     var merged: [String: Set<String>] = [:]
     for (proto, set) in names where !other.isFull(proto) {
@@ -72,13 +72,13 @@ public struct ExposureConnections: Hashable, Sendable, CustomStringConvertible {
   }
 
   /// Whether a numeric port of a protocol is in the set.
-  public func contains(_ focus: FocusConnection) -> Bool {
+  func contains(_ focus: FocusConnection) -> Bool {
     ports.contains(focus.transport, focus.port)
   }
 
   /// `All Connections`, `No Connections`, or protocols by name with ranges then sorted names,
   /// e.g. `TCP 80,http,UDP 53`; names without a protocol come first (` http`).
-  public var description: String {
+  var description: String {
     if names.isEmpty || ports.isAll { return ports.description }
     var protocols = Set(names.keys)
     for proto in ports.protocols { protocols.insert(proto.rawValue) }

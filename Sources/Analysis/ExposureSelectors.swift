@@ -34,13 +34,6 @@ enum ExposureSelectors {
     requirements(selector).joined(separator: "\u{1}")
   }
 
-  /// netpol-analyzer's match of a rule selector against a representative peer's selector: an
-  /// empty rule selector matches everything; otherwise both must have the same requirements.
-  static func fullMatch(rule: LabelSelector, representative: LabelSelector?) -> Bool {
-    if rule.isEmpty { return true }
-    return requirements(rule) == requirements(representative)
-  }
-
   /// `k1=v1,k2=v2` for the labels (sorted by key), then the expressions as Go prints a
   /// `LabelSelectorRequirement` (`{Key:k,Operator:In,Values:[a b],}`), sorted.
   static func text(_ selector: LabelSelector) -> String {
