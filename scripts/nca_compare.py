@@ -441,20 +441,24 @@ def explode(table, cuts, families):
 
 
 def merge_ip_rows(rows):
-    """rows: list of (src, dst, text). Merges adjacent IP atoms with the same other peer/text."""
-    rows = sorted(rows, key=lambda r: (r[2], r[0][0] != "ip", r[0], r[1]))
-    out = []
-    for s, d, txt in rows:
-        if out:
-            ps, pd, ptxt = out[-1]
-            if ptxt == txt and pd == d and s[0] == "ip" and ps[0] == "ip" and ps[1] == s[1] and ps[3] + 1 == s[2]:
-                out[-1] = (("ip", s[1], ps[2], s[3]), d, txt)
-                continue
-            if ptxt == txt and ps == s and d[0] == "ip" and pd[0] == "ip" and pd[1] == d[1] and pd[3] + 1 == d[2]:
-                out[-1] = (s, ("ip", d[1], pd[2], d[3]), txt)
-                continue
-        out.append((s, d, txt))
-    return out
+    """rows: list of (src, dst, text). Merges adjacent IP atoms with the same other peer/text:
+    first sources (rows grouped by text and destination), then destinations."""
+    def merge(rows, side):
+        other = 1 - side
+        rows = sorted(rows, key=lambda r: (r[2], peer_str(r[other]), r[side][0] != "ip", r[side]))
+        out = []
+        for r in rows:
+            if out:
+                p = out[-1]
+                a, b = p[side], r[side]
+                if (p[2] == r[2] and p[other] == r[other] and a[0] == "ip" and b[0] == "ip"
+                        and a[1] == b[1] and a[3] + 1 == b[2]):
+                    m = ("ip", a[1], a[2], b[3])
+                    out[-1] = (m, p[1], p[2]) if side == 0 else (p[0], m, p[2])
+                    continue
+            out.append(r)
+        return out
+    return merge(merge(rows, 0), 1)
 
 
 LIVESIM_RE = re.compile(r"-livesim$")

@@ -61,8 +61,9 @@ import Testing
     }
 
     let differences = NCAComparison.differences(nca: nca, kubereach: ours)
+    let agrees = differences.isEmpty
     #expect(
-      differences.isEmpty,
+      agrees,
       Comment(
         rawValue: "fixture \(name) (seed \(meta.seed)): \(differences.count) pair(s) differ from NCA \(meta.nca_version):\n"
           + differences.prefix(30).joined(separator: "\n")))
@@ -292,22 +293,36 @@ enum NCAComparison {
       if !onlyOurs.isEmpty { parts.append("only kubereach allows \(describe(onlyOurs))") }
       rows.append((key.src, key.dst, parts.joined(separator: "; ")))
     }
-    // merge adjacent address blocks with the same other end and the same difference
-    rows.sort { ($0.text, key($0.src), key($0.dst)) < ($1.text, key($1.src), key($1.dst)) }
-    var merged: [(src: AgreementPeer, dst: AgreementPeer, text: String)] = []
-    for row in rows {
-      if let last = merged.last, last.text == row.text {
-        if last.dst == row.dst, case .ip(let p) = last.src, case .ip(let q) = row.src, p.family == q.family, p.upper + 1 == q.lower {
-          merged[merged.count - 1].src = .ip(IPRange(family: p.family, lower: p.lower, upper: q.upper))
-          continue
-        }
-        if last.src == row.src, case .ip(let p) = last.dst, case .ip(let q) = row.dst, p.family == q.family, p.upper + 1 == q.lower {
-          merged[merged.count - 1].dst = .ip(IPRange(family: p.family, lower: p.lower, upper: q.upper))
-          continue
-        }
+    // merge adjacent address blocks with the same other end and the same difference: sources
+    // first (rows grouped by difference and destination), then destinations
+    typealias Row = (src: AgreementPeer, dst: AgreementPeer, text: String)
+    func merge(_ rows: [Row], sources: Bool) -> [Row] {
+      let sorted = rows.sorted {
+        sources
+          ? ($0.text, key($0.dst), key($0.src)) < ($1.text, key($1.dst), key($1.src))
+          : ($0.text, key($0.src), key($0.dst)) < ($1.text, key($1.src), key($1.dst))
       }
-      merged.append(row)
+      var out: [Row] = []
+      for row in sorted {
+        if let last = out.last, last.text == row.text {
+          if sources, last.dst == row.dst, case .ip(let p) = last.src, case .ip(let q) = row.src,
+            p.family == q.family, p.upper + 1 == q.lower
+          {
+            out[out.count - 1].src = .ip(IPRange(family: p.family, lower: p.lower, upper: q.upper))
+            continue
+          }
+          if !sources, last.src == row.src, case .ip(let p) = last.dst, case .ip(let q) = row.dst,
+            p.family == q.family, p.upper + 1 == q.lower
+          {
+            out[out.count - 1].dst = .ip(IPRange(family: p.family, lower: p.lower, upper: q.upper))
+            continue
+          }
+        }
+        out.append(row)
+      }
+      return out
     }
+    let merged = merge(merge(rows, sources: true), sources: false)
     return merged.map { "\($0.src) => \($0.dst) : \($0.text)" }.sorted()
   }
 
