@@ -139,9 +139,17 @@ public enum ManifestWriter {
     if w.kind != .pod && first.labels != w.podLabels {
       docs.append(workloadObject(w, template: first, replicas: pods.count))
     }
+    // Pods grouped under an owner reference without a kind load as one `Pod` workload named
+    // after the owner.
+    let kindlessOwner = w.kind == .pod && (pods.count > 1 || first.name != w.name)
     for pod in pods {
       var extra: [YAMLEntry] = []
-      if w.kind != .pod {
+      if kindlessOwner {
+        extra.append(
+          YAMLEntry(
+            "ownerReferences",
+            .sequence([.map(["name": .string(w.name), "controller": .bool(true)])])))
+      } else if w.kind != .pod {
         extra.append(
           YAMLEntry(
             "ownerReferences",

@@ -189,7 +189,7 @@ struct ObjectDecoder {
       }
       let kind = context.string(ref["kind"], "ownerReferences[].kind") ?? ""
       let name = context.string(ref["name"], "ownerReferences[].name") ?? ""
-      if kind == "Node" || kind.isEmpty || name.isEmpty { return nil }
+      if kind == "Node" || name.isEmpty { return nil }
       return (kind, name)
     }
     return nil

@@ -66,6 +66,24 @@ final class YAMLDocument {
     return Int32(truncatingIfNeeded: records.count - 1)
   }
 
+  /// Appends a null scalar standing for a value that is not stored.
+  func appendNull(line: Int, column: Int) -> Int32 {
+    records.append(
+      Record(
+        kind: .scalar, type: .null, line: Int32(truncatingIfNeeded: line + 1),
+        column: Int32(truncatingIfNeeded: column + 1),
+        start: Int32(truncatingIfNeeded: bytes.count), count: 0))
+    return Int32(truncatingIfNeeded: records.count - 1)
+  }
+
+  /// Calls `body` with the bytes of a scalar record.
+  func withScalarBytes(_ record: Record, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+    bytes.withUnsafeBufferPointer { buffer in
+      let start = Int(record.start)
+      body(UnsafeBufferPointer(rebasing: buffer[start..<start + Int(record.count)]))
+    }
+  }
+
   /// Appends a container whose children are `pending`.
   func appendContainer(_ kind: Kind, line: Int, column: Int, children pending: ArraySlice<Int32>)
     -> Int32

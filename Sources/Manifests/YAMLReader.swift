@@ -58,6 +58,13 @@ struct YAMLReader {
     var anchors: [String: Int32] = [:]
     var expanded = 0
     var documentIndex = 0
+    // Skipping the value of an unread key: nesting depth inside it, and where it starts.
+    var skipDepth = 0
+    var skipLine = 0
+    var skipColumn = 0
+    var skipAnchor: String?
+    // A null node standing for anchors defined inside skipped values.
+    var placeholder: Int32 = -1
     stack.reserveCapacity(64)
     pending.reserveCapacity(1024)
     sizes.reserveCapacity(4096)
@@ -69,6 +76,52 @@ struct YAMLReader {
       defer { yaml_event_delete(&event) }
       let line = Int(event.start_mark.line)
       let column = Int(event.start_mark.column)
+      if skipDepth > 0 {
+        switch event.type {
+        case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
+          skipDepth += 1
+          if stack.count + skipDepth > limits.maxDepth {
+            return .error(
+              "yaml-too-deep", "nesting deeper than \(limits.maxDepth) levels",
+              at: location(line, column, documentIndex))
+          }
+          let anchor =
+            event.type == YAML_SEQUENCE_START_EVENT
+            ? event.data.sequence_start.anchor : event.data.mapping_start.anchor
+          if let anchor {
+            if placeholder < 0 {
+              placeholder = doc.appendNull(line: line, column: column)
+              sizes.append(1)
+            }
+            anchors[String(cString: anchor)] = placeholder
+          }
+        case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+          skipDepth -= 1
+          if skipDepth == 0 {
+            let index = doc.appendNull(line: skipLine, column: skipColumn)
+            sizes.append(1)
+            if let anchor = skipAnchor { anchors[anchor] = index }
+            pending.append(index)
+          }
+        case YAML_SCALAR_EVENT:
+          if Int(event.data.scalar.length) > limits.maxScalarBytes {
+            return .error(
+              "yaml-scalar-too-large",
+              "scalar of \(event.data.scalar.length) bytes exceeds the limit of \(limits.maxScalarBytes) bytes",
+              at: location(line, column, documentIndex))
+          }
+          if let anchor = event.data.scalar.anchor {
+            if placeholder < 0 {
+              placeholder = doc.appendNull(line: line, column: column)
+              sizes.append(1)
+            }
+            anchors[String(cString: anchor)] = placeholder
+          }
+        default:
+          break
+        }
+        continue
+      }
       switch event.type {
       case YAML_STREAM_END_EVENT:
         return nil
@@ -79,6 +132,7 @@ struct YAMLReader {
         pending.removeAll(keepingCapacity: true)
         stack.removeAll(keepingCapacity: true)
         expanded = 0
+        placeholder = -1
       case YAML_DOCUMENT_END_EVENT:
         handler(doc, documentIndex)
         documentIndex += 1
@@ -91,11 +145,16 @@ struct YAMLReader {
             "scalar of \(length) bytes exceeds the limit of \(limits.maxScalarBytes) bytes",
             at: location(line, column, documentIndex))
         }
-        let type = YAMLReader.resolve(
-          scalar.value, length: length, tag: scalar.tag,
-          plain: scalar.style == YAML_PLAIN_SCALAR_STYLE)
-        let index = doc.appendScalar(
-          scalar.value, length: length, type: type, line: line, column: column)
+        let index: Int32
+        if isUnreadValue(stack: stack, pending: pending, doc: doc) {
+          index = doc.appendNull(line: line, column: column)
+        } else {
+          let type = YAMLReader.resolve(
+            scalar.value, length: length, tag: scalar.tag,
+            plain: scalar.style == YAML_PLAIN_SCALAR_STYLE)
+          index = doc.appendScalar(
+            scalar.value, length: length, type: type, line: line, column: column)
+        }
         sizes.append(1)
         if let anchor = scalar.anchor { anchors[String(cString: anchor)] = index }
         if stack.isEmpty { doc.setRoot(index) } else { pending.append(index) }
@@ -110,6 +169,13 @@ struct YAMLReader {
           isSequence
           ? YAMLReader.string(event.data.sequence_start.anchor)
           : YAMLReader.string(event.data.mapping_start.anchor)
+        if isUnreadValue(stack: stack, pending: pending, doc: doc) {
+          skipDepth = 1
+          skipLine = line
+          skipColumn = column
+          skipAnchor = anchor
+          break
+        }
         stack.append(
           Open(
             kind: isSequence ? .sequence : .mapping, line: line, column: column,
@@ -145,6 +211,43 @@ struct YAMLReader {
         break
       }
     }
+  }
+
+  /// Keys whose values no decoder reads (container details, annotations, status detail, object
+  /// data): their subtrees are parsed and checked by libyaml but not stored.
+  private static let unreadKeys: [[UInt8]] = [
+    "annotations", "managedFields", "env", "envFrom", "resources", "livenessProbe",
+    "readinessProbe",
+    "startupProbe", "volumeMounts", "volumes", "args", "command", "lifecycle", "securityContext",
+    "affinity",
+    "tolerations", "data", "stringData", "binaryData", "image", "imagePullPolicy", "nodeSelector",
+    "initContainers", "dnsConfig", "topologySpreadConstraints", "conditions", "containerStatuses",
+  ].map { Array($0.utf8) }
+
+  /// Keys whose mapping values hold user data (label keys), where no key is skipped.
+  private static let dataMapKeys: [StaticString] = ["labels", "matchLabels", "selector"]
+
+  /// True when the next node is the value of an unread key of a structural mapping.
+  private func isUnreadValue(stack: [Open], pending: [Int32], doc: YAMLDocument) -> Bool {
+    guard let open = stack.last, open.kind == .mapping, let keyIndex = pending.last,
+      (pending.count - open.pendingStart) & 1 == 1
+    else { return false }
+    let key = doc.record(keyIndex)
+    guard key.kind == .scalar, key.count >= 3, key.count <= 25 else { return false }
+    var unread = false
+    doc.withScalarBytes(key) { bytes in
+      for candidate in YAMLReader.unreadKeys
+      where candidate.count == bytes.count && candidate.elementsEqual(bytes) {
+        unread = true
+        break
+      }
+    }
+    guard unread else { return false }
+    if stack.count >= 2, stack[stack.count - 2].kind == .mapping, open.pendingStart > 0 {
+      let parentKey = doc.record(pending[open.pendingStart - 1])
+      for name in YAMLReader.dataMapKeys where doc.scalarEquals(parentKey, name) { return false }
+    }
+    return true
   }
 
   private func location(_ line: Int, _ column: Int, _ document: Int) -> SourceLocation {

@@ -127,6 +127,21 @@ struct LoaderTests {
       result.diagnostics.contains { $0.code == "implicit-namespace" && $0.severity == .warning })
   }
 
+  @Test(
+    "pods whose controlling owner reference has no kind group as one Pod workload named after it")
+  func kindlessOwner() {
+    let result = loadClean(
+      """
+      kind: Pod
+      metadata: {name: pod-1, ownerReferences: [{name: internal-security, controller: true}]}
+      ---
+      kind: Pod
+      metadata: {name: pod-2, ownerReferences: [{name: internal-security, controller: true}]}
+      """)
+    #expect(result.cluster.workloads.map(\.displayName) == ["default/internal-security[Pod]"])
+    #expect(result.cluster.pods.map(\.name) == ["pod-1", "pod-2"])
+  }
+
   @Test("pods owned by a workload object in the input join it instead of adding template pods")
   func podsJoinTheirWorkload() {
     let result = loadClean(
@@ -504,6 +519,34 @@ struct LoaderTests {
     #expect(w[1].podLabels == ["team": "a", "tier": "api", "extra": "x"])
     #expect(w[2].podLabels == ["team": "a", "tier": "web"])
     #expect(result.cluster.pods.map(\.workload) == [0, 0, 1, 2, 2])
+  }
+
+  @Test("unread subtrees are not stored, but label keys that share their names are kept")
+  func unreadSubtrees() {
+    let result = loadClean(
+      """
+      kind: Deployment
+      metadata:
+        name: d
+        annotations: {a: &note "x"}
+        labels: {image: nginx, data: "yes"}
+      spec:
+        selector: {matchLabels: {env: prod, command: run}}
+        template:
+          metadata: {labels: {image: nginx, args: "1"}}
+          spec:
+            containers:
+            - name: c
+              image: nginx
+              env: &env [{name: A, value: "1"}, {name: B, valueFrom: {secretKeyRef: {name: s, key: k}}}]
+              resources: {limits: {cpu: 1}}
+              ports: [{containerPort: 80}]
+            - name: d
+              env: *env
+              command: [sh, *note]
+      """)
+    #expect(result.cluster.workloads.first?.podLabels == ["image": "nginx", "args": "1"])
+    #expect(result.cluster.pods.first?.ports == [ContainerPort(port: 80)])
   }
 
   @Test("verbose loads note every skipped object")
