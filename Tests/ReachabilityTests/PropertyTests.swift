@@ -103,3 +103,36 @@ struct PropertyTests {
     #expect(failures.isEmpty, "\(failures)")
   }
 }
+
+@Suite("Random clusters cover every kind of verdict")
+struct CoverageTests {
+  @Test("ANP allow/deny/pass, NP, BANP, default, partial port sets and ipBlock splits all occur")
+  func coverage() {
+    var seen: [String: Int] = [:]
+    for seed in UInt64(0)..<200 {
+      let cluster = RandomCluster.generate(seed: seed)
+      let engine = ReachabilityEngine(cluster: cluster)
+      if engine.externalRanges.count > 2 { seen["ipBlock splits", default: 0] += 1 }
+      for s in cluster.pods.indices {
+        for d in cluster.pods.indices where s != d {
+          let conns = engine.connections(from: .pod(s), to: .pod(d))
+          if !conns.isAll && !conns.isEmpty { seen["partial", default: 0] += 1 }
+          for seg in engine.explain(from: .pod(s), to: .pod(d)).segments {
+            for dir in [seg.egress, seg.ingress] {
+              seen["tier \(dir.decidingTier) \(dir.allowed)", default: 0] += 1
+              if dir.adminRules.first?.action == .pass { seen["pass", default: 0] += 1 }
+            }
+          }
+        }
+      }
+    }
+    for key in [
+      "ipBlock splits", "partial", "pass", "tier adminNetworkPolicy true",
+      "tier adminNetworkPolicy false",
+      "tier networkPolicy true", "tier networkPolicy false", "tier baselineAdminNetworkPolicy true",
+      "tier baselineAdminNetworkPolicy false", "tier systemDefault true",
+    ] {
+      #expect((seen[key] ?? 0) > 0, "never saw \(key): \(seen)")
+    }
+  }
+}
