@@ -11,6 +11,9 @@
 # Options:
 #   --sizes "50 200 500 1000"   pod counts of the synthetic clusters
 #   --seed N                    synth seed (default 7)
+#   --pods-per-namespace N      synth density: a namespace per N pods (default 10)
+#   --pods-per-policy N         synth density: a NetworkPolicy per N pods (default 2; synth's
+#                               own default, 10, gives sparse clusters that NCA finishes fast)
 #   --nca-max-pods N            skip NCA (and the comparison) above N pods
 #   --nca-timeout S             give up on one NCA run after S seconds (default 1800)
 #   --corpus-dir DIR            default ../shared/corpus/nca-tests beside the repo
@@ -26,6 +29,8 @@ cd "$ROOT"
 MODE=synth
 SIZES="50 200 500 1000"
 SEED=7
+PODS_PER_NS=10
+PODS_PER_POLICY=2
 NCA_MAX_PODS=1000000
 NCA_TIMEOUT=1800
 CORPUS_DIR=$(cd "$ROOT/../shared/corpus/nca-tests" 2>/dev/null && pwd || echo /work/shared/corpus/nca-tests)
@@ -39,6 +44,8 @@ while [ $# -gt 0 ]; do
     --large) MODE=large ;;
     --sizes) SIZES="$2"; shift ;;
     --seed) SEED="$2"; shift ;;
+    --pods-per-namespace) PODS_PER_NS="$2"; shift ;;
+    --pods-per-policy) PODS_PER_POLICY="$2"; shift ;;
     --skip-nca-1000) NCA_MAX_PODS=999 ;;
     --nca-max-pods) NCA_MAX_PODS="$2"; shift ;;
     --nca-timeout) NCA_TIMEOUT="$2"; shift ;;
@@ -46,7 +53,7 @@ while [ $# -gt 0 ]; do
     --fresh) FRESH=1 ;;
     --no-build) BUILD=0 ;;
     --out) OUT="$2"; shift ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench-nca: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -117,10 +124,10 @@ run_nca_timed() {
     -o txt_no_fw_rules -f "$outfile"
 }
 
-synth_params() {  # pods -> "namespaces policies"
+synth_params() {  # pods -> "namespaces policies", at least 3 namespaces and 5 policies
   local p="$1"
-  local ns=$(( p / 10 )); [ "$ns" -lt 3 ] && ns=3
-  local pol=$(( p / 2 )); [ "$pol" -lt 5 ] && pol=5
+  local ns=$(( p / PODS_PER_NS )); [ "$ns" -lt 3 ] && ns=3
+  local pol=$(( p / PODS_PER_POLICY )); [ "$pol" -lt 5 ] && pol=5
   echo "$ns $pol"
 }
 
@@ -165,7 +172,8 @@ mode_synth() {
     rows+=("$(printf '%6s | %8s | %12s | %6s | %6s | %12s | %s' "$pods" "$ncas" "$krs" "$ratio" "$ncam" "$krm" "$agree")")
   done
   {
-    echo "NCA $("$NCA" --version 2>&1 | awk '{print $NF}'), kubereach $(git -C "$ROOT" rev-parse --short HEAD), seed $SEED, $(nproc) cores"
+    echo "NCA $("$NCA" --version 2>&1 | awk '{print $NF}'), kubereach ${KUBEREACH:-$(git -C "$ROOT" rev-parse --short HEAD)}," \
+      "seed $SEED, a namespace per $PODS_PER_NS pods, a policy per $PODS_PER_POLICY pods, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
     printf '%6s | %8s | %12s | %6s | %6s | %12s | %s\n' pods "NCA s" "kubereach s" ratio "NCA MB" "kubereach MB" agreement
     printf '%s\n' "-------+----------+--------------+--------+--------+--------------+----------"
     printf '%s\n' "${rows[@]}"
