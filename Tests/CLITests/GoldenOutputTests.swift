@@ -24,6 +24,11 @@ import Testing
       }
       list.append(Golden(arguments: ["analyze", dir, "--granularity", "pod"], file: "Output/\(scenario)/analyze-pods.txt"))
     }
+    list.append(Golden(arguments: ["analyze", "Scenarios/shop", "--exposure"], file: "Output/shop/analyze-exposure.txt"))
+    list.append(
+      Golden(
+        arguments: ["analyze", "Scenarios/multi-tenant", "--exposure", "-o", "md"],
+        file: "Output/multi-tenant/analyze-exposure.md"))
     list.append(
       Golden(arguments: ["diff", "Scenarios/shop", "Scenarios/shop-v2"], file: "Output/shop-v2/diff-from-shop.txt"))
     list.append(
