@@ -116,13 +116,60 @@ public struct ConnectivityAnalyzer: Sendable {
       for (w, pods) in podsOfWorkload.enumerated() {
         guard let first = pods.first else { continue }
         let firstClass = engine.podClass(first)
-        if let other = pods.first(where: { engine.podClass($0) != firstClass }) {
-          throw Self.mixedWorkloadError(cluster: cluster, workload: w, first: first, other: other)
+        var checked: Set<Int> = [firstClass]
+        for other in pods where !checked.contains(engine.podClass(other)) {
+          checked.insert(engine.podClass(other))
+          if Self.distinguishingSelector(cluster, cluster.pods[first], cluster.pods[other]) != nil
+            || !Self.sameAnswers(engine, firstClass, engine.podClass(other))
+          {
+            throw Self.mixedWorkloadError(cluster: cluster, workload: w, first: first, other: other)
+          }
         }
         result.append((ReportPeer.workload(w, in: cluster), first))
       }
       return result
     }
+  }
+
+  /// Every pod selector of every policy (NetworkPolicy subjects and peers, admin policy
+  /// subjects and peers).
+  static func podSelectors(of cluster: Cluster) -> [LabelSelector] {
+    var selectors: [LabelSelector] = []
+    for policy in cluster.networkPolicies {
+      selectors.append(policy.podSelector)
+      for rule in policy.ingress + policy.egress {
+        for case .selector(let pods?, _) in rule.peers { selectors.append(pods) }
+      }
+    }
+    func add(_ set: AdminPodSet) {
+      if case .pods(_, let pods) = set { selectors.append(pods) }
+    }
+    for policy in cluster.adminNetworkPolicies + cluster.baselineAdminNetworkPolicies {
+      add(policy.subject)
+      for rule in policy.ingress + policy.egress {
+        for case .pods(let set) in rule.peers { add(set) }
+      }
+    }
+    return selectors
+  }
+
+  /// A policy pod selector that matches one of two pods and not the other, if any: such pods
+  /// have no common workload-level answer even where the verdicts happen to agree.
+  static func distinguishingSelector(_ cluster: Cluster, _ a: Pod, _ b: Pod) -> LabelSelector? {
+    podSelectors(of: cluster).first { $0.matches(a.labels) != $0.matches(b.labels) }
+  }
+
+  /// Whether pods of two classes get the same verdict towards and from every other peer, so
+  /// that a workload holding both still has one answer.
+  static func sameAnswers(_ engine: ReachabilityEngine, _ a: Int, _ b: Int) -> Bool {
+    let peers = (0..<engine.classCount).map(ClassPeer.podClass) + engine.externalRanges.indices.map(ClassPeer.external)
+    for peer in peers {
+      if case .podClass(let c) = peer, c == a || c == b { continue }
+      if engine.connections(from: .podClass(a), to: peer) != engine.connections(from: .podClass(b), to: peer) { return false }
+      if engine.connections(from: peer, to: .podClass(a)) != engine.connections(from: peer, to: .podClass(b)) { return false }
+    }
+    return engine.connections(from: .podClass(a), to: .podClass(b)) == engine.connections(from: .podClass(b), to: .podClass(a))
+      && engine.connections(from: .podClass(a), to: .podClass(a)) == engine.connections(from: .podClass(b), to: .podClass(b))
   }
 
   static func mixedWorkloadError(cluster: Cluster, workload: Int, first: Int, other: Int) -> Diagnostic {
