@@ -166,12 +166,12 @@ struct ExposureAnalysis {
             if include { data = Direction(isProtected: true, items: [(.entireCluster, conns)]) }
           }
         }
-        for (index, representative) in representatives.enumerated() {
-          let included =
-            ingress
-            ? Self.includes(options: options, src: nil, dst: peer)
-            : Self.includes(options: options, src: peer, dst: nil)
-          guard included, general.protected else { continue }
+        let included =
+          ingress
+          ? Self.includes(options: options, src: nil, dst: peer)
+          : Self.includes(options: options, src: peer, dst: nil)
+        for (index, representative) in representatives.enumerated()
+        where included && general.protected {
           var conns =
             ingress
             ? evaluator.connections(from: .representative(index), to: .pod(pod))
