@@ -69,7 +69,8 @@ extension Kubereach {
     do {
       let command = try Kubereach.parseAsRoot(arguments)
       guard let runnable = command as? any IOCommand else {
-        io.write(Kubereach.helpMessage() + "\n")
+        let topic = arguments.first { !$0.hasPrefix("-") && $0 != "help" }
+        io.write(helpText(for: topic) + "\n")
         return ExitStatus.success.rawValue
       }
       return try runnable.execute(io).rawValue
@@ -80,12 +81,19 @@ extension Kubereach {
       let message = Kubereach.fullMessage(for: error)
       let code = Kubereach.exitCode(for: error)
       if code == .success {
-        io.write(message + "\n")
+        let isHelp = arguments.contains("--help") || arguments.contains("-h")
+        io.write((isHelp ? helpText(for: arguments.first { !$0.hasPrefix("-") }) : message) + "\n")
         return ExitStatus.success.rawValue
       }
       io.log(message + "\n")
       return ExitStatus.inputError.rawValue
     }
+  }
+
+  /// The help of a subcommand named on the command line, or of the root command.
+  static func helpText(for name: String?) -> String {
+    let subcommand = configuration.subcommands.first { $0._commandName == name }
+    return subcommand.map { Kubereach.helpMessage(for: $0) } ?? Kubereach.helpMessage()
   }
 
   /// The process entry point: real streams, real exit.

@@ -107,3 +107,14 @@ import Testing
     #expect(first == second)
   }
 }
+
+/// Help goes to standard output with exit 0, for the root and for each subcommand.
+@Suite struct HelpTests {
+  @Test(arguments: ["analyze", "explain", "diff", "synth"]) func subcommandHelp(_ name: String) {
+    for arguments in [[name, "--help"], ["help", name]] {
+      let io = CommandIO()
+      #expect(Kubereach.run(arguments: arguments, io: io) == 0)
+      #expect(String(decoding: io.standardOutput, as: UTF8.self).contains("USAGE: kubereach \(name)"))
+    }
+  }
+}
