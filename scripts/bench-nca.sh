@@ -53,7 +53,7 @@ while [ $# -gt 0 ]; do
     --fresh) FRESH=1 ;;
     --no-build) BUILD=0 ;;
     --out) OUT="$2"; shift ;;
-    -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "bench-nca: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -244,6 +244,7 @@ mode_large() {
   timed "$dir/analyze" "$KR" analyze --stats "$dir/manifests" -o json || rc=$?
   echo "== kubereach analyze --stats (exit $rc): wall $(wall_s "$dir/analyze.time") s, peak $(peak_mb "$dir/analyze.time") MB, output $(wc -c <"$dir/analyze.out") bytes"
   cat "$dir/analyze.err"
+  rm -f "$dir/analyze.out"   # ~1.7 GB of json
   echo "== bare libyaml scan (kubereach-bench load)"
   local files=()
   mapfile -t files < <(find "$dir/manifests" -type f \( -name '*.yaml' -o -name '*.yml' \) | sort)
@@ -255,6 +256,7 @@ mode_large() {
     all="${files[0]}"
   fi
   "$KRBENCH" load "$all"
+  [ "$all" = "$dir/all.yaml" ] && rm -f "$all"
   return $rc
 }
 
