@@ -198,7 +198,7 @@ public struct ConnectivityAnalyzer: Sendable {
     // class share every verdict, so each class pair is expanded to its entities.
     var entitiesOfClass: [Int: [(peer: ReportPeer, pod: Int)]] = [:]
     for entity in entities { entitiesOfClass[engine.podClass(entity.pod), default: []].append(entity) }
-    for (source, destination, conns) in engine.classConnections() {
+    for (source, destination, conns) in engine.classConnectionTable() {
       guard case .podClass(let sourceClass) = source, case .podClass(let destinationClass) = destination,
         let sources = entitiesOfClass[sourceClass], let destinations = entitiesOfClass[destinationClass]
       else { continue }
