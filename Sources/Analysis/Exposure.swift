@@ -119,17 +119,23 @@ struct ExposureAnalysis {
         }
       }
     }
+    // The distinct pod label sets of each namespace, with the namespace's labels.
     var namespaceLabels: [String: [String: String]] = [:]
     for namespace in cluster.namespaces { namespaceLabels[namespace.name] = namespace.labels }
+    var podLabels: [String: Set<[String: String]>] = [:]
+    for (index, pod) in cluster.pods.enumerated() where index != skipPod {
+      podLabels[pod.namespace, default: []].insert(pod.labels)
+    }
+    let populated = podLabels.map {
+      (labels: namespaceLabels[$0.key] ?? [namespaceNameLabel: $0.key], pods: $0.value)
+    }
     return peers.filter { peer in
       guard let pods = peer.podSelector, pods.matchExpressions.isEmpty, !pods.matchLabels.isEmpty,
         peer.namespaceSelector.matchExpressions.isEmpty, !peer.namespaceSelector.matchLabels.isEmpty
       else { return true }
-      return !cluster.pods.indices.contains { index in
-        guard index != skipPod else { return false }
-        let pod = cluster.pods[index]
-        let nsLabels = namespaceLabels[pod.namespace] ?? [namespaceNameLabel: pod.namespace]
-        return pods.matches(pod.labels) && peer.namespaceSelector.matches(nsLabels)
+      return !populated.contains { namespace in
+        peer.namespaceSelector.matches(namespace.labels)
+          && namespace.pods.contains { pods.matches($0) }
       }
     }
   }
