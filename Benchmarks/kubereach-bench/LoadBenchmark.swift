@@ -3,40 +3,68 @@ import Foundation
 import KubeModel
 import Manifests
 
-/// `load [file] [--mb N]`: reads (or generates, ~N MB, default 50) a manifest stream of
-/// Deployments, Services and NetworkPolicies; reports the bare libyaml event-scan rate, the full
-/// `ManifestLoader` rate and peak RSS.
+/// `load [file] [--mb N] [--only scan|load]`: reads (or generates, ~N MB, default 50) a manifest
+/// stream of Deployments, Services and NetworkPolicies; reports the bare libyaml event-scan rate,
+/// the full `ManifestLoader` rate (best of `$BENCH_REPEATS`, default 3, in CPU time) and peak RSS.
 func loadBenchmark(_ args: [String]) {
   var megabytes = 50
   var file: String?
+  var only: String?
   var i = 0
   while i < args.count {
     if args[i] == "--mb", i + 1 < args.count, let n = Int(args[i + 1]) {
       megabytes = n
+      i += 2
+    } else if args[i] == "--only", i + 1 < args.count {
+      only = args[i + 1]
       i += 2
     } else {
       file = args[i]
       i += 1
     }
   }
-  let path = file ?? generateManifestStream(megabytes: megabytes)
-  guard let data = FileManager.default.contents(atPath: path) else {
+  // A named file that does not exist yet is generated there and kept.
+  var path = file ?? ""
+  if let file, !FileManager.default.fileExists(atPath: file) {
+    let generated = generateManifestStream(megabytes: megabytes)
+    try? FileManager.default.moveItem(atPath: generated, toPath: file)
+  } else if file == nil {
+    path = generateManifestStream(megabytes: megabytes)
+  }
+  guard let bytes = FileManager.default.contents(atPath: path).map({ [UInt8]($0) }) else {
     print("cannot read \(path)")
     return
   }
-  let bytes = [UInt8](data)
   let mb = Double(bytes.count) / 1_000_000
   print("input \(path) \(String(format: "%.1f", mb)) MB")
 
   var repeats = 3
-  if let r = ProcessInfo.processInfo.environment["BENCH_REPEATS"].flatMap(Int.init) { repeats = max(1, r) }
+  if let r = ProcessInfo.processInfo.environment["BENCH_REPEATS"].flatMap(Int.init) {
+    repeats = max(1, r)
+  }
   var events = 0
-  let scan = bestOf(repeats) { events = bytes.withUnsafeBufferPointer(scanEvents) }
+  let scan = bestOf(only == "load" ? 0 : repeats) {
+    events = bytes.withUnsafeBufferPointer(scanEvents)
+  }
   print(
-    "event-scan events=\(events) \(scan.summary(mb)) peakRSS=\(String(format: "%.0f", peakRSSMiB()))MiB")
+    "event-scan events=\(events) \(scan.summary(mb)) peakRSS=\(String(format: "%.0f", peakRSSMiB()))MiB"
+  )
 
+  if only == "scan" { return }
   var result: LoadResult?
-  let load = bestOf(repeats) { result = ManifestLoader.load(paths: [path]) }
+  let load = bestOf(repeats, reset: { result = nil }) {
+    result = ManifestLoader.load(paths: [path])
+  }
+  var fromMemory: LoadResult?
+  let memory = bestOf(repeats, reset: { fromMemory = nil }) {
+    fromMemory = ManifestLoader.load(bytes: bytes, file: path)
+  }
+  if only != "load" {
+    print(
+      "load-from-memory \(memory.summary(mb)) cpu-ratio=\(String(format: "%.0f", 100 * scan.cpu / memory.cpu))% of event-scan "
+        + "pods=\(fromMemory?.cluster.pods.count ?? 0)")
+  }
+  fromMemory = nil
   guard let result else { return }
   let c = result.cluster
   print(
@@ -183,9 +211,11 @@ struct Timing {
   }
 }
 
-func bestOf(_ repeats: Int, _ body: () -> Void) -> Timing {
+/// `reset` runs before each repeat, outside the measured time.
+func bestOf(_ repeats: Int, reset: () -> Void = {}, _ body: () -> Void) -> Timing {
   var best = Timing(wall: .infinity, cpu: .infinity)
   for _ in 0..<repeats {
+    reset()
     let wallStart = Date()
     let cpuStart = processCPUSeconds()
     body()

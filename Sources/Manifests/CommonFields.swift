@@ -32,11 +32,11 @@ extension DecodeContext {
       let labels = stringMap(labelsNode, "\(field()).matchLabels")
     {
       for (key, value) in labels {
-        if !LabelSyntax.isValidKey(key) {
+        if !isValidLabelKey(key) {
           error(
             "invalid-selector", "\(field()).matchLabels: invalid label key '\(key)'", at: labelsNode
           )
-        } else if !LabelSyntax.isValidValue(value) {
+        } else if !isValidLabelValue(value) {
           error(
             "invalid-selector",
             "\(field()).matchLabels: invalid label value '\(value)' for key '\(key)'",
@@ -63,7 +63,7 @@ extension DecodeContext {
     let key = string(map["key"], "\(field()).key") ?? ""
     let opText = string(map["operator"], "\(field()).operator") ?? ""
     let values = stringList(map["values"], "\(field()).values") ?? []
-    guard LabelSyntax.isValidKey(key) else {
+    guard isValidLabelKey(key) else {
       error("invalid-selector", "\(field()): invalid label key '\(key)'", at: map["key"] ?? map)
       return nil
     }
@@ -89,7 +89,7 @@ extension DecodeContext {
         return nil
       }
     }
-    for value in values where !LabelSyntax.isValidValue(value) {
+    for value in values where !isValidLabelValue(value) {
       error(
         "invalid-selector", "\(field()): invalid label value '\(value)'", at: map["values"] ?? map)
       return nil

@@ -11,6 +11,29 @@ final class DecodeContext {
   /// Number of error diagnostics so far (lets a decoder tell whether a part of it failed).
   private(set) var errorCount = 0
 
+  /// Label keys and values already validated: manifests repeat the same few many times.
+  private var labelKeyValidity: [String: Bool] = [:]
+  private var labelValueValidity: [String: Bool] = [:]
+  private static let validityCacheLimit = 1 << 16
+
+  /// `LabelSyntax.isValidKey`, remembered.
+  func isValidLabelKey(_ key: String) -> Bool {
+    if let known = labelKeyValidity[key] { return known }
+    let valid = LabelSyntax.isValidKey(key)
+    if labelKeyValidity.count < DecodeContext.validityCacheLimit { labelKeyValidity[key] = valid }
+    return valid
+  }
+
+  /// `LabelSyntax.isValidValue`, remembered.
+  func isValidLabelValue(_ value: String) -> Bool {
+    if let known = labelValueValidity[value] { return known }
+    let valid = LabelSyntax.isValidValue(value)
+    if labelValueValidity.count < DecodeContext.validityCacheLimit {
+      labelValueValidity[value] = valid
+    }
+    return valid
+  }
+
   func location(_ node: YNode) -> SourceLocation {
     SourceLocation(file: file, document: document, line: node.line, column: node.column)
   }

@@ -104,6 +104,42 @@ final class YAMLDocument {
     children[Int(record.start) + offset]
   }
 
+  /// In the mapping at `index`: the value of `key` (-1 when absent) and the value of the first
+  /// merge key `<<` (-1 when none). One pass over the keys, without reference counting.
+  func find(_ key: StaticString, inMapping index: Int32) -> (value: Int32, merge: Int32) {
+    let keyCount = key.utf8CodeUnitCount
+    let keyStart = key.utf8Start
+    return records.withUnsafeBufferPointer { records in
+      children.withUnsafeBufferPointer { children in
+        bytes.withUnsafeBufferPointer { bytes in
+          let r = records[Int(index)]
+          var merge: Int32 = -1
+          var i = Int(r.start)
+          let end = i + Int(r.count) - 1
+          while i < end {
+            let k = records[Int(children[i])]
+            if k.kind == .scalar {
+              let base = Int(k.start)
+              if Int(k.count) == keyCount {
+                var equal = true
+                for j in 0..<keyCount where bytes[base + j] != keyStart[j] {
+                  equal = false
+                  break
+                }
+                if equal { return (children[i + 1], merge) }
+              } else if k.count == 2 && merge < 0 && bytes[base] == 0x3C && bytes[base + 1] == 0x3C
+              {
+                merge = children[i + 1]
+              }
+            }
+            i += 2
+          }
+          return (-1, merge)
+        }
+      }
+    }
+  }
+
   /// The scalar text of a record.
   func text(_ record: Record) -> String {
     bytes.withUnsafeBufferPointer { buffer in
@@ -192,18 +228,10 @@ struct YNode {
   static let maxMergeDepth = 16
 
   private func lookup(_ key: StaticString, depth: Int) -> YNode? {
-    let r = record
-    guard r.kind == .mapping else { return nil }
-    var merge: Int32?
-    var i = 0
-    let n = Int(r.count)
-    while i + 1 < n {
-      let k = doc.record(doc.child(r, i))
-      if doc.scalarEquals(k, key) { return YNode(doc: doc, index: doc.child(r, i + 1)) }
-      if merge == nil && doc.scalarEquals(k, "<<") { merge = doc.child(r, i + 1) }
-      i += 2
-    }
-    guard let merge, depth < YNode.maxMergeDepth else { return nil }
+    guard record.kind == .mapping else { return nil }
+    let (value, merge) = doc.find(key, inMapping: index)
+    if value >= 0 { return YNode(doc: doc, index: value) }
+    guard merge >= 0, depth < YNode.maxMergeDepth else { return nil }
     let source = YNode(doc: doc, index: merge)
     if source.isMapping { return source.lookup(key, depth: depth + 1) }
     for item in source.items where item.isMapping {

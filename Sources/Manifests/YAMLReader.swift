@@ -22,12 +22,16 @@ public struct YAMLLimits: Sendable {
 /// Streams the documents of a YAML (or JSON) byte buffer through libyaml's event parser into a
 /// reused `YAMLDocument`, handing each finished document to a callback before parsing the next.
 struct YAMLReader {
+  /// An open sequence or mapping. Plain data, so the stack costs no reference counting.
   private struct Open {
     var kind: YAMLDocument.Kind
-    var line: Int
-    var column: Int
-    var pendingStart: Int
-    var anchor: String?
+    /// Keys of this mapping may be skipped (it is not a map of labels).
+    var skippable: Bool
+    var line: Int32
+    var column: Int32
+    var pendingStart: Int32
+    /// Index into `openAnchors`, or -1.
+    var anchorSlot: Int32
   }
 
   let file: String
@@ -45,15 +49,15 @@ struct YAMLReader {
       return .error("yaml-syntax", "cannot initialize the YAML parser", at: location(0, 0, 0))
     }
     defer { yaml_parser_delete(parser) }
-    if let base = input.baseAddress, input.count > 0 {
-      yaml_parser_set_input_string(parser, base, input.count)
-    } else {
-      return nil
-    }
+    guard let base = input.baseAddress, input.count > 0 else { return nil }
+    yaml_parser_set_input_string(parser, base, input.count)
 
     var event = yaml_event_t()
     var stack: [Open] = []
+    var openAnchors: [String] = []
+    // Finished children of the open containers; `top` entries are in use.
     var pending: [Int32] = []
+    var top = 0
     var sizes: [Int] = []
     var anchors: [String: Int32] = [:]
     var expanded = 0
@@ -68,6 +72,27 @@ struct YAMLReader {
     stack.reserveCapacity(64)
     pending.reserveCapacity(1024)
     sizes.reserveCapacity(4096)
+
+    func push(_ index: Int32) {
+      if top < pending.count { pending[top] = index } else { pending.append(index) }
+      top += 1
+    }
+
+    /// True when the next node is the value of an unread key of a structural mapping.
+    func nextIsUnreadValue() -> Bool {
+      guard let open = stack.last, open.skippable, (top - Int(open.pendingStart)) & 1 == 1 else {
+        return false
+      }
+      return YAMLReader.isUnreadKey(doc.record(pending[top - 1]), doc)
+    }
+
+    func placeholderIndex(line: Int, column: Int) -> Int32 {
+      if placeholder < 0 {
+        placeholder = doc.appendNull(line: line, column: column)
+        sizes.append(1)
+      }
+      return placeholder
+    }
 
     while true {
       guard yaml_parser_parse(parser, &event) == 1 else {
@@ -89,11 +114,7 @@ struct YAMLReader {
             event.type == YAML_SEQUENCE_START_EVENT
             ? event.data.sequence_start.anchor : event.data.mapping_start.anchor
           if let anchor {
-            if placeholder < 0 {
-              placeholder = doc.appendNull(line: line, column: column)
-              sizes.append(1)
-            }
-            anchors[String(cString: anchor)] = placeholder
+            anchors[String(cString: anchor)] = placeholderIndex(line: line, column: column)
           }
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
           skipDepth -= 1
@@ -101,7 +122,7 @@ struct YAMLReader {
             let index = doc.appendNull(line: skipLine, column: skipColumn)
             sizes.append(1)
             if let anchor = skipAnchor { anchors[anchor] = index }
-            pending.append(index)
+            push(index)
           }
         case YAML_SCALAR_EVENT:
           if Int(event.data.scalar.length) > limits.maxScalarBytes {
@@ -111,11 +132,7 @@ struct YAMLReader {
               at: location(line, column, documentIndex))
           }
           if let anchor = event.data.scalar.anchor {
-            if placeholder < 0 {
-              placeholder = doc.appendNull(line: line, column: column)
-              sizes.append(1)
-            }
-            anchors[String(cString: anchor)] = placeholder
+            anchors[String(cString: anchor)] = placeholderIndex(line: line, column: column)
           }
         default:
           break
@@ -129,8 +146,9 @@ struct YAMLReader {
         doc.clear()
         sizes.removeAll(keepingCapacity: true)
         anchors.removeAll(keepingCapacity: true)
-        pending.removeAll(keepingCapacity: true)
+        openAnchors.removeAll(keepingCapacity: true)
         stack.removeAll(keepingCapacity: true)
+        top = 0
         expanded = 0
         placeholder = -1
       case YAML_DOCUMENT_END_EVENT:
@@ -146,7 +164,7 @@ struct YAMLReader {
             at: location(line, column, documentIndex))
         }
         let index: Int32
-        if isUnreadValue(stack: stack, pending: pending, doc: doc) {
+        if nextIsUnreadValue() {
           index = doc.appendNull(line: line, column: column)
         } else {
           let type = YAMLReader.resolve(
@@ -157,7 +175,7 @@ struct YAMLReader {
         }
         sizes.append(1)
         if let anchor = scalar.anchor { anchors[String(cString: anchor)] = index }
-        if stack.isEmpty { doc.setRoot(index) } else { pending.append(index) }
+        if stack.isEmpty { doc.setRoot(index) } else { push(index) }
       case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
         if stack.count >= limits.maxDepth {
           return .error(
@@ -166,31 +184,43 @@ struct YAMLReader {
         }
         let isSequence = event.type == YAML_SEQUENCE_START_EVENT
         let anchor =
-          isSequence
-          ? YAMLReader.string(event.data.sequence_start.anchor)
-          : YAMLReader.string(event.data.mapping_start.anchor)
-        if isUnreadValue(stack: stack, pending: pending, doc: doc) {
+          isSequence ? event.data.sequence_start.anchor : event.data.mapping_start.anchor
+        if nextIsUnreadValue() {
           skipDepth = 1
           skipLine = line
           skipColumn = column
-          skipAnchor = anchor
+          skipAnchor = anchor.map { String(cString: $0) }
           break
+        }
+        var anchorSlot: Int32 = -1
+        if let anchor {
+          anchorSlot = Int32(truncatingIfNeeded: openAnchors.count)
+          openAnchors.append(String(cString: anchor))
+        }
+        // A mapping that is the value of a label-map key holds user data: never skip its keys.
+        var skippable = !isSequence
+        if skippable, let parent = stack.last, parent.kind == .mapping, top > 0,
+          (top - Int(parent.pendingStart)) & 1 == 1
+        {
+          skippable = !YAMLReader.isDataMapKey(doc.record(pending[top - 1]), doc)
         }
         stack.append(
           Open(
-            kind: isSequence ? .sequence : .mapping, line: line, column: column,
-            pendingStart: pending.count, anchor: anchor))
+            kind: isSequence ? .sequence : .mapping, skippable: skippable,
+            line: Int32(truncatingIfNeeded: line), column: Int32(truncatingIfNeeded: column),
+            pendingStart: Int32(truncatingIfNeeded: top), anchorSlot: anchorSlot))
       case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
         guard let open = stack.popLast() else { break }
-        let childSlice = pending[open.pendingStart...]
+        let start = Int(open.pendingStart)
+        let childSlice = pending[start..<top]
         var size = 1
         for child in childSlice { size &+= sizes[Int(child)] }
         let index = doc.appendContainer(
-          open.kind, line: open.line, column: open.column, children: childSlice)
-        pending.removeLast(pending.count - open.pendingStart)
+          open.kind, line: Int(open.line), column: Int(open.column), children: childSlice)
+        top = start
         sizes.append(size)
-        if let anchor = open.anchor { anchors[anchor] = index }
-        if stack.isEmpty { doc.setRoot(index) } else { pending.append(index) }
+        if open.anchorSlot >= 0 { anchors[openAnchors[Int(open.anchorSlot)]] = index }
+        if stack.isEmpty { doc.setRoot(index) } else { push(index) }
       case YAML_ALIAS_EVENT:
         guard let name = YAMLReader.string(event.data.alias.anchor), let target = anchors[name]
         else {
@@ -206,7 +236,7 @@ struct YAMLReader {
             "aliases expand to more than \(limits.maxAliasExpansion) nodes",
             at: location(line, column, documentIndex))
         }
-        if stack.isEmpty { doc.setRoot(target) } else { pending.append(target) }
+        if stack.isEmpty { doc.setRoot(target) } else { push(target) }
       default:
         break
       }
@@ -224,30 +254,33 @@ struct YAMLReader {
     "initContainers", "dnsConfig", "topologySpreadConstraints", "conditions", "containerStatuses",
   ].map { Array($0.utf8) }
 
-  /// Keys whose mapping values hold user data (label keys), where no key is skipped.
-  private static let dataMapKeys: [StaticString] = ["labels", "matchLabels", "selector"]
+  /// (length, first byte, last byte) of every unread key, for a cheap first test.
+  private static let unreadSignatures: [UInt32] = unreadKeys.map {
+    signature($0.count, $0[0], $0[$0.count - 1])
+  }
 
-  /// True when the next node is the value of an unread key of a structural mapping.
-  private func isUnreadValue(stack: [Open], pending: [Int32], doc: YAMLDocument) -> Bool {
-    guard let open = stack.last, open.kind == .mapping, let keyIndex = pending.last,
-      (pending.count - open.pendingStart) & 1 == 1
-    else { return false }
-    let key = doc.record(keyIndex)
+  private static func signature(_ count: Int, _ first: UInt8, _ last: UInt8) -> UInt32 {
+    UInt32(truncatingIfNeeded: count) << 16 | UInt32(first) << 8 | UInt32(last)
+  }
+
+  private static func isUnreadKey(_ key: YAMLDocument.Record, _ doc: YAMLDocument) -> Bool {
     guard key.kind == .scalar, key.count >= 3, key.count <= 25 else { return false }
     var unread = false
     doc.withScalarBytes(key) { bytes in
-      for candidate in YAMLReader.unreadKeys
-      where candidate.count == bytes.count && candidate.elementsEqual(bytes) {
-        unread = true
-        break
+      let sig = signature(bytes.count, bytes[0], bytes[bytes.count - 1])
+      for (i, candidate) in unreadSignatures.enumerated() where candidate == sig {
+        if unreadKeys[i].withUnsafeBufferPointer({ $0.elementsEqual(bytes) }) {
+          unread = true
+          return
+        }
       }
     }
-    guard unread else { return false }
-    if stack.count >= 2, stack[stack.count - 2].kind == .mapping, open.pendingStart > 0 {
-      let parentKey = doc.record(pending[open.pendingStart - 1])
-      for name in YAMLReader.dataMapKeys where doc.scalarEquals(parentKey, name) { return false }
-    }
-    return true
+    return unread
+  }
+
+  private static func isDataMapKey(_ key: YAMLDocument.Record, _ doc: YAMLDocument) -> Bool {
+    doc.scalarEquals(key, "labels") || doc.scalarEquals(key, "matchLabels")
+      || doc.scalarEquals(key, "selector")
   }
 
   private func location(_ line: Int, _ column: Int, _ document: Int) -> SourceLocation {
