@@ -192,7 +192,7 @@ struct YNode {
   /// The scalar as an integer: decimal digits with an optional sign, or `0x`/`0o` forms.
   var intValue: Int? {
     let r = record
-    guard r.kind == .scalar, r.count > 0, r.count <= 19 else {
+    guard r.kind == .scalar, r.count > 0, r.count <= 18 else {
       return r.kind == .scalar ? DecodeContext.parseInt(text) : nil
     }
     let fast: Int?? = doc.bytes.withUnsafeBufferPointer { buffer in

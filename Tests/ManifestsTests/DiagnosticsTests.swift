@@ -1,6 +1,8 @@
+import Foundation
 import KubeModel
-import Manifests
 import Testing
+
+@testable import Manifests
 
 /// Each fatal input error carries the code, file, line and column of the offending node.
 @Suite("Diagnostics")
@@ -259,6 +261,9 @@ struct HostileInputTests {
         "kind: Pod\nmetadata: {name: p}\nspec: {containers: [{ports: [{containerPort: 99999999999999999999}]}]}"
           .utf8),
       Array("kind: Deployment\nmetadata: {name: x}\nspec: {replicas: -3}".utf8),
+      Array("kind: Deployment\nmetadata: {name: x}\nspec: {replicas: 9999999999999999999}".utf8),
+      Array("kind: Deployment\nmetadata: {name: x}\nspec: {replicas: -9223372036854775808}".utf8),
+      Array("kind: Deployment\nmetadata: {name: x}\nspec: {replicas: 0x7FFFFFFFFFFFFFFF}".utf8),
       Array("kind: List\nitems: 5".utf8), Array("- - - - 1".utf8), Array("kind: [Pod]".utf8),
       Array("? [a, b]\n: c\n".utf8), Array("kind: Pod\nmetadata: {name: \"\\0\"}".utf8),
       Array(
@@ -268,5 +273,58 @@ struct HostileInputTests {
     for input in inputs {
       _ = ManifestLoader.load(bytes: input, file: "garbage")
     }
+  }
+}
+
+/// Mutated corpus files (truncated, bytes replaced) load without crashing.
+@Suite("Fuzz")
+struct FuzzTests {
+  /// A small deterministic generator (SplitMix64).
+  struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+      state &+= 0x9E37_79B9_7F4A_7C15
+      var z = state
+      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+      return z ^ (z >> 31)
+    }
+  }
+
+  @Test func mutatedCorpusFiles() throws {
+    guard Corpus.exists(Corpus.netpolAnalyzer) else { return }
+    let dirs = [
+      "tests/onlineboutique", "tests/anp_test_4", "tests/ipblockstest", "tests/acs-security-demos",
+    ]
+    var files: [String] = []
+    for dir in dirs {
+      if case .success(let found) = FileDiscovery.files(
+        at: Corpus.netpolAnalyzer.appendingPathComponent(dir).path)
+      {
+        files += found.prefix(3)
+      }
+    }
+    var rng = SplitMix(state: 42)
+    let alphabet = Array(" \n\t:-[]{}&*!|>'\"#,?%@`0a\u{0}".utf8) + [0xC3, 0xFF]
+    var loads = 0
+    for file in files {
+      guard let data = FileManager.default.contents(atPath: file) else { continue }
+      let original = [UInt8](data)
+      for _ in 0..<40 {
+        var bytes = original
+        if bytes.isEmpty { break }
+        for _ in 0..<Int.random(in: 1...8, using: &rng) {
+          let at = Int.random(in: 0..<bytes.count, using: &rng)
+          bytes[at] = alphabet.randomElement(using: &rng) ?? 0x20
+        }
+        if Bool.random(using: &rng) {
+          bytes = Array(bytes.prefix(Int.random(in: 0...bytes.count, using: &rng)))
+        }
+        let result = ManifestLoader.load(bytes: bytes, file: "fuzz")
+        _ = ManifestWriter.yaml(for: result.cluster)
+        loads += 1
+      }
+    }
+    #expect(loads > 0)
   }
 }
