@@ -55,7 +55,8 @@ public enum ManifestLoader {
       switch FileDiscovery.files(at: path) {
       case .success(let files):
         for file in files {
-          guard let data = FileManager.default.contents(atPath: file) else {
+          guard let data = try? Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped)
+          else {
             session.context.append(.error("unreadable-file", "cannot read file '\(file)'", at: nil))
             continue
           }
