@@ -55,8 +55,7 @@ public enum ManifestLoader {
       switch FileDiscovery.files(at: path) {
       case .success(let files):
         for file in files {
-          guard let data = try? Data(contentsOf: URL(fileURLWithPath: file), options: .alwaysMapped)
-          else {
+          guard let data = FileDiscovery.contents(of: file) else {
             session.context.append(.error("unreadable-file", "cannot read file '\(file)'", at: nil))
             continue
           }
@@ -141,6 +140,21 @@ struct LoadSession {
 /// Finds the manifest files under a path.
 enum FileDiscovery {
   static let extensions: Set<String> = ["yaml", "yml", "json"]
+
+  /// A file's bytes: mapped for regular files, read for pipes and other special files
+  /// (`<(kubectl get ...)`).
+  static func contents(of path: String) -> Data? {
+    let type =
+      (try? FileManager.default.attributesOfItem(atPath: path))?[.type] as? FileAttributeType
+    if type == .typeRegular,
+      let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+    {
+      return data
+    }
+    guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+    defer { try? handle.close() }
+    return (try? handle.readToEnd()).map { $0 ?? Data() }
+  }
 
   /// The path itself when it is a file; the manifest files below it, sorted, when a folder.
   static func files(at path: String) -> Result<[String], Diagnostic> {
