@@ -154,38 +154,7 @@ extension ConnectivityAnalyzer {
 
   /// The Ingress and Route objects that forward to a pod, one entry per object and Service.
   static func ingressForwards(cluster: Cluster, to podIndex: Int) -> [IngressForward] {
-    let pod = cluster.pods[podIndex]
-    var out: [IngressForward] = []
-    for ingress in cluster.ingresses where ingress.namespace == pod.namespace {
-      var perService: [(String, [TransportProtocol: [PortRange]])] = []
-      for backend in ingress.backends {
-        guard
-          let service = cluster.services.first(where: {
-            $0.namespace == ingress.namespace && $0.name == backend.service
-          }),
-          let selector = service.selector,
-          LabelSelector(matchLabels: selector).matches(pod.labels)
-        else { continue }
-        var ports: [TransportProtocol: [PortRange]] = [:]
-        for target in IngressControllerStandIn.accessPorts(of: service, requested: backend.port) {
-          guard let number = IngressControllerStandIn.tcpPort(target, on: pod) else { continue }
-          ports[.tcp, default: []].append(PortRange(number, number))
-        }
-        if let i = perService.firstIndex(where: { $0.0 == service.name }) {
-          perService[i].1.merge(ports) { $0 + $1 }
-        } else {
-          perService.append((service.name, ports))
-        }
-      }
-      for (service, ports) in perService {
-        out.append(
-          IngressForward(
-            kind: ingress.kind.rawValue, name: "\(ingress.namespace)/\(ingress.name)",
-            service: service,
-            ports: ConnectionSet(ports), location: ingress.location))
-      }
-    }
-    return out
+    IngressControllerStandIn.forwards(cluster: cluster, to: podIndex)
   }
 
   /// The verdict of the Ingress/Route objects at one port: allowed when one forwards it.

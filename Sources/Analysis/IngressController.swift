@@ -20,36 +20,51 @@ enum IngressControllerStandIn {
     return cluster.pods.count - 1
   }
 
-  /// For each reported entity that an Ingress or Route sends traffic to, the TCP ports it opens:
-  /// the backend Service port (by number, name or target port; every port when the object names
-  /// none) translated to its target port, kept when the pod declares that TCP container port.
+  /// For each reported entity that an Ingress or Route sends traffic to, the TCP ports it opens
+  /// (the union over every object and Service that forwards to it).
   static func connections(
     cluster: Cluster, entities: [(peer: ReportPeer, pod: Int)]
   ) -> [(peer: ReportPeer, pod: Int, conns: ConnectionSet)] {
-    var result: [(peer: ReportPeer, pod: Int, conns: ConnectionSet)] = []
-    for (peer, podIndex) in entities {
-      let pod = cluster.pods[podIndex]
-      var ports: [PortRange] = []
-      for ingress in cluster.ingresses where ingress.namespace == pod.namespace {
-        for backend in ingress.backends {
-          guard
-            let service = cluster.services.first(where: {
-              $0.namespace == ingress.namespace && $0.name == backend.service
-            }),
-            let selector = service.selector,
-            LabelSelector(matchLabels: selector).matches(pod.labels)
-          else { continue }
-          for target in accessPorts(of: service, requested: backend.port) {
-            guard let number = tcpPort(target, on: pod) else { continue }
-            ports.append(PortRange(number, number))
-          }
+    entities.compactMap { peer, pod in
+      let forwards = forwards(cluster: cluster, to: pod)
+      guard !forwards.isEmpty else { return nil }
+      return (peer, pod, forwards.reduce(ConnectionSet.none) { $0.union($1.ports) })
+    }
+  }
+
+  /// The Ingress and Route objects that forward to a pod, one entry per object and Service: the
+  /// backend Service port (by number, name or target port; every port when the object names
+  /// none) translated to its target port, kept when the pod declares that TCP container port.
+  static func forwards(cluster: Cluster, to podIndex: Int) -> [IngressForward] {
+    let pod = cluster.pods[podIndex]
+    var out: [IngressForward] = []
+    for ingress in cluster.ingresses where ingress.namespace == pod.namespace {
+      var perService: [(service: String, ports: [PortRange])] = []
+      for backend in ingress.backends {
+        guard
+          let service = cluster.services.first(where: {
+            $0.namespace == ingress.namespace && $0.name == backend.service
+          }),
+          let selector = service.selector,
+          LabelSelector(matchLabels: selector).matches(pod.labels)
+        else { continue }
+        let ports = accessPorts(of: service, requested: backend.port).compactMap { target in
+          tcpPort(target, on: pod).map { PortRange($0, $0) }
+        }
+        if let i = perService.firstIndex(where: { $0.service == service.name }) {
+          perService[i].ports += ports
+        } else {
+          perService.append((service.name, ports))
         }
       }
-      if !ports.isEmpty {
-        result.append((peer, podIndex, ConnectionSet([.tcp: ports])))
+      for (service, ports) in perService {
+        out.append(
+          IngressForward(
+            kind: ingress.kind.rawValue, name: "\(ingress.namespace)/\(ingress.name)", service: service,
+            ports: ConnectionSet([.tcp: ports]), location: ingress.location))
       }
     }
-    return result
+    return out
   }
 
   /// The pod-side ports a Service reference reaches: the target port of the first Service port
