@@ -59,7 +59,7 @@ public struct FocusConnection: Hashable, Sendable, CustomStringConvertible {
 
 /// The allowed connections of a cluster, ready for a renderer.
 public struct ConnectivityReport: Sendable {
-  public var rows: [ConnectionRow]
+  public var rows: ConnectionRows
   /// Every workload (or pod) peer in scope, for graph nodes without edges.
   public var peers: [ReportPeer]
   public var focusConnection: FocusConnection?
@@ -67,7 +67,7 @@ public struct ConnectivityReport: Sendable {
   /// The exposure analysis, when `ConnectivityOptions.exposure` asked for it.
   public var exposure: ExposureReport? = nil
 
-  public init(rows: [ConnectionRow], peers: [ReportPeer], focusConnection: FocusConnection?, warnings: [Diagnostic]) {
+  public init(rows: ConnectionRows, peers: [ReportPeer], focusConnection: FocusConnection?, warnings: [Diagnostic]) {
     self.rows = rows
     self.peers = peers
     self.focusConnection = focusConnection
@@ -188,41 +188,59 @@ public struct ConnectivityAnalyzer: Sendable {
 
   /// All allowed connections, filtered by the focus options and sorted.
   public func report() -> ConnectivityReport {
-    var rows: [ConnectionRow] = []
     let ranges = ExternalRanges(cluster: cluster, includeIPv6: options.includeIPv6)
     let srcExternals = ranges.ingressSources.map { ReportPeer.external($0) }
     let dstExternals = ranges.egressDestinations.map { ReportPeer.external($0) }
-
     let focus = FocusFilter(options: options)
-    // Pod-to-pod verdicts come from the engine's sparse class-level result; entities of a
-    // class share every verdict, so each class pair is expanded to its entities.
-    var entitiesOfClass: [Int: [(peer: ReportPeer, pod: Int)]] = [:]
-    for entity in entities { entitiesOfClass[engine.podClass(entity.pod), default: []].append(entity) }
-    for (source, destination, conns) in engine.classConnectionTable() {
-      guard case .podClass(let sourceClass) = source, case .podClass(let destinationClass) = destination,
+    let unfocused = options.focusWorkloads.isEmpty
+    let ingressPeers: [ReportPeer] = ingressControllerPod == nil ? [] : [.ingressController]
+    var builder = ConnectionRows.Builder(peers: entities.map(\.peer) + srcExternals + dstExternals + ingressPeers)
+    let entityRank = entities.map { builder.rank(of: $0.peer) }
+    func wanted(_ conns: ConnectionSet) -> Bool {
+      if let focus = options.focusConnection { return conns.contains(focus.transport, focus.port) }
+      return !conns.isEmpty
+    }
+
+    // Pod-to-pod verdicts come from the engine's packed class-level table; entities of a
+    // class share every verdict, so each class pair expands to its entities' ranks.
+    var entitiesOfClass: [Int: [Int]] = [:]
+    for (index, entity) in entities.enumerated() { entitiesOfClass[engine.podClass(entity.pod), default: []].append(index) }
+    let table = engine.classConnectionTable()
+    let tableSets = table.connectionSets.map { wanted($0) ? builder.setIndex($0) : -1 }
+    for row in table.indices {
+      let set = tableSets[table.connectionIndex(row)]
+      guard set >= 0, case .podClass(let sourceClass) = table.source(row),
+        case .podClass(let destinationClass) = table.destination(row),
         let sources = entitiesOfClass[sourceClass], let destinations = entitiesOfClass[destinationClass]
       else { continue }
-      for (srcPeer, srcPod) in sources {
-        for (dstPeer, dstPod) in destinations where srcPod != dstPod && srcPeer.name != dstPeer.name {
-          guard focus.includes(srcPeer, dstPeer) else { continue }
-          append(&rows, srcPeer, dstPeer, conns)
+      builder.reserve(sources.count * destinations.count)
+      for s in sources {
+        for d in destinations where s != d {
+          guard unfocused || focus.includes(entities[s].peer, entities[d].peer) else { continue }
+          builder.append(entityRank[s], entityRank[d], set)
         }
       }
     }
     for (_, members) in entitiesOfClass.sorted(by: { $0.key < $1.key }) {
-      guard let representative = members.first?.pod else { continue }
+      guard let representative = members.first.map({ entities[$0].pod }) else { continue }
       for external in dstExternals {
         guard case .external(let range) = external.kind else { continue }
         let conns = connections(from: .pod(representative), toRange: range)
-        for (srcPeer, _) in members where focus.includes(srcPeer, external) {
-          append(&rows, srcPeer, external, conns)
+        guard wanted(conns) else { continue }
+        let set = builder.setIndex(conns)
+        let rank = builder.rank(of: external)
+        for s in members where unfocused || focus.includes(entities[s].peer, external) {
+          builder.append(entityRank[s], rank, set)
         }
       }
       for external in srcExternals {
         guard case .external(let range) = external.kind else { continue }
         let conns = connections(fromRange: range, to: .pod(representative))
-        for (dstPeer, _) in members where focus.includes(external, dstPeer) {
-          append(&rows, external, dstPeer, conns)
+        guard wanted(conns) else { continue }
+        let set = builder.setIndex(conns)
+        let rank = builder.rank(of: external)
+        for d in members where unfocused || focus.includes(external, entities[d].peer) {
+          builder.append(rank, entityRank[d], set)
         }
       }
     }
@@ -244,25 +262,18 @@ public struct ConnectivityAnalyzer: Sendable {
               at: cluster.workloads.indices.contains(cluster.pods[dstPod].workload)
                 ? cluster.workloads[cluster.pods[dstPod].workload].location : nil))
         }
-        append(&rows, .ingressController, dstPeer, allowed)
+        guard wanted(allowed) else { continue }
+        builder.append(builder.rank(of: .ingressController), builder.rank(of: dstPeer), builder.setIndex(allowed))
       }
     }
     let peers = entities.map(\.peer).filter { focus.isFocus($0) }
-    var report = ConnectivityReport(rows: sortedRows(rows), peers: peers, focusConnection: options.focusConnection, warnings: warnings)
+    var report = ConnectivityReport(
+      rows: builder.finish(), peers: peers, focusConnection: options.focusConnection, warnings: warnings)
     if options.exposure {
       report.exposure = ExposureAnalysis(cluster: cluster, options: options, entities: entities, skipPod: ingressControllerPod)
-        .report(rows: report.rows)
+        .report(rows: Array(report.rows))
     }
     return report
-  }
-
-  private func append(_ rows: inout [ConnectionRow], _ src: ReportPeer, _ dst: ReportPeer, _ conns: ConnectionSet) {
-    if let focus = options.focusConnection {
-      guard conns.contains(focus.transport, focus.port) else { return }
-    } else if conns.isEmpty {
-      return
-    }
-    rows.append(ConnectionRow(source: src, destination: dst, connections: conns))
   }
 
   /// Connections towards a range of external addresses: the meet over the engine's finer

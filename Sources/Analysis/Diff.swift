@@ -44,7 +44,7 @@ public struct DiffReport: Sendable {
 
   /// Compares two connectivity reports pair by pair.
   public init(before unrefinedBefore: ConnectivityReport, after unrefinedAfter: ConnectivityReport) {
-    let cuts = Self.boundaries(unrefinedBefore.rows + unrefinedAfter.rows)
+    let cuts = Self.boundaries(Array(unrefinedBefore.rows) + Array(unrefinedAfter.rows))
     let before = Self.refined(unrefinedBefore, at: cuts)
     let after = Self.refined(unrefinedAfter, at: cuts)
     let beforePeers = Set(before.peers.map(\.name))
@@ -95,7 +95,7 @@ public struct DiffReport: Sendable {
           kind: .removed, source: row.source, destination: row.destination, before: row.connections, after: .none,
           workloadInfo: info(row.source, row.destination)))
     }
-    let originals = Set((unrefinedBefore.rows + unrefinedAfter.rows).flatMap { row -> [IPRange] in
+    let originals = Set((Array(unrefinedBefore.rows) + Array(unrefinedAfter.rows)).flatMap { row -> [IPRange] in
       [row.source.kind, row.destination.kind].compactMap { if case .external(let r) = $0 { r } else { nil } }
     })
     // Ingress-controller differences come last, as netpol-analyzer lists them in a block of their own.
@@ -105,7 +105,7 @@ public struct DiffReport: Sendable {
       return (ingress, order[row.kind] ?? 0, row.source.name, row.destination.name)
     }
     self.rows = Self.coalesced(rows, within: originals).sorted { rank($0) < rank($1) }
-    self.unchanged = sortedRows(unchanged)
+    self.unchanged = Array(ConnectionRows(unchanged))
   }
 
   /// Every external range boundary of both versions, per family.
@@ -124,7 +124,7 @@ public struct DiffReport: Sendable {
   /// whose policies split the address space differently compare range by range.
   static func refined(_ report: ConnectivityReport, at cuts: [IPFamily: Set<UInt128>]) -> ConnectivityReport {
     var result = report
-    result.rows = sortedRows(
+    result.rows = ConnectionRows(
       report.rows.flatMap { row -> [ConnectionRow] in
         switch (row.source.kind, row.destination.kind) {
         case (.external(let range), _):

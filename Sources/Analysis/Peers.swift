@@ -62,15 +62,97 @@ public struct ConnectionRow: Hashable, Sendable {
   public var source: ReportPeer
   public var destination: ReportPeer
   public var connections: ConnectionSet
+  /// `connections` as text (computed once per distinct set by `ConnectionRows`).
+  public var connectionsText: String
 
   public init(source: ReportPeer, destination: ReportPeer, connections: ConnectionSet) {
+    self.init(source: source, destination: destination, connections: connections, text: connections.description)
+  }
+
+  init(source: ReportPeer, destination: ReportPeer, connections: ConnectionSet, text: String) {
     self.source = source
     self.destination = destination
     self.connections = connections
+    self.connectionsText = text
   }
 }
 
-/// Rows sorted by source name, then destination name.
-func sortedRows(_ rows: [ConnectionRow]) -> [ConnectionRow] {
-  rows.sorted { ($0.source.name, $0.destination.name) < ($1.source.name, $1.destination.name) }
+/// Rows sorted by source name, then destination name, stored compactly: a table of peers in
+/// name order, a table of distinct connection sets, and one 64-bit entry per row (source rank,
+/// destination rank, set index). Millions of rows cost 8 bytes each.
+public struct ConnectionRows: RandomAccessCollection, Sendable {
+  static let fieldBits: UInt64 = 21
+  static let fieldMask: UInt64 = (1 << fieldBits) - 1
+
+  /// Every peer that can appear in a row, in name order (a row's ranks index this table).
+  public let peerTable: [ReportPeer]
+  let sets: [ConnectionSet]
+  let texts: [String]
+  let entries: [UInt64]
+
+  public var startIndex: Int { 0 }
+  public var endIndex: Int { entries.count }
+
+  public subscript(position: Int) -> ConnectionRow {
+    let entry = entries[position]
+    let set = Int(entry & Self.fieldMask)
+    return ConnectionRow(
+      source: peerTable[Int(entry >> (2 * Self.fieldBits))],
+      destination: peerTable[Int((entry >> Self.fieldBits) & Self.fieldMask)],
+      connections: sets[set], text: texts[set])
+  }
+
+  /// Sorts and packs materialized rows.
+  public init(_ rows: [ConnectionRow]) {
+    var builder = Builder(peers: rows.flatMap { [$0.source, $0.destination] })
+    for row in rows {
+      builder.append(builder.rank(of: row.source), builder.rank(of: row.destination), builder.setIndex(row.connections))
+    }
+    self = builder.finish()
+  }
+
+  init(peerTable: [ReportPeer], sets: [ConnectionSet], entries: [UInt64]) {
+    self.peerTable = peerTable
+    self.sets = sets
+    self.texts = sets.map(\.description)
+    self.entries = entries.sorted()
+  }
+
+  /// Collects rows by peer rank; ranks follow the peers' names, so sorting entries sorts rows.
+  struct Builder {
+    let peerTable: [ReportPeer]
+    private var rankByName: [String: Int] = [:]
+    private var sets: [ConnectionSet] = []
+    private var setIndexByValue: [ConnectionSet: Int] = [:]
+    private var entries: [UInt64] = []
+
+    /// All peers that rows may name (duplicates by name are folded).
+    init(peers: [ReportPeer]) {
+      var unique: [String: ReportPeer] = [:]
+      for peer in peers { unique[peer.name] = peer }
+      peerTable = unique.values.sorted()
+      for (rank, peer) in peerTable.enumerated() { rankByName[peer.name] = rank }
+    }
+
+    func rank(of peer: ReportPeer) -> Int { rankByName[peer.name] ?? 0 }
+
+    mutating func setIndex(_ set: ConnectionSet) -> Int {
+      if let index = setIndexByValue[set] { return index }
+      sets.append(set)
+      setIndexByValue[set] = sets.count - 1
+      return sets.count - 1
+    }
+
+    mutating func reserve(_ count: Int) { entries.reserveCapacity(entries.count + count) }
+
+    mutating func append(_ source: Int, _ destination: Int, _ set: Int) {
+      entries.append(
+        UInt64(source) << (2 * ConnectionRows.fieldBits) | UInt64(destination) << ConnectionRows.fieldBits
+          | UInt64(set))
+    }
+
+    func finish() -> ConnectionRows {
+      ConnectionRows(peerTable: peerTable, sets: sets, entries: entries)
+    }
+  }
 }

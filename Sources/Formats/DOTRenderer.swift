@@ -18,7 +18,7 @@ public struct DOTRenderer: ReportRenderer {
     let peers = report.peers + report.rows.flatMap { [$0.source, $0.destination] }
     var lines = nodeLines(peers) { $0.isExternal ? "red2" : "blue" }
     for row in report.rows {
-      let label = row.connectionText(focus: report.focusConnection)
+      let label = report.focusConnection.map(\.description) ?? row.connectionsText
       lines.append(edge(row.source, row.destination, label: label, color: "gold2", fontColor: "darkgreen"))
     }
     if let exposure = report.exposure { lines += ExposureRendering.dotLines(report, exposure) }

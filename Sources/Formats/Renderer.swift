@@ -36,13 +36,6 @@ public protocol ReportRenderer: Sendable {
   func render(_ diff: DiffReport) throws(RenderError) -> [UInt8]
 }
 
-extension ConnectionRow {
-  /// The connection column: the connection set, or under a connection focus nothing.
-  func connectionText(focus: FocusConnection?) -> String {
-    focus.map(\.description) ?? connections.description
-  }
-}
-
 extension DiffKind {
   var title: String { rawValue }
 }

@@ -6,15 +6,22 @@ public struct TextRenderer: ReportRenderer {
   public init() {}
 
   public func render(_ report: ConnectivityReport) -> [UInt8] {
-    var out = ""
-    if let focus = report.focusConnection {
-      out += "Permitted connections on \(focus):\n"
-      for row in report.rows { out += "\(row.source.name) => \(row.destination.name)\n" }
-    } else {
-      for row in report.rows { out += "\(row.source.name) => \(row.destination.name) : \(row.connections)\n" }
+    var out = ByteWriter()
+    if let focus = report.focusConnection { out.write("Permitted connections on \(focus):\n") }
+    for row in report.rows {
+      out.write(row.source.name)
+      out.write(" => ")
+      out.write(row.destination.name)
+      if report.focusConnection == nil {
+        out.write(" : ")
+        out.write(row.connectionsText)
+      }
+      out.write("\n")
     }
-    if let exposure = report.exposure { out = ExposureRendering.text(report, exposure, connlist: out) }
-    return Array(out.utf8)
+    if let exposure = report.exposure {
+      return Array(ExposureRendering.text(report, exposure, connlist: String(decoding: out.bytes, as: UTF8.self)).utf8)
+    }
+    return out.bytes
   }
 
   public func render(_ diff: DiffReport) -> [UInt8] {
@@ -36,12 +43,22 @@ public struct JSONRenderer: ReportRenderer {
 
   public func render(_ report: ConnectivityReport) -> [UInt8] {
     if let exposure = report.exposure { return Array(ExposureRendering.json(report, exposure).utf8) }
-    let objects = report.rows.map { row -> [(String, String)] in
-      var fields = [("src", row.source.name), ("dst", row.destination.name)]
-      if report.focusConnection == nil { fields.append(("conn", row.connections.description)) }
-      return fields
+    if report.rows.isEmpty { return Array("[]".utf8) }
+    var out = ByteWriter()
+    out.write("[\n")
+    for (index, row) in report.rows.enumerated() {
+      out.write(index == 0 ? "  {\n    \"src\": " : ",\n  {\n    \"src\": ")
+      out.writeJSONString(row.source.name)
+      out.write(",\n    \"dst\": ")
+      out.writeJSONString(row.destination.name)
+      if report.focusConnection == nil {
+        out.write(",\n    \"conn\": ")
+        out.writeJSONString(row.connectionsText)
+      }
+      out.write("\n  }")
     }
-    return Array(Self.array(objects).utf8)
+    out.write("\n]")
+    return out.bytes
   }
 
   public func render(_ diff: DiffReport) -> [UInt8] {
@@ -95,14 +112,20 @@ public struct CSVRenderer: ReportRenderer {
 
   public func render(_ report: ConnectivityReport) -> [UInt8] {
     let focus = report.focusConnection != nil
-    var out = focus ? "src,dst\n" : "src,dst,conn\n"
+    var out = ByteWriter()
+    out.write(focus ? "src,dst\n" : "src,dst,conn\n")
     for row in report.rows {
-      var fields = [row.source.name, row.destination.name]
-      if !focus { fields.append(row.connections.description) }
-      out += Self.line(fields)
+      out.writeCSVField(row.source.name)
+      out.write(",")
+      out.writeCSVField(row.destination.name)
+      if !focus {
+        out.write(",")
+        out.writeCSVField(row.connectionsText)
+      }
+      out.write("\n")
     }
-    if let exposure = report.exposure { out += ExposureRendering.csv(report, exposure) }
-    return Array(out.utf8)
+    if let exposure = report.exposure { out.write(ExposureRendering.csv(report, exposure)) }
+    return out.bytes
   }
 
   public func render(_ diff: DiffReport) -> [UInt8] {
@@ -131,13 +154,23 @@ public struct MarkdownRenderer: ReportRenderer {
 
   public func render(_ report: ConnectivityReport) -> [UInt8] {
     let focus = report.focusConnection != nil
-    var out = focus ? "| src | dst |\n|-----|-----|\n" : "| src | dst | conn |\n|-----|-----|------|\n"
+    var out = ByteWriter()
+    out.write(focus ? "| src | dst |\n|-----|-----|\n" : "| src | dst | conn |\n|-----|-----|------|\n")
     for row in report.rows {
-      out += "| \(row.source.name) | \(row.destination.name) |"
-      out += focus ? "\n" : " \(row.connections) |\n"
+      out.write("| ")
+      out.write(row.source.name)
+      out.write(" | ")
+      out.write(row.destination.name)
+      if focus {
+        out.write(" |\n")
+      } else {
+        out.write(" | ")
+        out.write(row.connectionsText)
+        out.write(" |\n")
+      }
     }
-    if let exposure = report.exposure { out += ExposureRendering.markdown(report, exposure) }
-    return Array(out.utf8)
+    if let exposure = report.exposure { out.write(ExposureRendering.markdown(report, exposure)) }
+    return out.bytes
   }
 
   public func render(_ diff: DiffReport) -> [UInt8] {
@@ -165,5 +198,41 @@ extension String {
       rest = rest[range.upperBound...]
     }
     return out + rest
+  }
+}
+
+/// Appends text to a byte buffer without building intermediate strings.
+struct ByteWriter {
+  var bytes: [UInt8] = []
+
+  mutating func write(_ text: String) {
+    var text = text
+    text.withUTF8 { bytes.append(contentsOf: $0) }
+  }
+
+  /// A JSON string literal, escaped as Go's encoder escapes (including `<`, `>` and `&`).
+  mutating func writeJSONString(_ text: String) {
+    var text = text
+    let plain = text.withUTF8 { buffer in
+      !buffer.contains { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x3C || $0 == 0x3E || $0 == 0x26 }
+    }
+    if plain {
+      bytes.append(0x22)
+      text.withUTF8 { bytes.append(contentsOf: $0) }
+      bytes.append(0x22)
+    } else {
+      write(JSONRenderer.quote(text))
+    }
+  }
+
+  /// A CSV field, quoted when it holds a comma, a quote or a line break.
+  mutating func writeCSVField(_ text: String) {
+    var text = text
+    let needsQuotes = text.withUTF8 { buffer in buffer.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A } }
+    if needsQuotes {
+      write("\"" + text.replacingAll("\"", with: "\"\"") + "\"")
+    } else {
+      text.withUTF8 { bytes.append(contentsOf: $0) }
+    }
   }
 }

@@ -78,7 +78,13 @@ func emit(_ bytes: [UInt8], to outputFile: String?, io: CommandIO) throws(Comman
     io.write(bytes: bytes)
     return
   }
-  if !FileManager.default.createFile(atPath: outputFile, contents: Data(bytes)) {
+  let written = bytes.withUnsafeBytes { buffer in
+    FileManager.default.createFile(
+      atPath: outputFile,
+      contents: buffer.isEmpty
+        ? Data() : Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: buffer.baseAddress!), count: buffer.count, deallocator: .none))
+  }
+  if !written {
     throw CommandFailure([.error("output", "cannot write \(outputFile)", at: nil)])
   }
 }

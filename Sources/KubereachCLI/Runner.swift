@@ -14,7 +14,9 @@ public final class CommandIO {
   }
 
   public func write(_ text: String) { standardOutput.append(contentsOf: text.utf8) }
-  public func write(bytes: [UInt8]) { standardOutput.append(contentsOf: bytes) }
+  public func write(bytes: [UInt8]) {
+    if standardOutput.isEmpty { standardOutput = bytes } else { standardOutput.append(contentsOf: bytes) }
+  }
   public func log(_ text: String) { standardError.append(contentsOf: text.utf8) }
 }
 
@@ -90,6 +92,18 @@ extension Kubereach {
     }
   }
 
+  /// Writes every byte to a file descriptor, without copying the buffer.
+  private static func writeAll(_ bytes: [UInt8], to descriptor: Int32) {
+    bytes.withUnsafeBytes { buffer in
+      var offset = 0
+      while offset < buffer.count {
+        let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+        if written <= 0 { return }
+        offset += written
+      }
+    }
+  }
+
   /// The help of a subcommand named on the command line, or of the root command.
   static func helpText(for name: String?) -> String {
     let subcommand = configuration.subcommands.first { $0._commandName == name }
@@ -100,8 +114,8 @@ extension Kubereach {
   public static func runAsProcess() -> Never {
     let io = CommandIO()
     let status = run(arguments: Array(CommandLine.arguments.dropFirst()), io: io)
-    if !io.standardOutput.isEmpty { FileHandle.standardOutput.write(Data(io.standardOutput)) }
-    if !io.standardError.isEmpty { FileHandle.standardError.write(Data(io.standardError)) }
+    writeAll(io.standardOutput, to: STDOUT_FILENO)
+    writeAll(io.standardError, to: STDERR_FILENO)
     Foundation.exit(status)
   }
 }
