@@ -6,7 +6,8 @@ random generator that uses the NetworkPolicy features `kubereach synth` does not
 and matchExpressions (In, NotIn, Exists, DoesNotExist) in pod and namespace selectors, empty
 and absent selectors, ingress and egress with and without policyTypes, numeric and named ports,
 endPort ranges, TCP/UDP/SCTP, ipBlocks with except, empty rules, and namespaces without pods.
-Pods are bare Pods (one per reporting unit), so no naming question arises.
+Pods are bare Pods or Deployments/StatefulSets/DaemonSets (1-3 replicas), compared at
+workload level.
 
   scripts/nca_fuzz.py --cases 50 --seed 1 --out bench-out/nca-fuzz \
       --kubereach .build-release/release/kubereach --nca .venv-nca/bin/nca
@@ -185,10 +186,22 @@ class Gen:
                 container = {"name": "c", "image": "img"}
                 if ports:
                     container["ports"] = ports
-                docs.append({"apiVersion": "v1", "kind": "Pod",
-                             "metadata": {"name": f"p{pods}", "namespace": ns,
-                                          "labels": self.labels(KEYS, VALUES)},
-                             "spec": {"containers": [container]}})
+                labels = self.labels(KEYS, VALUES)
+                kind = r.choice(["Pod", "Pod", "Deployment", "StatefulSet", "DaemonSet"])
+                if kind == "Pod":
+                    docs.append({"apiVersion": "v1", "kind": "Pod",
+                                 "metadata": {"name": f"p{pods}", "namespace": ns, "labels": labels},
+                                 "spec": {"containers": [container]}})
+                    continue
+                # a workload: the template carries the labels (and a unique one, so that the
+                # selector is valid and selects this workload's pods only)
+                tmpl = dict(labels, **{"wl": f"w{pods}"})
+                spec = {"selector": {"matchLabels": {"wl": f"w{pods}"}},
+                        "template": {"metadata": {"labels": tmpl}, "spec": {"containers": [container]}}}
+                if kind != "DaemonSet":
+                    spec["replicas"] = r.randint(1, 3)
+                docs.append({"apiVersion": "apps/v1", "kind": kind,
+                             "metadata": {"name": f"w{pods}", "namespace": ns}, "spec": spec})
         for k in range(r.randint(1, 5)):
             ns = r.choice(nss)
             spec = {"podSelector": {} if r.random() < 0.3 else self.selector(KEYS, VALUES)}
