@@ -213,7 +213,6 @@ public struct ConnectivityAnalyzer: Sendable {
         case .podClass(let destinationClass) = table.destination(row),
         let sources = entitiesOfClass[sourceClass], let destinations = entitiesOfClass[destinationClass]
       else { continue }
-      builder.reserve(sources.count * destinations.count)
       for s in sources {
         for d in destinations where s != d {
           guard unfocused || focus.includes(entities[s].peer, entities[d].peer) else { continue }

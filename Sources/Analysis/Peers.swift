@@ -143,8 +143,6 @@ public struct ConnectionRows: RandomAccessCollection, Sendable {
       return sets.count - 1
     }
 
-    mutating func reserve(_ count: Int) { entries.reserveCapacity(entries.count + count) }
-
     mutating func append(_ source: Int, _ destination: Int, _ set: Int) {
       entries.append(
         UInt64(source) << (2 * ConnectionRows.fieldBits) | UInt64(destination) << ConnectionRows.fieldBits

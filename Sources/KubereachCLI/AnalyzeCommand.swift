@@ -110,6 +110,8 @@ struct AnalyzeCommand: IOCommand {
     stats.lap("output")
     if input.stats {
       let engineStats = analyzer.engine.stats
+      stats.record("engine-compile", seconds: engineStats.compileSeconds)
+      stats.record("engine-evaluate", seconds: engineStats.evaluateSeconds)
       stats.count("pods", engineStats.pods)
       stats.count("classes", engineStats.classes)
       stats.count("policies", engineStats.policies)

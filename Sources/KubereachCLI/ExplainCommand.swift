@@ -48,7 +48,9 @@ struct ExplainCommand: IOCommand {
     guard output == "txt" || output == "json" else {
       throw .usage("explain supports -o txt or -o json, not \(output)")
     }
+    let stats = RunStatistics()
     let cluster = try loadCluster(paths: paths, options: input, io: io)
+    stats.lap("load")
     let flows: [FlowExplanation]
     do {
       flows = try FlowExplainer(cluster: cluster).explain(
@@ -56,8 +58,15 @@ struct ExplainCommand: IOCommand {
     } catch {
       throw CommandFailure([error])
     }
+    stats.lap("evaluate")
     let renderer = FlowExplanationRenderer()
     io.write(output == "json" ? renderer.json(flows) : renderer.text(flows))
+    stats.lap("output")
+    if input.stats {
+      stats.count("pods", cluster.pods.count)
+      stats.count("policies", cluster.networkPolicies.count + cluster.adminNetworkPolicies.count + cluster.baselineAdminNetworkPolicies.count)
+      io.log(stats.report())
+    }
     return .success
   }
 }

@@ -25,6 +25,9 @@ struct SynthCommand: IOCommand {
   @Flag(help: "Give every workload one replica (to compare with tools that report pods).")
   var onePodPerWorkload = false
 
+  @Flag(help: "Print timings and peak memory to standard error.")
+  var stats = false
+
   @Argument(help: "The folder to write namespaces.yaml, workloads.yaml, services.yaml and policies.yaml into.")
   var outputDirectory: String
 
@@ -35,9 +38,11 @@ struct SynthCommand: IOCommand {
   }
 
   func execute(_ io: CommandIO) throws(CommandFailure) -> ExitStatus {
+    let statistics = RunStatistics()
     let cluster = SyntheticCluster.generate(
       pods: pods, namespaces: namespaces ?? max(1, pods / 30), policies: policies ?? max(1, pods / 10),
       seed: seed, onePodPerWorkload: onePodPerWorkload)
+    statistics.lap("generate")
     var namespacesOnly = Cluster()
     namespacesOnly.namespaces = cluster.namespaces
     var workloadsOnly = Cluster()
@@ -62,6 +67,8 @@ struct SynthCommand: IOCommand {
     for (name, part) in files {
       try emit(Array(ManifestWriter.yaml(for: part).utf8), to: outputDirectory + "/" + name, io: io)
     }
+    statistics.lap("output")
+    if stats { io.log(statistics.report()) }
     io.log(
       "synth: \(cluster.pods.count) pods in \(cluster.workloads.count) workloads, \(cluster.namespaces.count) namespaces, \(cluster.networkPolicies.count) policies written to \(outputDirectory)\n"
     )
