@@ -13,10 +13,10 @@ import Testing
 
   static func report() -> ConnectivityReport {
     var report = ConnectivityReport(
-      rows: [
+      rows: ConnectionRows([
         ConnectionRow(
           source: web, destination: db, connections: ConnectionSet([.tcp: [PortRange(5432, 5432)]]))
-      ],
+      ]),
       peers: [web, db], focusConnection: nil, warnings: [])
     report.exposure = ExposureReport(
       egress: [
