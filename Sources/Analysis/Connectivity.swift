@@ -244,6 +244,15 @@ public struct ConnectivityAnalyzer: Sendable {
       }
     }
     var warnings: [Diagnostic] = []
+    let hostNetworkWorkloads = Set(cluster.pods.indices.filter { engine.isHostNetwork($0) }.map { cluster.pods[$0].workload })
+    for workload in hostNetworkWorkloads.sorted() where cluster.workloads.indices.contains(workload) {
+      let w = cluster.workloads[workload]
+      warnings.append(
+        .warning(
+          "host-network",
+          "\(w.displayName) uses hostNetwork: its traffic carries the node's address, and whether pod selectors govern it depends on the CNI; it is analysed here as an ordinary pod",
+          at: w.location))
+    }
     if ranges.mentionsIPv6 && !options.includeIPv6 {
       warnings.append(
         .warning("ipv6-omitted", "policies name IPv6 blocks; IPv6 external ranges are listed only with --ipv6", at: nil))
