@@ -98,7 +98,8 @@ public struct ConnectivityAnalyzer: Sendable {
     self.ingressControllerPod = ingressPod
     let engine = ReachabilityEngine(cluster: cluster, options: options.engine)
     self.engine = engine
-    self.entities = try Self.reportEntities(cluster: cluster, engine: engine, granularity: options.granularity, skipPod: ingressPod)
+    self.entities = try Self.reportEntities(
+      cluster: cluster, engine: engine, granularity: options.granularity, skipPod: ingressPod)
   }
 
   static func reportEntities(
@@ -165,11 +166,17 @@ public struct ConnectivityAnalyzer: Sendable {
     let peers = (0..<engine.classCount).map(ClassPeer.podClass) + engine.externalRanges.indices.map(ClassPeer.external)
     for peer in peers {
       if case .podClass(let c) = peer, c == a || c == b { continue }
-      if engine.connections(from: .podClass(a), to: peer) != engine.connections(from: .podClass(b), to: peer) { return false }
-      if engine.connections(from: peer, to: .podClass(a)) != engine.connections(from: peer, to: .podClass(b)) { return false }
+      if engine.connections(from: .podClass(a), to: peer) != engine.connections(from: .podClass(b), to: peer) {
+        return false
+      }
+      if engine.connections(from: peer, to: .podClass(a)) != engine.connections(from: peer, to: .podClass(b)) {
+        return false
+      }
     }
-    return engine.connections(from: .podClass(a), to: .podClass(b)) == engine.connections(from: .podClass(b), to: .podClass(a))
-      && engine.connections(from: .podClass(a), to: .podClass(a)) == engine.connections(from: .podClass(b), to: .podClass(b))
+    return engine.connections(from: .podClass(a), to: .podClass(b))
+      == engine.connections(from: .podClass(b), to: .podClass(a))
+      && engine.connections(from: .podClass(a), to: .podClass(a))
+        == engine.connections(from: .podClass(b), to: .podClass(b))
   }
 
   static func mixedWorkloadError(cluster: Cluster, workload: Int, first: Int, other: Int) -> Diagnostic {
@@ -204,7 +211,9 @@ public struct ConnectivityAnalyzer: Sendable {
     // Pod-to-pod verdicts come from the engine's packed class-level table; entities of a
     // class share every verdict, so each class pair expands to its entities' ranks.
     var entitiesOfClass: [Int: [Int]] = [:]
-    for (index, entity) in entities.enumerated() { entitiesOfClass[engine.podClass(entity.pod), default: []].append(index) }
+    for (index, entity) in entities.enumerated() {
+      entitiesOfClass[engine.podClass(entity.pod), default: []].append(index)
+    }
     let table = engine.classConnectionTable()
     let tableSets = table.connectionSets.map { wanted($0) ? builder.setIndex($0) : -1 }
     for row in table.indices {
@@ -244,7 +253,8 @@ public struct ConnectivityAnalyzer: Sendable {
       }
     }
     var warnings: [Diagnostic] = []
-    let hostNetworkWorkloads = Set(cluster.pods.indices.filter { engine.isHostNetwork($0) }.map { cluster.pods[$0].workload })
+    let hostNetworkWorkloads = Set(
+      cluster.pods.indices.filter { engine.isHostNetwork($0) }.map { cluster.pods[$0].workload })
     for workload in hostNetworkWorkloads.sorted() where cluster.workloads.indices.contains(workload) {
       let w = cluster.workloads[workload]
       warnings.append(
@@ -255,7 +265,8 @@ public struct ConnectivityAnalyzer: Sendable {
     }
     if ranges.mentionsIPv6 && !options.includeIPv6 {
       warnings.append(
-        .warning("ipv6-omitted", "policies name IPv6 blocks; IPv6 external ranges are listed only with --ipv6", at: nil))
+        .warning("ipv6-omitted", "policies name IPv6 blocks; IPv6 external ranges are listed only with --ipv6", at: nil)
+      )
     }
     if let ingressControllerPod {
       let ingress = IngressControllerStandIn.connections(cluster: cluster, entities: entities)
@@ -278,8 +289,10 @@ public struct ConnectivityAnalyzer: Sendable {
     var report = ConnectivityReport(
       rows: builder.finish(), peers: peers, focusConnection: options.focusConnection, warnings: warnings)
     if options.exposure {
-      report.exposure = ExposureAnalysis(cluster: cluster, options: options, entities: entities, skipPod: ingressControllerPod)
-        .report(rows: Array(report.rows))
+      report.exposure = ExposureAnalysis(
+        cluster: cluster, options: options, entities: entities, skipPod: ingressControllerPod
+      )
+      .report(rows: Array(report.rows))
     }
     return report
   }
@@ -287,11 +300,15 @@ public struct ConnectivityAnalyzer: Sendable {
   /// Connections towards a range of external addresses: the meet over the engine's finer
   /// ranges inside it (they agree whenever the range comes from the same policies' blocks).
   func connections(from source: Peer, toRange range: IPRange) -> ConnectionSet {
-    engineRanges(inside: range).reduce(ConnectionSet.all) { $0.intersection(engine.connections(from: source, to: .external($1))) }
+    engineRanges(inside: range).reduce(ConnectionSet.all) {
+      $0.intersection(engine.connections(from: source, to: .external($1)))
+    }
   }
 
   func connections(fromRange range: IPRange, to destination: Peer) -> ConnectionSet {
-    engineRanges(inside: range).reduce(ConnectionSet.all) { $0.intersection(engine.connections(from: .external($1), to: destination)) }
+    engineRanges(inside: range).reduce(ConnectionSet.all) {
+      $0.intersection(engine.connections(from: .external($1), to: destination))
+    }
   }
 
   private func engineRanges(inside range: IPRange) -> [IPRange] {
@@ -332,7 +349,8 @@ struct FocusFilter {
   func includes(_ src: ReportPeer, _ dst: ReportPeer) -> Bool {
     if workloads.isEmpty { return true }
     let asSource = direction != .ingress && Self.matches(src, workloads) && (peers.isEmpty || Self.matches(dst, peers))
-    let asDestination = direction != .egress && Self.matches(dst, workloads) && (peers.isEmpty || Self.matches(src, peers))
+    let asDestination =
+      direction != .egress && Self.matches(dst, workloads) && (peers.isEmpty || Self.matches(src, peers))
     return asSource || asDestination
   }
 }

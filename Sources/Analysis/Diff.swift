@@ -95,9 +95,10 @@ public struct DiffReport: Sendable {
           kind: .removed, source: row.source, destination: row.destination, before: row.connections, after: .none,
           workloadInfo: info(row.source, row.destination)))
     }
-    let originals = Set((Array(unrefinedBefore.rows) + Array(unrefinedAfter.rows)).flatMap { row -> [IPRange] in
-      [row.source.kind, row.destination.kind].compactMap { if case .external(let r) = $0 { r } else { nil } }
-    })
+    let originals = Set(
+      (Array(unrefinedBefore.rows) + Array(unrefinedAfter.rows)).flatMap { row -> [IPRange] in
+        [row.source.kind, row.destination.kind].compactMap { if case .external(let r) = $0 { r } else { nil } }
+      })
     // Ingress-controller differences come last, as netpol-analyzer lists them in a block of their own.
     let order: [DiffKind: Int] = [.changed: 0, .added: 1, .removed: 2]
     func rank(_ row: DiffRow) -> (Int, Int, String, String) {
@@ -128,9 +129,13 @@ public struct DiffReport: Sendable {
       report.rows.flatMap { row -> [ConnectionRow] in
         switch (row.source.kind, row.destination.kind) {
         case (.external(let range), _):
-          return pieces(range, cuts).map { ConnectionRow(source: .external($0), destination: row.destination, connections: row.connections) }
+          return pieces(range, cuts).map {
+            ConnectionRow(source: .external($0), destination: row.destination, connections: row.connections)
+          }
         case (_, .external(let range)):
-          return pieces(range, cuts).map { ConnectionRow(source: row.source, destination: .external($0), connections: row.connections) }
+          return pieces(range, cuts).map {
+            ConnectionRow(source: row.source, destination: .external($0), connections: row.connections)
+          }
         default:
           return [row]
         }
@@ -165,10 +170,12 @@ public struct DiffReport: Sendable {
     for row in rows {
       switch (row.source.kind, row.destination.kind) {
       case (.external(let range), _):
-        let key = Key(kind: row.kind, externalIsSource: true, other: row.destination.name, before: row.before, after: row.after)
+        let key = Key(
+          kind: row.kind, externalIsSource: true, other: row.destination.name, before: row.before, after: row.after)
         groups[key, default: []].append((range, row))
       case (_, .external(let range)):
-        let key = Key(kind: row.kind, externalIsSource: false, other: row.source.name, before: row.before, after: row.after)
+        let key = Key(
+          kind: row.kind, externalIsSource: false, other: row.source.name, before: row.before, after: row.after)
         groups[key, default: []].append((range, row))
       default:
         result.append(row)
@@ -184,11 +191,13 @@ public struct DiffReport: Sendable {
           sorted[end + 1].range.lower == sorted[end].range.upper + 1
         {
           end += 1
-          let span = IPRange(family: sorted[index].range.family, lower: sorted[index].range.lower, upper: sorted[end].range.upper)
+          let span = IPRange(
+            family: sorted[index].range.family, lower: sorted[index].range.lower, upper: sorted[end].range.upper)
           if originals.contains(span) { best = end }
         }
         var row = sorted[index].row
-        let span = IPRange(family: sorted[index].range.family, lower: sorted[index].range.lower, upper: sorted[best].range.upper)
+        let span = IPRange(
+          family: sorted[index].range.family, lower: sorted[index].range.lower, upper: sorted[best].range.upper)
         if key.externalIsSource { row.source = .external(span) } else { row.destination = .external(span) }
         result.append(row)
         index = best + 1

@@ -94,8 +94,7 @@ public struct FlowExplainer: Sendable {
     {
       return End(peer: .workload(w, in: cluster), endpoint: .pod(pod))
     }
-    if let pod = cluster.pods.firstIndex(where: { $0.namespace == parts[0] && $0.name == parts[1] })
-    {
+    if let pod = cluster.pods.firstIndex(where: { $0.namespace == parts[0] && $0.name == parts[1] }) {
       return End(peer: .pod(pod, in: cluster), endpoint: .pod(pod))
     }
     throw .error(

@@ -188,8 +188,7 @@ struct ExposureAnalysis {
           }
           var entire = general.conns
           let isExposed = !entire.isEmpty
-          if let focusConnection, isExposed, focusConnection.intersection(entire) == focusConnection
-          {
+          if let focusConnection, isExposed, focusConnection.intersection(entire) == focusConnection {
             entire = focusConnection
           }
           if (isExposed && conns == entire) || (!isExposed && conns.isEmpty) { continue }

@@ -27,7 +27,8 @@ public struct DOTRenderer: ReportRenderer {
 
   /// The DOT text of a diff, with the legend netpol-analyzer draws.
   public func dot(_ diff: DiffReport) -> String {
-    let peers = diff.peers + diff.rows.flatMap { [$0.source, $0.destination] }
+    let peers =
+      diff.peers + diff.rows.flatMap { [$0.source, $0.destination] }
       + diff.unchanged.flatMap { [$0.source, $0.destination] }
     var lines = nodeLines(peers) { peer in
       if diff.addedPeers.contains(peer.name) { return "#008000" }
@@ -48,7 +49,9 @@ public struct DOTRenderer: ReportRenderer {
     }
     for (key, label, color) in edges.sorted(by: { $0.0 < $1.0 }) {
       let ends = key.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
-      lines.append("\t\(Self.quote(ends[0])) -> \(Self.quote(ends[1])) [label=\(Self.quote(label)) color=\"\(color)\" fontcolor=\"\(color)\"]")
+      lines.append(
+        "\t\(Self.quote(ends[0])) -> \(Self.quote(ends[1])) [label=\(Self.quote(label)) color=\"\(color)\" fontcolor=\"\(color)\"]"
+      )
     }
     lines.append(contentsOf: Self.legend)
     return "digraph {\n" + lines.joined(separator: "\n") + "\n}"
@@ -69,7 +72,8 @@ public struct DOTRenderer: ReportRenderer {
       lines.append("\t\tfontcolor=\"black\"")
       for peer in (byNamespace[ns] ?? []).sorted() {
         let c = color(peer)
-        lines.append("\t\t\(Self.quote(peer.name)) [label=\(Self.quote(peer.shortName)) color=\"\(c)\" fontcolor=\"\(c)\"]")
+        lines.append(
+          "\t\t\(Self.quote(peer.name)) [label=\(Self.quote(peer.shortName)) color=\"\(c)\" fontcolor=\"\(c)\"]")
       }
       lines.append("\t\tlabel=\(Self.quote("\(ns)[namespace]"))")
       lines.append("\t}")

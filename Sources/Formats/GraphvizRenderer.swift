@@ -39,10 +39,16 @@ public enum Graphviz {
       }
       defer { agclose(graph) }
       if format == "png" {
-        _ = "dpi".withCString { name in "96".withCString { value in "".withCString { empty in
-          agattr(graph, AGRAPH, UnsafeMutablePointer(mutating: name), UnsafeMutablePointer(mutating: empty))
-          return agsafeset(graph, UnsafeMutablePointer(mutating: name), UnsafeMutablePointer(mutating: value), UnsafeMutablePointer(mutating: empty))
-        } } }
+        _ = "dpi".withCString { name in
+          "96".withCString { value in
+            "".withCString { empty in
+              agattr(graph, AGRAPH, UnsafeMutablePointer(mutating: name), UnsafeMutablePointer(mutating: empty))
+              return agsafeset(
+                graph, UnsafeMutablePointer(mutating: name), UnsafeMutablePointer(mutating: value),
+                UnsafeMutablePointer(mutating: empty))
+            }
+          }
+        }
       }
       guard gvLayout(context, graph, "dot") == 0 else {
         return .failure(RenderError("Graphviz: layout failed (is the plugin registry configured? run `dot -c`)"))

@@ -53,7 +53,9 @@ public struct Workload: Hashable, Sendable {
   public var podLabels: [String: String]
   public var location: SourceLocation
 
-  public init(namespace: String, name: String, kind: WorkloadKind, podLabels: [String: String], location: SourceLocation) {
+  public init(
+    namespace: String, name: String, kind: WorkloadKind, podLabels: [String: String], location: SourceLocation
+  ) {
     self.namespace = namespace
     self.name = name
     self.kind = kind

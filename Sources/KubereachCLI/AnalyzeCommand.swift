@@ -27,7 +27,9 @@ struct AnalyzeCommand: IOCommand {
   @Option(name: .customLong("focus-workload"), help: "Only connections of this workload (name or ns/name); repeatable.")
   var focusWorkloads: [String] = []
 
-  @Option(name: .customLong("focus-workload-peer"), help: "With --focus-workload: only connections with this peer; repeatable.")
+  @Option(
+    name: .customLong("focus-workload-peer"),
+    help: "With --focus-workload: only connections with this peer; repeatable.")
   var focusWorkloadPeers: [String] = []
 
   @Option(name: .customLong("focus-direction"), help: "With --focus-workload: ingress or egress.")
@@ -39,7 +41,10 @@ struct AnalyzeCommand: IOCommand {
   @Flag(help: "Also list IPv6 external ranges (netpol-analyzer lists IPv4 only).")
   var ipv6 = false
 
-  @Flag(help: "Add exposure analysis: what policies open to the entire cluster or to pods their rules describe, and unprotected workloads.")
+  @Flag(
+    help:
+      "Add exposure analysis: what policies open to the entire cluster or to pods their rules describe, and unprotected workloads."
+  )
   var exposure = false
 
   @Flag(help: "Explain why each pair's connections are allowed or denied (txt only).")
@@ -129,14 +134,19 @@ struct AnalyzeCommand: IOCommand {
       let parts = name.split(separator: "/", maxSplits: 1).map(String.init)
       switch granularity {
       case .workload:
-        return cluster.workloads.contains { parts.count == 2 ? ($0.namespace == parts[0] && $0.name == parts[1]) : $0.name == name }
+        return cluster.workloads.contains {
+          parts.count == 2 ? ($0.namespace == parts[0] && $0.name == parts[1]) : $0.name == name
+        }
       case .pod:
-        return cluster.pods.contains { parts.count == 2 ? ($0.namespace == parts[0] && $0.name == parts[1]) : $0.name == name }
+        return cluster.pods.contains {
+          parts.count == 2 ? ($0.namespace == parts[0] && $0.name == parts[1]) : $0.name == name
+        }
       }
     }
     let missing = (focusWorkloads + focusWorkloadPeers).filter { !exists($0) }
     if !missing.isEmpty {
-      throw CommandFailure(missing.map { .error("unknown-peer", "\(granularity.rawValue) \($0) does not exist in the input", at: nil) })
+      throw CommandFailure(
+        missing.map { .error("unknown-peer", "\(granularity.rawValue) \($0) does not exist in the input", at: nil) })
     }
   }
 }

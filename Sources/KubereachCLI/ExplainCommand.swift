@@ -64,7 +64,9 @@ struct ExplainCommand: IOCommand {
     stats.lap("output")
     if input.stats {
       stats.count("pods", cluster.pods.count)
-      stats.count("policies", cluster.networkPolicies.count + cluster.adminNetworkPolicies.count + cluster.baselineAdminNetworkPolicies.count)
+      stats.count(
+        "policies",
+        cluster.networkPolicies.count + cluster.adminNetworkPolicies.count + cluster.baselineAdminNetworkPolicies.count)
       io.log(stats.report())
     }
     return .success

@@ -82,7 +82,9 @@ func emit(_ bytes: [UInt8], to outputFile: String?, io: CommandIO) throws(Comman
     FileManager.default.createFile(
       atPath: outputFile,
       contents: buffer.isEmpty
-        ? Data() : Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: buffer.baseAddress!), count: buffer.count, deallocator: .none))
+        ? Data()
+        : Data(
+          bytesNoCopy: UnsafeMutableRawPointer(mutating: buffer.baseAddress!), count: buffer.count, deallocator: .none))
   }
   if !written {
     throw CommandFailure([.error("output", "cannot write \(outputFile)", at: nil)])

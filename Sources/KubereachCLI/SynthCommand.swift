@@ -58,7 +58,9 @@ struct SynthCommand: IOCommand {
     do {
       try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
     } catch {
-      throw CommandFailure([.error("output", "cannot create \(outputDirectory): \(error.localizedDescription)", at: nil)])
+      throw CommandFailure([
+        .error("output", "cannot create \(outputDirectory): \(error.localizedDescription)", at: nil)
+      ])
     }
     let files: [(String, Cluster)] = [
       ("namespaces.yaml", namespacesOnly), ("workloads.yaml", workloadsOnly), ("services.yaml", servicesOnly),

@@ -70,8 +70,7 @@ final class ClusterBuilder {
 
   /// Records an object's identity; false (with a diagnostic) when the same kind, namespace and
   /// name was already read.
-  func register(kind: String, namespace: String, name: String, at location: SourceLocation) -> Bool
-  {
+  func register(kind: String, namespace: String, name: String, at location: SourceLocation) -> Bool {
     let key = ObjectKey(kind: kind, namespace: namespace, name: name)
     if let first = seen[key] {
       let qualified = namespace.isEmpty ? name : "\(namespace)/\(name)"

@@ -127,8 +127,7 @@ final class YAMLDocument {
                   break
                 }
                 if equal { return (children[i + 1], merge) }
-              } else if k.count == 2 && merge < 0 && bytes[base] == 0x3C && bytes[base + 1] == 0x3C
-              {
+              } else if k.count == 2 && merge < 0 && bytes[base] == 0x3C && bytes[base + 1] == 0x3C {
                 merge = children[i + 1]
               }
             }

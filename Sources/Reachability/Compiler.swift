@@ -416,8 +416,7 @@ struct Compiler {
     let base = c.classCount
     var extInside = Set<Int32>()
     for (i, r) in c.externals.enumerated()
-    where blocks.contains(where: { $0.contains(r) }) && !except.contains(where: { $0.contains(r) })
-    {
+    where blocks.contains(where: { $0.contains(r) }) && !except.contains(where: { $0.contains(r) }) {
       extInside.insert(Int32(i))
     }
     if options.ipBlockMatchesPodIPs {

@@ -62,7 +62,10 @@ import Testing
       $0.focusWorkloads = ["a"]
       $0.focusDirection = .egress
     }
-    #expect(egress == ["ns/a[Pod] => 0.0.0.0-255.255.255.255[External] : All Connections", "ns/a[Pod] => ns/b[Pod] : All Connections"])
+    #expect(
+      egress == [
+        "ns/a[Pod] => 0.0.0.0-255.255.255.255[External] : All Connections", "ns/a[Pod] => ns/b[Pod] : All Connections",
+      ])
     let withPeer = try Self.lines(Self.twoPods) {
       $0.focusWorkloads = ["ns/a"]
       $0.focusWorkloadPeers = ["b"]
@@ -80,9 +83,13 @@ import Testing
         podSelector: {matchLabels: {app: a}}
         ingress: [{ports: [{port: web}]}]
       """
-    let lines = try Self.lines(Self.twoPods + "\n" + policy) { $0.focusConnection = FocusConnection(parsing: "tcp-8080") }
+    let lines = try Self.lines(Self.twoPods + "\n" + policy) {
+      $0.focusConnection = FocusConnection(parsing: "tcp-8080")
+    }
     #expect(lines.contains("ns/b[Pod] => ns/a[Pod] : TCP 8080"))
-    let none = try Self.lines(Self.twoPods + "\n" + policy) { $0.focusConnection = FocusConnection(parsing: "tcp-9090") }
+    let none = try Self.lines(Self.twoPods + "\n" + policy) {
+      $0.focusConnection = FocusConnection(parsing: "tcp-9090")
+    }
     #expect(!none.contains { $0.hasSuffix("ns/a[Pod] : TCP 8080") })
   }
 
@@ -98,7 +105,8 @@ import Testing
           spec: {hostNetwork: true, containers: [{name: c, image: i}]}
       """
     let report = try ConnectivityAnalyzer(cluster: try Self.cluster(yaml), options: .init()).report()
-    #expect(report.warnings.contains { $0.code == "host-network" && $0.message.contains("kube-system/agent[DaemonSet]") })
+    #expect(
+      report.warnings.contains { $0.code == "host-network" && $0.message.contains("kube-system/agent[DaemonSet]") })
   }
 
   @Test func workloadWhosePodsAPolicyTellsApartIsRefused() throws {
@@ -145,7 +153,8 @@ import Testing
         podSelector: {matchLabels: {app: b}}
         ingress: [{from: [{ipBlock: {cidr: 0.0.0.0/1}}]}]
       """
-    let after = try ConnectivityAnalyzer(cluster: try Self.cluster(Self.twoPods + "\n" + policy), options: .init()).report()
+    let after = try ConnectivityAnalyzer(cluster: try Self.cluster(Self.twoPods + "\n" + policy), options: .init())
+      .report()
     let diff = DiffReport(before: before, after: after)
     let lines = diff.rows.map { "\($0.kind) \($0.source.name) => \($0.destination.name)" }
     #expect(lines == ["removed 128.0.0.0-255.255.255.255[External] => ns/b[Pod]", "removed ns/a[Pod] => ns/b[Pod]"])

@@ -7,7 +7,9 @@ import Testing
   static func run(_ arguments: [String]) -> (status: Int32, stdout: String, stderr: String) {
     let io = CommandIO()
     let status = Kubereach.run(arguments: arguments, io: io)
-    return (status, String(decoding: io.standardOutput, as: UTF8.self), String(decoding: io.standardError, as: UTF8.self))
+    return (
+      status, String(decoding: io.standardOutput, as: UTF8.self), String(decoding: io.standardError, as: UTF8.self)
+    )
   }
 
   /// Writes manifests into a fresh temporary folder and returns the file path.
@@ -100,7 +102,8 @@ import Testing
     #expect(analyzed.status == 0, "\(analyzed.stderr)")
     #expect(!analyzed.stderr.contains("warning:"), "\(analyzed.stderr)")
     #expect(analyzed.stderr.contains("stats: pods 120"))
-    let again = FileManager.default.temporaryDirectory.appendingPathComponent("kubereach-synth-\(UUID().uuidString)").path
+    let again = FileManager.default.temporaryDirectory.appendingPathComponent("kubereach-synth-\(UUID().uuidString)")
+      .path
     _ = Self.run(["synth", "--pods", "120", "--seed", "5", again])
     let first = try String(contentsOfFile: dir + "/policies.yaml", encoding: .utf8)
     let second = try String(contentsOfFile: again + "/policies.yaml", encoding: .utf8)

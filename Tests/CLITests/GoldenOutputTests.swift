@@ -22,9 +22,11 @@ import Testing
       for format in ["txt", "json", "csv", "md", "dot"] {
         list.append(Golden(arguments: ["analyze", dir, "-o", format], file: "Output/\(scenario)/analyze.\(format)"))
       }
-      list.append(Golden(arguments: ["analyze", dir, "--granularity", "pod"], file: "Output/\(scenario)/analyze-pods.txt"))
+      list.append(
+        Golden(arguments: ["analyze", dir, "--granularity", "pod"], file: "Output/\(scenario)/analyze-pods.txt"))
     }
-    list.append(Golden(arguments: ["analyze", "Scenarios/shop", "--exposure"], file: "Output/shop/analyze-exposure.txt"))
+    list.append(
+      Golden(arguments: ["analyze", "Scenarios/shop", "--exposure"], file: "Output/shop/analyze-exposure.txt"))
     list.append(
       Golden(
         arguments: ["analyze", "Scenarios/multi-tenant", "--exposure", "-o", "md"],
@@ -32,7 +34,9 @@ import Testing
     list.append(
       Golden(arguments: ["diff", "Scenarios/shop", "Scenarios/shop-v2"], file: "Output/shop-v2/diff-from-shop.txt"))
     list.append(
-      Golden(arguments: ["diff", "Scenarios/shop", "Scenarios/shop-v2", "-o", "md"], file: "Output/shop-v2/diff-from-shop.md"))
+      Golden(
+        arguments: ["diff", "Scenarios/shop", "Scenarios/shop-v2", "-o", "md"], file: "Output/shop-v2/diff-from-shop.md"
+      ))
     list.append(
       Golden(
         arguments: ["explain", "shop/frontend", "svc:shop/api", "--port", "9090", "Scenarios/shop"],
@@ -47,7 +51,9 @@ import Testing
   static func output(of arguments: [String]) -> (status: Int32, stdout: String, stderr: String) {
     let io = CommandIO()
     let status = Kubereach.run(arguments: arguments, io: io)
-    return (status, String(decoding: io.standardOutput, as: UTF8.self), String(decoding: io.standardError, as: UTF8.self))
+    return (
+      status, String(decoding: io.standardOutput, as: UTF8.self), String(decoding: io.standardError, as: UTF8.self)
+    )
   }
 
   @Test(arguments: goldens) func outputIsCurrent(_ golden: Golden) throws {

@@ -69,11 +69,18 @@ struct DOTGraph: Equatable {
     var escaped = false
     for ch in line {
       if inside {
-        if escaped { current.append(ch); escaped = false } else if ch == "\\" { escaped = true } else if ch == "\"" {
+        if escaped {
+          current.append(ch)
+          escaped = false
+        } else if ch == "\\" {
+          escaped = true
+        } else if ch == "\"" {
           result.append(current)
           current = ""
           inside = false
-        } else { current.append(ch) }
+        } else {
+          current.append(ch)
+        }
       } else if ch == "\"" {
         inside = true
       } else if ch == "[" {
@@ -88,9 +95,16 @@ struct DOTGraph: Equatable {
     var value = ""
     var escaped = false
     for ch in line[range.upperBound...] {
-      if escaped { value.append(ch); escaped = false } else if ch == "\\" { escaped = true } else if ch == "\"" {
+      if escaped {
+        value.append(ch)
+        escaped = false
+      } else if ch == "\\" {
+        escaped = true
+      } else if ch == "\"" {
         return value
-      } else { value.append(ch) }
+      } else {
+        value.append(ch)
+      }
     }
     return value
   }

@@ -1,6 +1,6 @@
 import Analysis
-import Foundation
 import Formats
+import Foundation
 import KubeModel
 import KubereachCLI
 import Manifests
@@ -41,12 +41,19 @@ import Testing
     if let reportPath {
       try failures.sorted().joined(separator: "\n").write(toFile: reportPath, atomically: true, encoding: .utf8)
     }
-    let ratchet = Int((try? String(contentsOf: Self.ratchetFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "0") ?? 0
-    #expect(matches >= ratchet, "conformance dropped below the ratchet (\(ratchet)): \(failures.prefix(20).joined(separator: "\n"))")
+    let ratchet =
+      Int(
+        (try? String(contentsOf: Self.ratchetFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+          ?? "0") ?? 0
+    #expect(
+      matches >= ratchet,
+      "conformance dropped below the ratchet (\(ratchet)): \(failures.prefix(20).joined(separator: "\n"))")
   }
 
   static func run(_ testCase: NetpolCorpus.Case) -> Outcome {
-    if testCase.multiple_networks == true { return .skipped("multiple networks (UDN, NetworkAttachmentDefinition, VMs)") }
+    if testCase.multiple_networks == true {
+      return .skipped("multiple networks (UDN, NetworkAttachmentDefinition, VMs)")
+    }
     guard let expectedPath = testCase.expected,
       let expected = try? String(contentsOfFile: NetpolCorpus.path(expectedPath), encoding: .utf8)
     else { return .mismatch("expected output unreadable") }
