@@ -30,8 +30,11 @@ public struct ExternalRanges: Sendable {
       ingressBlocks.removeAll { $0.family == .v6 }
       egressBlocks.removeAll { $0.family == .v6 }
     }
-    ingressSources = Self.split(ingressBlocks)
-    egressDestinations = Self.split(egressBlocks)
+    // A family named by any policy is listed in both directions: an IPv6 ingress block says
+    // the cluster is dual-stack, so pods reach (and are reached from) IPv6 addresses both ways.
+    let families = Set((ingressBlocks + egressBlocks).map(\.family)).union([.v4])
+    ingressSources = Self.split(ingressBlocks, families: families)
+    egressDestinations = Self.split(egressBlocks, families: families)
   }
 
   /// The address intervals of each ipBlock of a rule: its CIDR minus its exceptions, with
@@ -77,11 +80,11 @@ public struct ExternalRanges: Sendable {
     return pieces
   }
 
-  /// Cuts each family's whole space (IPv4 always, IPv6 when a block is IPv6) at every block
-  /// boundary and returns the pieces in address order.
-  public static func split(_ blocks: [IPRange]) -> [IPRange] {
+  /// Cuts each family's whole space (the `required` families, and every family a block is of)
+  /// at every block boundary and returns the pieces in address order.
+  public static func split(_ blocks: [IPRange], families required: Set<IPFamily> = [.v4]) -> [IPRange] {
     var result: [IPRange] = []
-    var families: Set<IPFamily> = [.v4]
+    var families = required
     for block in blocks { families.insert(block.family) }
     for family in families.sorted() {
       var starts: Set<UInt128> = [0]

@@ -44,6 +44,16 @@ import Testing
     #expect(ExternalRanges(cluster: cluster).egressDestinations.map(\.description) == ["0.0.0.0-255.255.255.255"])
   }
 
+  @Test func anIPv6BlockInOneDirectionListsIPv6BothWays() {
+    let rule = NetworkPolicyRule(peers: [.ipBlock(IPBlock(cidr: CIDR("fd00::/8")!))], location: .synthetic("t"))
+    var cluster = Cluster()
+    cluster.networkPolicies = [NetworkPolicy(namespace: "ns", name: "p", ingress: [rule], location: .synthetic("t"))]
+    let ranges = ExternalRanges(cluster: cluster, includeIPv6: true)
+    #expect(ranges.egressDestinations.map(\.description).contains("::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"))
+    #expect(ranges.ingressSources.count == 4)
+    #expect(!ExternalRanges(cluster: cluster).ingressSources.contains { $0.family == .v6 })
+  }
+
   @Test func noPoliciesAllowEverythingAndSkipSelfLines() throws {
     let lines = try Self.lines(Self.twoPods)
     #expect(
