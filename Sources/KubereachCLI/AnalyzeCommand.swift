@@ -16,7 +16,7 @@ struct AnalyzeCommand: IOCommand {
   var paths: [String] = []
 
   @Option(name: .shortAndLong, help: "Output format: txt, json, csv, md, dot, svg, png.")
-  var output: OutputFormatArgument = .txt
+  var output: OutputFormat = .txt
 
   @Option(name: .customLong("output-file"), help: "Write to this file instead of standard output.")
   var outputFile: String?
@@ -107,7 +107,7 @@ struct AnalyzeCommand: IOCommand {
     DiagnosticPrinter.print(report.warnings, to: io)
     let bytes: [UInt8]
     do {
-      bytes = try OutputFormat(rawValue: output.rawValue)!.renderer.render(report)
+      bytes = try output.renderer.render(report)
     } catch {
       throw CommandFailure([.error("render", error.description, at: nil)])
     }

@@ -15,7 +15,7 @@ struct DiffCommand: IOCommand {
   var after: String
 
   @Option(name: .shortAndLong, help: "Output format: txt, json, csv, md, dot, svg, png.")
-  var output: OutputFormatArgument = .txt
+  var output: OutputFormat = .txt
 
   @Option(name: .customLong("output-file"), help: "Write to this file instead of standard output.")
   var outputFile: String?
@@ -40,7 +40,7 @@ struct DiffCommand: IOCommand {
     stats.lap("evaluate")
     let bytes: [UInt8]
     do {
-      bytes = try OutputFormat(rawValue: output.rawValue)!.renderer.render(diff)
+      bytes = try output.renderer.render(diff)
     } catch {
       throw CommandFailure([.error("render", error.description, at: nil)])
     }

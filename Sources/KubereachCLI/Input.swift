@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Formats
 import KubeModel
 import Manifests
 import Reachability
@@ -91,11 +92,5 @@ func emit(_ bytes: [UInt8], to outputFile: String?, io: CommandIO) throws(Comman
   }
 }
 
-extension OutputFormatArgument {
-  static func parse(_ text: String) -> OutputFormatArgument? { OutputFormatArgument(rawValue: text) }
-}
-
-/// The `-o` values, as an argument type.
-enum OutputFormatArgument: String, ExpressibleByArgument, CaseIterable {
-  case txt, json, csv, md, dot, svg, png
-}
+/// The `-o` values are the renderers' formats.
+extension OutputFormat: ExpressibleByArgument {}
