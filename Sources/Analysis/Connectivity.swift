@@ -216,7 +216,15 @@ public struct ConnectivityAnalyzer: Sendable {
     }
     let table = engine.classConnectionTable()
     let tableSets = table.connectionSets.map { wanted($0) ? builder.setIndex($0) : -1 }
+    // Verdicts between classes and the engine's external ranges, from the same table.
+    var toExternal: [Int: [Int: ConnectionSet]] = [:]
+    var fromExternal: [Int: [Int: ConnectionSet]] = [:]
     for row in table.indices {
+      switch (table.source(row), table.destination(row)) {
+      case (.podClass(let c), .external(let e)): toExternal[c, default: [:]][e] = table.connections(row)
+      case (.external(let e), .podClass(let c)): fromExternal[c, default: [:]][e] = table.connections(row)
+      default: break
+      }
       let set = tableSets[table.connectionIndex(row)]
       guard set >= 0, case .podClass(let sourceClass) = table.source(row),
         case .podClass(let destinationClass) = table.destination(row),
@@ -229,11 +237,14 @@ public struct ConnectivityAnalyzer: Sendable {
         }
       }
     }
-    for (_, members) in entitiesOfClass.sorted(by: { $0.key < $1.key }) {
-      guard let representative = members.first.map({ entities[$0].pod }) else { continue }
-      for external in dstExternals {
-        guard case .external(let range) = external.kind else { continue }
-        let conns = connections(from: .pod(representative), toRange: range)
+    // External ranges: each reported range is a union of the engine's finer ranges, which all
+    // get the same verdict; they are looked up once, then asked per class.
+    let dstAtoms = dstExternals.map { engineRangeIndices(inside: $0) }
+    let srcAtoms = srcExternals.map { engineRangeIndices(inside: $0) }
+    for (podClass, members) in entitiesOfClass.sorted(by: { $0.key < $1.key }) {
+      for (external, atoms) in zip(dstExternals, dstAtoms) where !atoms.isEmpty {
+        let verdicts = toExternal[podClass] ?? [:]
+        let conns = atoms.reduce(ConnectionSet.all) { $0.intersection(verdicts[$1] ?? .none) }
         guard wanted(conns) else { continue }
         let set = builder.setIndex(conns)
         let rank = builder.rank(of: external)
@@ -241,9 +252,9 @@ public struct ConnectivityAnalyzer: Sendable {
           builder.append(entityRank[s], rank, set)
         }
       }
-      for external in srcExternals {
-        guard case .external(let range) = external.kind else { continue }
-        let conns = connections(fromRange: range, to: .pod(representative))
+      for (external, atoms) in zip(srcExternals, srcAtoms) where !atoms.isEmpty {
+        let verdicts = fromExternal[podClass] ?? [:]
+        let conns = atoms.reduce(ConnectionSet.all) { $0.intersection(verdicts[$1] ?? .none) }
         guard wanted(conns) else { continue }
         let set = builder.setIndex(conns)
         let rank = builder.rank(of: external)
@@ -297,23 +308,10 @@ public struct ConnectivityAnalyzer: Sendable {
     return report
   }
 
-  /// Connections towards a range of external addresses: the meet over the engine's finer
-  /// ranges inside it (they agree whenever the range comes from the same policies' blocks).
-  func connections(from source: Peer, toRange range: IPRange) -> ConnectionSet {
-    engineRanges(inside: range).reduce(ConnectionSet.all) {
-      $0.intersection(engine.connections(from: source, to: .external($1)))
-    }
-  }
-
-  func connections(fromRange range: IPRange, to destination: Peer) -> ConnectionSet {
-    engineRanges(inside: range).reduce(ConnectionSet.all) {
-      $0.intersection(engine.connections(from: .external($1), to: destination))
-    }
-  }
-
-  private func engineRanges(inside range: IPRange) -> [IPRange] {
-    let inside = engine.externalRanges.filter { range.contains($0) }
-    return inside.isEmpty ? [range] : inside
+  /// The indices of the engine's external ranges inside a reported range.
+  func engineRangeIndices(inside peer: ReportPeer) -> [Int] {
+    guard case .external(let range) = peer.kind else { return [] }
+    return engine.externalRanges.indices.filter { range.contains(engine.externalRanges[$0]) }
   }
 }
 
