@@ -69,33 +69,7 @@ public struct ReferenceEvaluator: Sendable {
   }
 
   /// Per protocol, the sorted ports where an answer may change.
-  func candidatePorts() -> [TransportProtocol: [Int]] {
-    var cuts: [TransportProtocol: Set<Int>] = [.tcp: [1], .udp: [1], .sctp: [1]]
-    func add(_ p: TransportProtocol, _ lo: Int, _ hi: Int) {
-      if lo >= 1 && lo <= 65535 { cuts[p, default: []].insert(lo) }
-      if hi >= 0 && hi < 65535 { cuts[p, default: []].insert(hi + 1) }
-    }
-    for np in cluster.networkPolicies {
-      for rule in np.ingress + np.egress {
-        for port in rule.ports {
-          if case .number(let n) = port.port { add(port.protocol, n, port.endPort ?? n) }
-        }
-      }
-    }
-    for anp in cluster.adminNetworkPolicies + cluster.baselineAdminNetworkPolicies {
-      for rule in anp.ingress + anp.egress {
-        for port in rule.ports ?? [] {
-          switch port {
-          case .number(let p, let n): add(p, n, n)
-          case .range(let p, let a, let b): add(p, a, b)
-          case .named: break
-          }
-        }
-      }
-    }
-    for pod in cluster.pods { for cp in pod.ports { add(cp.protocol, cp.port, cp.port) } }
-    return cuts.mapValues { $0.sorted() }
-  }
+  func candidatePorts() -> [TransportProtocol: [Int]] { PortBoundaries.cuts(of: cluster) }
 
   // MARK: one direction
 
