@@ -78,15 +78,27 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
   }
 
   static func parseV4(_ text: Substring) -> UInt32? {
-    let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-    guard parts.count == 4 else { return nil }
     var result: UInt32 = 0
-    for part in parts {
-      guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII), let n = UInt32(part), n <= 255
-      else { return nil }
-      result = result << 8 | n
+    var octet: UInt32 = 0
+    var digits = 0
+    var dots = 0
+    for byte in text.utf8 {
+      if byte == UInt8(ascii: ".") {
+        guard digits > 0, dots < 3 else { return nil }
+        result = result << 8 | octet
+        octet = 0
+        digits = 0
+        dots += 1
+      } else if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+        digits += 1
+        octet = octet * 10 + UInt32(byte - UInt8(ascii: "0"))
+        guard digits <= 3, octet <= 255 else { return nil }
+      } else {
+        return nil
+      }
     }
-    return result
+    guard dots == 3, digits > 0 else { return nil }
+    return result << 8 | octet
   }
 
   static func parseV6(_ text: Substring) -> UInt128? {
