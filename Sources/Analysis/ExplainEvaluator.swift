@@ -102,16 +102,8 @@ public struct ExplainEvaluator: Sendable {
   /// Prepares the evaluator over a cluster.
   public init(cluster: Cluster) {
     self.cluster = cluster
-    var labels: [String: [String: String]] = [:]
-    for ns in cluster.namespaces {
-      var l = ns.labels
-      l[namespaceNameLabel] = ns.name
-      labels[ns.name] = l
-    }
-    self.namespaceLabels = labels
-    self.admin = cluster.adminNetworkPolicies.sorted {
-      ($0.priority, $0.name) < ($1.priority, $1.name)
-    }
+    self.namespaceLabels = cluster.namespaceLabelsByName()
+    self.admin = cluster.adminNetworkPoliciesInPriorityOrder
   }
 
   func nsLabels(_ name: String) -> [String: String] {

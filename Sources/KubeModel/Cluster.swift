@@ -202,6 +202,22 @@ public struct Cluster: Sendable {
 
   public init() {}
 
+  /// Labels of every namespace by name (each including `kubernetes.io/metadata.name`).
+  public func namespaceLabelsByName() -> [String: [String: String]] {
+    var labels: [String: [String: String]] = [:]
+    for ns in namespaces {
+      var l = ns.labels
+      l[namespaceNameLabel] = ns.name
+      labels[ns.name] = l
+    }
+    return labels
+  }
+
+  /// AdminNetworkPolicies in evaluation order: ascending priority, then name.
+  public var adminNetworkPoliciesInPriorityOrder: [AdminNetworkPolicy] {
+    adminNetworkPolicies.sorted { ($0.priority, $0.name) < ($1.priority, $1.name) }
+  }
+
   /// The namespace of that name, if present.
   public func namespace(named name: String) -> Namespace? {
     namespaces.first { $0.name == name }

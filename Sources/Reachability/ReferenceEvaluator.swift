@@ -21,16 +21,8 @@ public struct ReferenceEvaluator: Sendable {
   public init(cluster: Cluster, options: EngineOptions = .init()) {
     self.cluster = cluster
     self.options = options
-    var labels: [String: [String: String]] = [:]
-    for ns in cluster.namespaces {
-      var l = ns.labels
-      l[namespaceNameLabel] = ns.name
-      labels[ns.name] = l
-    }
-    self.namespaceLabels = labels
-    self.admin = cluster.adminNetworkPolicies.sorted {
-      ($0.priority, $0.name) < ($1.priority, $1.name)
-    }
+    self.namespaceLabels = cluster.namespaceLabelsByName()
+    self.admin = cluster.adminNetworkPoliciesInPriorityOrder
   }
 
   func nsLabels(_ name: String) -> [String: String] {
