@@ -141,10 +141,13 @@ public struct CSVRenderer: ReportRenderer {
   }
 
   static func line(_ fields: [String]) -> String {
-    fields.map { field in
-      field.contains(",") || field.contains("\"") || field.contains("\n")
-        ? "\"" + field.replacingAll("\"", with: "\"\"") + "\"" : field
-    }.joined(separator: ",") + "\n"
+    fields.map(field).joined(separator: ",") + "\n"
+  }
+
+  /// One field, quoted (with inner quotes doubled) when it holds a comma, a quote or a line break.
+  static func field(_ text: String) -> String {
+    text.contains(",") || text.contains("\"") || text.contains("\n")
+      ? "\"" + text.replacingAll("\"", with: "\"\"") + "\"" : text
   }
 }
 
@@ -230,7 +233,7 @@ struct ByteWriter {
     var text = text
     let needsQuotes = text.withUTF8 { buffer in buffer.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A } }
     if needsQuotes {
-      write("\"" + text.replacingAll("\"", with: "\"\"") + "\"")
+      write(CSVRenderer.field(text))
     } else {
       text.withUTF8 { bytes.append(contentsOf: $0) }
     }

@@ -108,6 +108,20 @@ public enum AdminPolicyPort: Hashable, Sendable {
   case range(TransportProtocol, Int, Int)
 }
 
+extension AdminPolicyPort {
+  /// Whether this port entry admits `port` of `transport`. A named port matches when the
+  /// destination pod declares that name with that protocol on that port (`destinationPorts`
+  /// nil: the destination is not a pod, so a named port matches nothing).
+  public func admits(_ transport: TransportProtocol, _ port: Int, destinationPorts: [ContainerPort]?) -> Bool {
+    switch self {
+    case .number(let p, let n): return p == transport && n == port
+    case .range(let p, let a, let b): return p == transport && a <= port && port <= b
+    case .named(let name):
+      return destinationPorts?.contains { $0.name == name && $0.protocol == transport && $0.port == port } ?? false
+    }
+  }
+}
+
 /// One rule of an (B)ANP. A nil `ports` means every port.
 public struct AdminPolicyRule: Hashable, Sendable {
   public var name: String

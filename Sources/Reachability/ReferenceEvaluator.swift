@@ -147,17 +147,9 @@ public struct ReferenceEvaluator: Sendable {
     }
     guard peerOK else { return false }
     guard let ports = rule.ports else { return true }
-    return ports.contains { p in
-      switch p {
-      case .number(let pr, let n): return pr == proto && n == port
-      case .range(let pr, let a, let b): return pr == proto && a <= port && port <= b
-      case .named(let name):
-        guard case .pod(let d) = destination else { return false }
-        return cluster.pods[d].ports.contains {
-          $0.name == name && $0.protocol == proto && $0.port == port
-        }
-      }
-    }
+    var destinationPorts: [ContainerPort]? = nil
+    if case .pod(let d) = destination { destinationPorts = cluster.pods[d].ports }
+    return ports.contains { $0.admits(proto, port, destinationPorts: destinationPorts) }
   }
 
   func npPeersMatch(_ peers: [NetworkPolicyPeer], policyNamespace: String, peer: Endpoint) -> Bool {
