@@ -21,7 +21,10 @@ struct AnalyzeCommand: IOCommand {
   @Option(name: .customLong("output-file"), help: "Write to this file instead of standard output.")
   var outputFile: String?
 
-  @Option(help: "workload (pods grouped by owner) or pod.")
+  @Option(
+    help:
+      "workload (pods grouped by owner), pod, or auto (grouped where a workload's pods agree, pod by pod where they differ)."
+  )
   var granularity: Granularity = .workload
 
   @Option(name: .customLong("focus-workload"), help: "Only connections of this workload (name or ns/name); repeatable.")
@@ -92,6 +95,7 @@ struct AnalyzeCommand: IOCommand {
     } catch {
       throw CommandFailure([error])
     }
+    DiagnosticPrinter.print(analyzer.granularityNotes, to: io)
     try checkFocus(analyzer)
     stats.lap("compile")
     if explain {
@@ -141,6 +145,9 @@ struct AnalyzeCommand: IOCommand {
         return cluster.pods.contains {
           parts.count == 2 ? ($0.namespace == parts[0] && $0.name == parts[1]) : $0.name == name
         }
+      case .auto:
+        return (cluster.workloads.map { ($0.namespace, $0.name) } + cluster.pods.map { ($0.namespace, $0.name) })
+          .contains { parts.count == 2 ? ($0.0 == parts[0] && $0.1 == parts[1]) : $0.1 == name }
       }
     }
     let missing = (focusWorkloads + focusWorkloadPeers).filter { !exists($0) }

@@ -8,6 +8,9 @@ public final class CommandIO {
   public var standardError: [UInt8] = []
   /// Bytes given as standard input (read lazily from the process when nil).
   public var standardInput: [UInt8]?
+  /// Lines printed to standard error after everything else, so that they follow the results
+  /// (the summary of policy objects that were not evaluated).
+  public var trailer: [String] = []
 
   public init(standardInput: [UInt8]? = nil) {
     self.standardInput = standardInput
@@ -75,7 +78,9 @@ extension Kubereach {
         io.write(helpText(for: topic) + "\n")
         return ExitStatus.success.rawValue
       }
-      return try runnable.execute(io).rawValue
+      let status = try runnable.execute(io)
+      for line in io.trailer { io.log(line + "\n") }
+      return status.rawValue
     } catch let failure as CommandFailure {
       DiagnosticPrinter.print(failure.diagnostics, to: io)
       return failure.status.rawValue
@@ -92,17 +97,6 @@ extension Kubereach {
     }
   }
 
-  /// Writes every byte to a file descriptor, without copying the buffer.
-  private static func writeAll(_ bytes: [UInt8], to descriptor: Int32) {
-    bytes.withUnsafeBytes { buffer in
-      var offset = 0
-      while offset < buffer.count {
-        let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-        if written <= 0 { return }
-        offset += written
-      }
-    }
-  }
 
   /// The help of a subcommand named on the command line, or of the root command.
   static func helpText(for name: String?) -> String {
@@ -110,12 +104,26 @@ extension Kubereach {
     return subcommand.map { Kubereach.helpMessage(for: $0) } ?? Kubereach.helpMessage()
   }
 
-  /// The process entry point: real streams, real exit.
+  /// The process entry point: real streams, real exit. A failed write to standard output is an
+  /// error (exit 2); a closed pipe (`| head`) ends the run quietly, as Unix tools do.
   public static func runAsProcess() -> Never {
+    signal(SIGPIPE, SIG_IGN)
     let io = CommandIO()
-    let status = run(arguments: Array(CommandLine.arguments.dropFirst()), io: io)
-    writeAll(io.standardOutput, to: STDOUT_FILENO)
-    writeAll(io.standardError, to: STDERR_FILENO)
+    var status = run(arguments: Array(CommandLine.arguments.dropFirst()), io: io)
+    let result = OutputWriter.writeAll(io.standardOutput, to: STDOUT_FILENO)
+    _ = OutputWriter.writeAll(io.standardError, to: STDERR_FILENO)
+    switch result {
+    case .written:
+      break
+    case .closedPipe:
+      signal(SIGPIPE, SIG_DFL)
+      raise(SIGPIPE)
+    case .failed(let code):
+      let message = Diagnostic.error(
+        "output", "cannot write standard output: \(OutputWriter.describe(errno: code))", at: nil)
+      _ = OutputWriter.writeAll(Array((message.description + "\n").utf8), to: STDERR_FILENO)
+      status = ExitStatus.inputError.rawValue
+    }
     Foundation.exit(status)
   }
 }

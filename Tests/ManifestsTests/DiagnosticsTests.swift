@@ -298,11 +298,8 @@ struct FuzzTests {
     ]
     var files: [String] = []
     for dir in dirs {
-      if case .success(let found) = FileDiscovery.files(
-        at: Corpus.netpolAnalyzer.appendingPathComponent(dir).path)
-      {
-        files += found.prefix(3)
-      }
+      let found = FileDiscovery.files(at: Corpus.netpolAnalyzer.appendingPathComponent(dir).path)
+      files += found.files.prefix(3)
     }
     var rng = SplitMix(state: 42)
     let alphabet = Array(" \n\t:-[]{}&*!|>'\"#,?%@`0a\u{0}".utf8) + [0xC3, 0xFF]
