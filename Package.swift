@@ -1,4 +1,5 @@
 // swift-tools-version: 6.0
+import Foundation
 import PackageDescription
 
 let package = Package(
@@ -48,3 +49,14 @@ let package = Package(
       exclude: ["Fixtures", "conformance-ratchet.txt"]),
   ]
 )
+
+// libFuzzer targets, only when asked for (scripts/fuzz.sh sets KUBEREACH_FUZZ=1 and builds them with
+// -sanitize=fuzzer,address): they have no main of their own, libFuzzer provides it.
+if ProcessInfo.processInfo.environment["KUBEREACH_FUZZ"] != nil {
+  package.targets += [
+    .executableTarget(name: "FuzzLoader", dependencies: ["Manifests"], path: "Fuzz/FuzzLoader"),
+    .executableTarget(
+      name: "FuzzModel", dependencies: ["Manifests", "Reachability", "Analysis", "Formats"],
+      path: "Fuzz/FuzzModel"),
+  ]
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (Fuzz/) with -sanitize=fuzzer,address and runs each for a fixed
+# time, seeded from Scenarios/ and the netpol-analyzer corpus. Not part of CI.
+#
+#   scripts/fuzz.sh [SECONDS] [TARGET...]     default: 600 seconds, targets FuzzLoader FuzzModel
+#
+# Crashes are written to Fuzz/crashes/<target>/ (keep each as a regression input under
+# Tests/ManifestsTests/FuzzRegressions/); the growing corpus lives in .build/fuzz-corpus/<target>.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-600}"
+shift || true
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=(FuzzLoader FuzzModel)
+build=.build/fuzz
+for target in "${targets[@]}"; do
+  KUBEREACH_FUZZ=1 swift build -c release --build-path "$build" --product "$target" \
+    -Xswiftc -sanitize=fuzzer,address -Xswiftc -g >&2
+done
+bin="$(KUBEREACH_FUZZ=1 swift build -c release --build-path "$build" --show-bin-path)"
+seeds=.build/fuzz-seeds
+if [ ! -d "$seeds" ]; then
+  mkdir -p "$seeds"
+  # Small manifests only: libFuzzer works best on inputs of a few kilobytes.
+  find Scenarios ../shared/corpus/netpol-analyzer/tests Tests/ManifestsTests/FuzzRegressions \
+    -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) -size -16k 2>/dev/null |
+    while read -r f; do cp "$f" "$seeds/$(echo "$f" | tr '/' '_')"; done
+fi
+for target in "${targets[@]}"; do
+  corpus=".build/fuzz-corpus/$target"
+  crashes="Fuzz/crashes/$target"
+  mkdir -p "$corpus" "$crashes"
+  echo "fuzz: $target for $seconds s" >&2
+  nice -n 19 "$bin/$target" "$corpus" "$seeds" -max_total_time="$seconds" -max_len=16384 \
+    -timeout=20 -rss_limit_mb=4096 -artifact_prefix="$crashes/" -print_final_stats=1 \
+    -dict=Fuzz/kubernetes.dict 2>&1 | tee ".build/fuzz-$target.log" | grep -E "^(#[0-9]+.*(DONE|pulse)|stat::|==[0-9]+==|SUMMARY)" || true
+done
