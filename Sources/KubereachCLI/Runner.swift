@@ -97,7 +97,6 @@ extension Kubereach {
     }
   }
 
-
   /// The help of a subcommand named on the command line, or of the root command.
   static func helpText(for name: String?) -> String {
     let subcommand = configuration.subcommands.first { $0._commandName == name }

@@ -176,8 +176,34 @@ final class ClusterBuilder {
   func finish() -> Cluster {
     buildWorkloads()
     buildNamespaces()
+    sortObjects()
     checkAdminPolicies()
     return cluster
+  }
+
+  /// Puts every list of the model in an order of its own (by namespace and name), so that nothing
+  /// downstream depends on the order of files and documents.
+  private func sortObjects() {
+    let order = cluster.workloads.indices.sorted {
+      let a = cluster.workloads[$0]
+      let b = cluster.workloads[$1]
+      return (a.namespace, a.name, a.kind.rawValue) < (b.namespace, b.name, b.kind.rawValue)
+    }
+    var newIndex = [Int](repeating: 0, count: order.count)
+    for (new, old) in order.enumerated() { newIndex[old] = new }
+    cluster.workloads = order.map { cluster.workloads[$0] }
+    for i in cluster.pods.indices { cluster.pods[i].workload = newIndex[cluster.pods[i].workload] }
+    cluster.pods.sort { ($0.workload, $0.namespace, $0.name) < ($1.workload, $1.namespace, $1.name) }
+    cluster.services.sort { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
+    cluster.ingresses.sort {
+      ($0.namespace, $0.name, "\($0.kind)") < ($1.namespace, $1.name, "\($1.kind)")
+    }
+    cluster.networkPolicies.sort { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
+    cluster.adminNetworkPolicies.sort { ($0.priority, $0.name) < ($1.priority, $1.name) }
+    cluster.baselineAdminNetworkPolicies.sort { $0.name < $1.name }
+    cluster.peerAuthentications.sort { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
+    cluster.destinationRules.sort { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
+    cluster.authorizationPolicies.sort { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
   }
 
   // MARK: - Workloads and pods
