@@ -134,7 +134,13 @@ extension ReachabilityEngine {
     var groups: [[DirectionExplanation]: [Int]] = [:]
     var order: [[DirectionExplanation]] = []
     for a in 0..<c.atoms.count {
-      if let space, !space.contains(c.atoms[a].proto, c.atoms[a].range.lower) { continue }
+      if let space,
+        !(space.ranges[c.atoms[a].proto] ?? []).contains(where: {
+          $0.lower <= c.atoms[a].range.upper && c.atoms[a].range.lower <= $0.upper
+        })
+      {
+        continue
+      }
       var egress = DirectionExplanation(
         direction: .egress, allowed: true, decidingTier: .systemDefault)
       var ingress = DirectionExplanation(
@@ -176,6 +182,21 @@ extension ReachabilityEngine {
     }
     segments.sort { $0.allowed && !$1.allowed }
     return PairExplanation(source: src, destination: dst, segments: segments)
+  }
+
+  /// The policies that select pod `pod` for `direction`, tier by tier: admin policies (in
+  /// evaluation order) with rules of that direction, the NetworkPolicies that isolate it (input
+  /// order), the baseline when it has rules of that direction.
+  public func selectingPolicies(pod: Int, direction: Direction) -> [PolicyRef] {
+    let cls = podClass(pod)
+    let key =
+      direction == .ingress
+      ? c.ingressProfiles[Int(c.ingressProfileOf[cls])]
+      : c.egressProfiles[Int(c.egressProfileOf[cls])]
+    var out = key.anps.map { c.anps[Int($0)].ref }
+    out += key.nps.map { c.nps[Int($0)].ref }
+    if key.banp, let banp = c.banp { out.append(banp.ref) }
+    return out
   }
 
   /// netpol-analyzer drops the NetworkPolicy reasons of a direction when an admin rule with a
