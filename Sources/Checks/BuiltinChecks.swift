@@ -47,6 +47,9 @@ extension RuleRef {
   }
 }
 
+/// The reason given when policies select a workload but none of their rules decides a flow.
+let systemDefault = " (policies select it, but no rule of theirs matches: the system default allows)"
+
 /// `ns/name` of a workload.
 func shortName(_ w: Workload) -> String { "\(w.namespace)/\(w.name)" }
 
@@ -166,7 +169,7 @@ struct ReachableFromInternetCheck: ClusterCheck {
           check: Self.id, severity: .error,
           message:
             "\(shortName(workload)) accepts connections from every address (0.0.0.0/0) on \(portsText(ports))"
-            + (why.map { " (\($0.0))" } ?? ""),
+            + (why.map { " (\($0.0))" } ?? systemDefault),
           object: CheckContext.object(workload), location: why?.1 ?? workload.location))
     }
     return out
@@ -205,7 +208,7 @@ struct ReachableFromAllNamespacesCheck: ClusterCheck {
         Finding(
           check: Self.id, severity: .warning,
           message: "\(shortName(workload)) accepts connections from pods of every namespace on \(portsText(ports))"
-            + (why.map { " (\($0.0))" } ?? ""),
+            + (why.map { " (\($0.0))" } ?? systemDefault),
           object: CheckContext.object(workload), location: why?.1 ?? workload.location))
     }
     return out
@@ -419,7 +422,7 @@ struct PolicyShadowedCheck: ClusterCheck {
       return Finding(
         check: Self.id, severity: .warning,
         message: "\(redundant.policy.kind) \(redundant.policy.policy) changes nothing: removing it leaves every verdict as is"
-          + (cover.isEmpty ? "" : " (covered by \(cover)\(redundant.coveredBy.count > 3 ? ", ..." : ""))"),
+          + (cover.isEmpty ? "" : " (other policies selecting its pods: \(cover)\(redundant.coveredBy.count > 3 ? ", ..." : ""))"),
         object: object, location: redundant.policy.location)
     }
   }

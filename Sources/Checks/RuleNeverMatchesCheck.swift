@@ -22,10 +22,11 @@ struct RuleNeverMatchesCheck: ClusterCheck {
     var podLabels: [String: [[String: String]]] = [:]
     var namespaceCache: [LabelSelector: [String]] = [:]
 
-    init(_ cluster: Cluster) {
+    /// The input's namespaces and pods, plus `extra` pods (the assumed cluster DNS).
+    init(_ cluster: Cluster, extra: [Pod]) {
       namespaceLabels = cluster.namespaceLabelsByName()
       var seen: [String: Set<[String: String]>] = [:]
-      for pod in cluster.pods {
+      for pod in cluster.pods + extra {
         if namespaceLabels[pod.namespace] == nil { namespaceLabels[pod.namespace] = [namespaceNameLabel: pod.namespace] }
         if seen[pod.namespace, default: []].insert(pod.labels).inserted {
           podLabels[pod.namespace, default: []].append(pod.labels)
@@ -47,7 +48,9 @@ struct RuleNeverMatchesCheck: ClusterCheck {
   }
 
   func findings(in ctx: CheckContext) -> [Finding] {
-    let index = Index(ctx.input)
+    // Rules toward the cluster DNS are normal even when the input leaves kube-system out: the
+    // assumed DNS pods count as present (as the DNS check assumes them).
+    let index = Index(ctx.input, extra: ctx.dnsAssumed ? ctx.dns.servers.map { ctx.cluster.pods[$0.pod] } : [])
     var out: [Finding] = []
     func add(_ object: ObjectRef, _ what: String, _ detail: String, _ location: SourceLocation) {
       out.append(Finding(check: Self.id, severity: .warning, message: what, object: object, detail: detail, location: location))
