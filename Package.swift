@@ -43,7 +43,7 @@ let package = Package(
     .testTarget(name: "ReachabilityTests", dependencies: ["Reachability", "Synthesis", "KubeModel", "Manifests"]),
     .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Reachability", "KubeModel", "Manifests"]),
     .testTarget(name: "FormatsTests", dependencies: ["Formats", "Analysis", "Reachability", "KubeModel"]),
-    .testTarget(name: "ChecksTests", dependencies: ["Checks", "Manifests", "Reachability", "KubeModel"]),
+    .testTarget(name: "ChecksTests", dependencies: ["Checks", "Manifests", "Reachability", "KubeModel", "Synthesis"]),
     .testTarget(name: "CLITests", dependencies: ["KubereachCLI"]),
     .testTarget(
       name: "ConformanceTests", dependencies: ["KubereachCLI", "Manifests", "Reachability", "Analysis", "Formats"],

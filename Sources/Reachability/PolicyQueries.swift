@@ -78,6 +78,19 @@ extension ReachabilityEngine {
   /// nothing can change), and the first difference ends the search for that policy.
   public func policiesChangingNothing() -> [RedundantPolicy] {
     var out: [RedundantPolicy] = []
+    // Per direction and profile: its only class when it has one class of one pod, else -1.
+    // A row difference at that class alone is no difference: a pod's traffic to itself is
+    // always allowed, so the class-to-itself entry of a one-pod class is never a real pair.
+    var lonely: [Direction: [Int]] = [:]
+    for direction in Direction.allCases {
+      let (profileOf, keys, _) = profileTables(direction)
+      var only = [Int](repeating: -2, count: keys.count)
+      for cls in 0..<c.classCount {
+        let k = Int(profileOf[cls])
+        only[k] = only[k] == -2 && c.classMembers[cls].count == 1 ? cls : -1
+      }
+      lonely[direction] = only
+    }
     for (i, policy) in c.nps.enumerated() where !policy.subject.isEmpty {
       var covering = Set<Int32>()
       var redundant = true
@@ -92,11 +105,12 @@ extension ReachabilityEngine {
           covering.formUnion(without.nps)
           let builder = SegmentBuilder(c: c, direction: direction)
           let same: Bool
+          let ignore = lonely[direction]?[k] ?? -1
           if without.nps.isEmpty {
-            same = Self.sameRows(segments[k], builder.segments(for: without), atoms: c.atoms.count)
+            same = sameRows(segments[k], builder.segments(for: without), ignoring: ignore)
           } else {
             same = sameRowsWithout(
-              policy: policy, key: key, without: without, existing: segments[k], builder: builder)
+              policy: policy, key: key, without: without, existing: segments[k], builder: builder, ignoring: ignore)
           }
           if !same {
             redundant = false
@@ -120,7 +134,7 @@ extension ReachabilityEngine {
           let k = Int(profileOf[Int(cls)])
           var without = keys[k]
           without.anps.removeAll { $0 == Int32(j) }
-          if !Self.sameRows(segments[k], builder.segments(for: without), atoms: c.atoms.count) {
+          if !sameRows(segments[k], builder.segments(for: without), ignoring: lonely[direction]?[k] ?? -1) {
             redundant = false
             break
           }
@@ -139,7 +153,7 @@ extension ReachabilityEngine {
           let k = Int(profileOf[Int(cls)])
           var without = keys[k]
           without.banp = false
-          if !Self.sameRows(segments[k], builder.segments(for: without), atoms: c.atoms.count) {
+          if !sameRows(segments[k], builder.segments(for: without), ignoring: lonely[direction]?[k] ?? -1) {
             redundant = false
             break
           }
@@ -159,7 +173,8 @@ extension ReachabilityEngine {
   /// With `policy` (a NetworkPolicy) left out of a profile that stays isolated: whether every
   /// segment where the policy's rules contribute keeps its row.
   private func sameRowsWithout(
-    policy: CompiledPolicy, key: ProfileKey, without: ProfileKey, existing: [Segment], builder: SegmentBuilder
+    policy: CompiledPolicy, key: ProfileKey, without: ProfileKey, existing: [Segment], builder: SegmentBuilder,
+    ignoring: Int
   ) -> Bool {
     let named = builder.subjectNamed(key)
     let (anp, np, banp) = builder.rules(without)
@@ -168,7 +183,7 @@ extension ReachabilityEngine {
       guard let atom = Self.firstAtom(segment.atoms) else { continue }
       if own.allSatisfy({ builder.contribution($0, atom: atom, subjectNamed: named).isEmpty }) { continue }
       let row = builder.row(anp: anp, np: np, banp: banp, isolated: true, atom: atom, named: named)
-      if !Self.sameSet(row, segment.row) { return false }
+      if !sameSet(row, segment.row, ignoring: ignoring) { return false }
     }
     return true
   }
@@ -178,8 +193,11 @@ extension ReachabilityEngine {
     return nil
   }
 
-  /// Whether two segment lists give every atom the same row (an atom in no segment: empty).
-  static func sameRows(_ a: [Segment], _ b: [Segment], atoms: Int) -> Bool {
+  /// Whether two segment lists give every atom the same row (an atom in no segment: empty),
+  /// apart from peer `ignoring`.
+  func sameRows(_ a: [Segment], _ b: [Segment], ignoring: Int) -> Bool {
+    let atoms = c.atoms.count
+    let empty = Segment(atoms: [], row: .empty)
     func table(_ list: [Segment]) -> [Int] {
       var t = [Int](repeating: -1, count: atoms)
       for (s, segment) in list.enumerated() {
@@ -199,37 +217,32 @@ extension ReachabilityEngine {
     var checked: [Int: Int] = [:]
     for atom in 0..<atoms {
       let (x, y) = (ta[atom], tb[atom])
-      if x < 0 || y < 0 {
-        if x != y { return false }
-        continue
-      }
-      if checked[x] == y { continue }
-      guard sameSet(a[x].row, b[y].row) else { return false }
-      checked[x] = y
+      if x < 0 && y < 0 { continue }
+      if x >= 0 && checked[x] == y { continue }
+      guard sameSet((x < 0 ? empty : a[x]).row, (y < 0 ? empty : b[y]).row, ignoring: ignoring) else { return false }
+      if x >= 0 { checked[x] = y }
     }
     return true
   }
 
-  /// Set equality across shapes (`PeerSet.make` picks `.empty` and `.all` by count, so only
-  /// sparse and dense shapes need comparing bit by bit).
-  static func sameSet(_ x: PeerSet, _ y: PeerSet) -> Bool {
+  /// Set equality across shapes, apart from member `ignoring` (-1: none).
+  func sameSet(_ x: PeerSet, _ y: PeerSet, ignoring: Int) -> Bool {
     if x == y { return true }
-    switch (x, y) {
-    case (.empty, _), (_, .empty), (.all, _), (_, .all): return false
-    default:
-      var n = 0
-      for set in [x, y] {
-        switch set {
-        case .dense(let w): n = Swift.max(n, w.count)
-        case .sparse(let l): n = Swift.max(n, (Int(l.last ?? 0) >> 6) + 1)
-        default: break
-        }
-      }
-      var a = [UInt64](repeating: 0, count: n)
-      var b = [UInt64](repeating: 0, count: n)
-      x.write(into: &a)
-      y.write(into: &b)
-      return a == b
+    let words = (c.universe + 63) / 64
+    var a = [UInt64](repeating: 0, count: words)
+    var b = [UInt64](repeating: 0, count: words)
+    x.write(into: &a)
+    y.write(into: &b)
+    if c.universe % 64 != 0 {
+      let mask: UInt64 = (1 << UInt64(c.universe % 64)) - 1
+      a[words - 1] &= mask
+      b[words - 1] &= mask
     }
+    if ignoring >= 0 {
+      let bit: UInt64 = 1 << UInt64(ignoring & 63)
+      a[ignoring >> 6] &= ~bit
+      b[ignoring >> 6] &= ~bit
+    }
+    return a == b
   }
 }
