@@ -34,6 +34,9 @@ public enum ExitStatus: Int32, Sendable {
   init(_ report: CheckReport) {
     self = report.failing.isEmpty ? .success : .findings
   }
+
+  /// `explain`: the flow is denied (0 allowed, 1 denied, 2 bad input, as `kubectl auth can-i`).
+  public static var denied: ExitStatus { .findings }
 }
 
 /// A failure that ends a command with a status and diagnostics to print.

@@ -136,7 +136,7 @@ import Testing
       "coredns", ns: "kube-system", labels: "{k8s-app: kube-dns}", ports: "[{name: dns, containerPort: 53, protocol: UDP}]")
     let blocked = try Self.findings(web + dns + Self.denyAll)
     #expect(Self.ids(blocked, "dns-blocked") == ["Deployment/a/web"])
-    #expect(blocked.first { $0.check == "dns-blocked" }?.location?.line == 43)
+    #expect(blocked.first { $0.check == "dns-blocked" }?.location?.line == 23)
     #expect(Self.ids(try Self.findings(web + dns + Self.denyAll + Self.allowDNS), "dns-blocked").isEmpty)
     // A TCP-only allowance does not let UDP DNS through.
     let tcpOnly = Self.allowDNS.replacingOccurrences(of: "protocol: UDP", with: "protocol: TCP")

@@ -115,6 +115,6 @@ import Testing
       Issue.record("accepted a bad direction")
       return
     }
-    #expect(error.diagnostics.map(\.description) == ["\(path):3:57: error: direction must be ingress, egress or both, found 'sideways' [invalid-rules]"])
+    #expect(error.diagnostics.map(\.description) == ["\(path):3:54: error: direction must be ingress, egress or both, found 'sideways' [invalid-rules]"])
   }
 }
