@@ -26,11 +26,12 @@ let package = Package(
       dependencies: ["KubeModel", .product(name: "Collections", package: "swift-collections")]),
     .target(name: "Synthesis", dependencies: ["KubeModel"]),
     .target(name: "Analysis", dependencies: ["KubeModel", "Reachability"]),
-    .target(name: "Formats", dependencies: ["KubeModel", "Reachability", "Analysis", "CGraphviz"]),
+    .target(name: "Checks", dependencies: ["KubeModel", "Manifests", "Reachability", "Analysis"]),
+    .target(name: "Formats", dependencies: ["KubeModel", "Reachability", "Analysis", "Checks", "CGraphviz"]),
     .target(
       name: "KubereachCLI",
       dependencies: [
-        "KubeModel", "Manifests", "Reachability", "Analysis", "Formats", "Synthesis",
+        "KubeModel", "Manifests", "Reachability", "Analysis", "Checks", "Formats", "Synthesis",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "kubereach", dependencies: ["KubereachCLI"]),
@@ -43,6 +44,7 @@ let package = Package(
     .testTarget(name: "ReachabilityTests", dependencies: ["TestSupport", "Reachability", "Synthesis", "KubeModel", "Manifests"]),
     .testTarget(name: "AnalysisTests", dependencies: ["TestSupport", "Analysis", "Formats", "Reachability", "KubeModel", "Manifests", "Synthesis"]),
     .testTarget(name: "FormatsTests", dependencies: ["Formats", "Analysis", "Reachability", "KubeModel"]),
+    .testTarget(name: "ChecksTests", dependencies: ["Checks", "Manifests", "Reachability", "KubeModel", "Synthesis"]),
     .testTarget(name: "CLITests", dependencies: ["TestSupport", "KubereachCLI"]),
     .testTarget(
       name: "ConformanceTests", dependencies: ["TestSupport", "KubereachCLI", "Manifests", "Reachability", "Analysis", "Formats"],

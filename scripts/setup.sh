@@ -16,3 +16,5 @@ if [ -z "$config" ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO dot -c
 fi
+# Python packages the tests use (SARIF schema validation), in the project's venv.
+"$(dirname "$0")/python-venv.sh" jsonschema==4.26.0

@@ -12,6 +12,8 @@ import Testing
   struct Golden: CustomTestStringConvertible, Sendable {
     var arguments: [String]
     var file: String
+    /// The exit status the command must end with (`check` exits 1 on findings).
+    var status: Int32 = 0
     var testDescription: String { file }
   }
 
@@ -41,7 +43,25 @@ import Testing
       Golden(
         arguments: ["explain", "shop/frontend", "svc:shop/api", "--port", "9090", "Scenarios/shop"],
         file: "Output/shop/explain-frontend-api.txt"))
+    list += checkGoldens
     return list
+  }()
+
+  /// `kubereach check` on the check scenarios, in every format that has a golden file.
+  static let checkGoldens: [Golden] = {
+    let planted = ["check", "Scenarios/check-planted/cluster", "--rules", "Scenarios/check-planted/rules.yaml"]
+    let pr = ["check", "Scenarios/check-pr/pr", "--baseline", "Scenarios/check-pr/base"]
+    return [
+      Golden(arguments: planted, file: "Output/check-planted/check.txt", status: 1),
+      Golden(arguments: planted + ["-o", "json"], file: "Output/check-planted/check.json", status: 1),
+      Golden(arguments: planted + ["-o", "junit"], file: "Output/check-planted/check.junit.xml", status: 1),
+      Golden(arguments: planted + ["-o", "sarif"], file: "Output/check-planted/check.sarif", status: 1),
+      Golden(arguments: ["check", "Scenarios/check-clean"], file: "Output/check-clean/check.txt"),
+      Golden(arguments: ["check", "Scenarios/check-clean", "-o", "sarif"], file: "Output/check-clean/check.sarif"),
+      Golden(arguments: pr, file: "Output/check-pr/check.txt", status: 1),
+      Golden(arguments: pr + ["-o", "sarif"], file: "Output/check-pr/check.sarif", status: 1),
+      Golden(arguments: pr + ["-o", "junit"], file: "Output/check-pr/check.junit.xml", status: 1),
+    ]
   }()
 
   static var recording: Bool { ProcessInfo.processInfo.environment["RECORD"] == "1" }
@@ -58,7 +78,7 @@ import Testing
 
   @Test(arguments: goldens) func outputIsCurrent(_ golden: Golden) throws {
     let (status, stdout, stderr) = Self.output(of: golden.arguments)
-    #expect(status == 0, "\(golden.arguments) failed: \(stderr)")
+    #expect(status == golden.status, "\(golden.arguments) exited \(status), not \(golden.status): \(stderr)")
     let url = Self.root.appendingPathComponent(golden.file)
     if Self.recording {
       try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
