@@ -26,11 +26,12 @@ let package = Package(
       dependencies: ["KubeModel", .product(name: "Collections", package: "swift-collections")]),
     .target(name: "Synthesis", dependencies: ["KubeModel"]),
     .target(name: "Analysis", dependencies: ["KubeModel", "Reachability"]),
+    .target(name: "PolicyGen", dependencies: ["KubeModel", "Manifests", "Reachability", "Analysis"]),
     .target(name: "Formats", dependencies: ["KubeModel", "Reachability", "Analysis", "CGraphviz"]),
     .target(
       name: "KubereachCLI",
       dependencies: [
-        "KubeModel", "Manifests", "Reachability", "Analysis", "Formats", "Synthesis",
+        "KubeModel", "Manifests", "Reachability", "Analysis", "Formats", "Synthesis", "PolicyGen",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "kubereach", dependencies: ["KubereachCLI"]),
@@ -42,6 +43,8 @@ let package = Package(
     .testTarget(name: "ReachabilityTests", dependencies: ["Reachability", "Synthesis", "KubeModel", "Manifests"]),
     .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Reachability", "KubeModel", "Manifests"]),
     .testTarget(name: "FormatsTests", dependencies: ["Formats", "Analysis", "Reachability", "KubeModel"]),
+    .testTarget(
+      name: "PolicyGenTests", dependencies: ["PolicyGen", "Synthesis", "Manifests", "Reachability", "Analysis", "KubeModel"]),
     .testTarget(name: "CLITests", dependencies: ["KubereachCLI"]),
     .testTarget(
       name: "ConformanceTests", dependencies: ["KubereachCLI", "Manifests", "Reachability", "Analysis", "Formats"],
