@@ -27,7 +27,7 @@ let package = Package(
     .target(name: "Synthesis", dependencies: ["KubeModel"]),
     .target(name: "Analysis", dependencies: ["KubeModel", "Reachability"]),
     .target(name: "PolicyGen", dependencies: ["KubeModel", "Manifests", "Reachability", "Analysis"]),
-    .target(name: "Formats", dependencies: ["KubeModel", "Reachability", "Analysis", "CGraphviz"]),
+    .target(name: "Formats", dependencies: ["KubeModel", "Reachability", "Analysis", "PolicyGen", "CGraphviz"]),
     .target(
       name: "KubereachCLI",
       dependencies: [

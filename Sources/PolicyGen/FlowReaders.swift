@@ -147,7 +147,10 @@ enum OursReader {
     let fields = text.split(separator: ",", omittingEmptySubsequences: false).map {
       $0.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
     }
-    if fields.first?.lowercased() == "source" { return }  // the header
+    if fields.first?.lowercased() == "source" {  // the header
+      acc.records -= 1
+      return
+    }
     guard fields.count == 4 || fields.count == 5 else {
       acc.warn(
         "broken-line", "expected 4 or 5 comma-separated fields (source,destination,protocol,port[,count]), found \(fields.count)",
