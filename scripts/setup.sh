@@ -16,3 +16,4 @@ if [ -z "$config" ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO dot -c
 fi
+scripts/python-env.sh

@@ -214,10 +214,8 @@ enum HubbleReader {
     var labels: UnsafeBufferPointer<UInt8>? = nil
   }
 
-  static func line(_ bytes: UnsafeBufferPointer<UInt8>, _ number: Int, file: String, into acc: inout FlowAccumulator) {
-    var c = JSONCursor(bytes)
-    guard c.peek() != 0 else { return }
-    acc.records += 1
+  /// The fields of one flow object that the reader uses.
+  struct Fields {
     var sawFlow = false
     var isReply = false
     var src = End()
@@ -228,14 +226,15 @@ enum HubbleReader {
     var otherL4: String?
     var port: Int?
     var names: [String] = []
-    func flowObject(_ c: inout JSONCursor) throws(JSONSyntaxError) {
+
+    mutating func read(_ c: inout JSONCursor) throws(JSONSyntaxError) {
       sawFlow = true
       try c.beginObject()
       while let key = try c.nextKey() {
         if bytesEqual(key, "source") {
-          src = try endpoint(&c)
+          src = try HubbleReader.endpoint(&c)
         } else if bytesEqual(key, "destination") {
-          dst = try endpoint(&c)
+          dst = try HubbleReader.endpoint(&c)
         } else if bytesEqual(key, "IP") {
           if c.null() { continue }
           try c.beginObject()
@@ -284,49 +283,56 @@ enum HubbleReader {
         }
       }
     }
+  }
+
+  static func line(_ bytes: UnsafeBufferPointer<UInt8>, _ number: Int, file: String, into acc: inout FlowAccumulator) {
+    var c = JSONCursor(bytes)
+    guard c.peek() != 0 else { return }
+    acc.records += 1
+    var f = Fields()
     do throws(JSONSyntaxError) {
       try c.beginObject()
       var bare = false
       while let key = try c.nextKey() {
         if bytesEqual(key, "flow") {
-          try flowObject(&c)
+          try f.read(&c)
         } else {
           try c.skipValue()
           if bytesEqual(key, "l4") || bytesEqual(key, "IP") || bytesEqual(key, "source") { bare = true }
         }
       }
       if !c.atEnd() { throw c.fail("text after the JSON object") }
-      if !sawFlow && bare {
+      if !f.sawFlow && bare {
         // A bare flow object: read the line again as the flow itself.
         var again = JSONCursor(bytes)
-        try flowObject(&again)
+        try f.read(&again)
       }
     } catch {
       acc.warn("broken-line", "not a Hubble flow: \(error.message)", at: FlowReader.at(file, number, error.offset + 1))
       return
     }
     let here = FlowReader.at(file, number, 1)
-    guard sawFlow else {
+    guard f.sawFlow else {
       acc.skip("not a flow")
       return
     }
-    if isReply {
+    if f.isReply {
       acc.skip("reply")
       return
     }
-    guard let transport else {
-      acc.skip(otherL4 ?? "no layer 4")
+    guard let transport = f.transport else {
+      acc.skip(f.otherL4 ?? "no layer 4")
       return
     }
-    guard let port, (1...65535).contains(port) else {
+    guard let port = f.port, (1...65535).contains(port) else {
       acc.warn("broken-line", "\(transport.rawValue) flow without a destination port", at: here)
       return
     }
-    guard let s = peer(src, ip: srcIP), let d = peer(dst, ip: dstIP) else {
+    guard let s = peer(f.src, ip: f.srcIP), let d = peer(f.dst, ip: f.dstIP) else {
       acc.warn("broken-line", "a flow end has neither a namespace nor an IP address", at: here)
       return
     }
-    acc.add(s, d, transport, port, count: 1, at: here, names: names)
+    acc.add(s, d, transport, port, count: 1, at: here, names: f.names)
   }
 
   static func endpoint(_ c: inout JSONCursor) throws(JSONSyntaxError) -> End {

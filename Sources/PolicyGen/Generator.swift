@@ -231,9 +231,11 @@ public enum PolicyGenerator {
       if names.count == 1, let only = names.first, let name = only, !name.isEmpty { return .name(name) }
       return .number(n)
     }
+    var nameUses: [String: Int] = [:]
+    for wl in cluster.workloads { nameUses["\(wl.namespace)/\(wl.name)", default: 0] += 1 }
     func uniqueName(_ prefix: String, _ w: Int) -> String {
       let wl = cluster.workloads[w]
-      let clash = cluster.workloads.contains { $0.namespace == wl.namespace && $0.name == wl.name && $0.kind != wl.kind }
+      let clash = (nameUses["\(wl.namespace)/\(wl.name)"] ?? 0) > 1
       return clash ? "\(prefix)-\(wl.name)-\(wl.kind.rawValue.lowercased())" : "\(prefix)-\(wl.name)"
     }
     func sortedPeers(_ side: Side) -> [FlowPeer] {

@@ -51,14 +51,36 @@ struct JSONCursor {
     try expect(UInt8(ascii: "{"))
     depth += 1
     if depth > Self.maxDepth { throw fail("nesting deeper than \(Self.maxDepth)") }
-    firstStack.append(true)
+    first = true
   }
 
-  /// Per open container: whether the next element is the first (no comma before it).
-  private var firstStack: [Bool] = []
+  /// Per open container (bit `depth - 1`): set while no element has been read (no comma
+  /// before the next one). Four words cover `maxDepth`; no allocation per line.
+  private var firstBits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
   private var first: Bool {
-    get { firstStack.last ?? true }
-    set { if !firstStack.isEmpty { firstStack[firstStack.count - 1] = newValue } }
+    get {
+      guard depth > 0 else { return true }
+      let i = depth - 1
+      let word: UInt64
+      switch i >> 6 {
+      case 0: word = firstBits.0
+      case 1: word = firstBits.1
+      case 2: word = firstBits.2
+      default: word = firstBits.3
+      }
+      return word >> UInt64(i & 63) & 1 == 1
+    }
+    set {
+      guard depth > 0 else { return }
+      let i = depth - 1
+      let bit = UInt64(1) << UInt64(i & 63)
+      switch i >> 6 {
+      case 0: firstBits.0 = newValue ? firstBits.0 | bit : firstBits.0 & ~bit
+      case 1: firstBits.1 = newValue ? firstBits.1 | bit : firstBits.1 & ~bit
+      case 2: firstBits.2 = newValue ? firstBits.2 | bit : firstBits.2 & ~bit
+      default: firstBits.3 = newValue ? firstBits.3 | bit : firstBits.3 & ~bit
+      }
+    }
   }
 
   /// The next key of the current object (its raw bytes, escapes not decoded), positioned at
@@ -85,7 +107,7 @@ struct JSONCursor {
     try expect(UInt8(ascii: "["))
     depth += 1
     if depth > Self.maxDepth { throw fail("nesting deeper than \(Self.maxDepth)") }
-    firstStack.append(true)
+    first = true
   }
 
   /// Whether another element follows (positioned at it); false after the closing bracket.
@@ -104,10 +126,7 @@ struct JSONCursor {
     return true
   }
 
-  private mutating func close() {
-    if !firstStack.isEmpty { firstStack.removeLast() }
-    depth -= 1
-  }
+  private mutating func close() { depth -= 1 }
 
   // MARK: scalars
 
@@ -115,16 +134,22 @@ struct JSONCursor {
   mutating func rawString() throws(JSONSyntaxError) -> UnsafeBufferPointer<UInt8> {
     try expect(UInt8(ascii: "\""))
     let start = position
-    while position < bytes.count {
-      let b = bytes[position]
-      if b == UInt8(ascii: "\"") {
-        let slice = UnsafeBufferPointer(rebasing: bytes[start..<position])
-        position += 1
-        return slice
+    guard let base = bytes.baseAddress else { throw fail("unterminated string") }
+    var from = position
+    while from < bytes.count {
+      guard let hit = memchr(base + from, 0x22, bytes.count - from) else { break }
+      let quote = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+      // Escaped when preceded by an odd number of backslashes.
+      var backslashes = 0
+      while quote - backslashes - 1 >= start && bytes[quote - backslashes - 1] == UInt8(ascii: "\\") { backslashes += 1 }
+      if backslashes & 1 == 1 {
+        from = quote + 1
+        continue
       }
-      if b == UInt8(ascii: "\\") { position += 1 } else if b < 0x20 { throw fail("control character in a string") }
-      position += 1
+      position = quote + 1
+      return UnsafeBufferPointer(rebasing: bytes[start..<quote])
     }
+    position = bytes.count
     throw fail("unterminated string")
   }
 
@@ -181,7 +206,9 @@ struct JSONCursor {
       position += 1
     }
     guard digits > 0 else { throw fail("expected a number") }
-    if position < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[position]) {
+    if position < bytes.count,
+      bytes[position] == UInt8(ascii: ".") || bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E")
+    {
       throw fail("expected a whole number")
     }
     return negative ? -value : value
