@@ -113,3 +113,67 @@ import Testing
     #expect(throws: Diagnostic.self) { try FlowReader.detect(Array("hello\n".utf8), name: "x") }
   }
 }
+
+/// Seeded mutations of valid inputs (byte flips, truncations, splices): the readers never crash,
+/// every kept flow is well-formed, and every dropped line is accounted for.
+@Suite struct FlowReaderMutationTests {
+  static let seeds: [String] = [
+    #"{"flow":{"IP":{"source":"10.0.0.5","destination":"10.0.0.9"},"l4":{"TCP":{"destination_port":8080}},"source":{"namespace":"shop","labels":["k8s:app=a"],"pod_name":"a-1","workloads":[{"name":"a"}]},"destination":{"namespace":"shop","pod_name":"b-1"},"is_reply":{"value":false},"destination_names":["x\u00e9\"y"]}}"#,
+    #"{"source": "shop/a", "destination": "10.0.0.0/8", "protocol": "UDP", "port": 53, "count": 7}"#,
+    "shop/a,shop/b,SCTP,9,2",
+  ]
+
+  @Test func mutatedLinesNeverCrashAndAreAccountedFor() throws {
+    var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+    func next() -> Int {
+      state = state &* 6364136223846793005 &+ 1442695040888963407
+      return Int(truncatingIfNeeded: state >> 33)
+    }
+    for format in [FlowFormat.hubble, .ours] {
+      var lines: [String] = []
+      for _ in 0..<400 {
+        var bytes = Array(Self.seeds[next() % Self.seeds.count].utf8)
+        for _ in 0..<(1 + next() % 4) {
+          guard !bytes.isEmpty else { break }
+          let i = next() % bytes.count
+          switch next() % 4 {
+          case 0: bytes[i] = UInt8(truncatingIfNeeded: next())
+          case 1: bytes.removeSubrange(i...)
+          case 2: bytes.insert(contentsOf: Array("{[\"\\,:".utf8).shuffled().prefix(1 + next() % 3), at: i)
+          default: bytes.remove(at: i)
+          }
+        }
+        lines.append(String(decoding: bytes.filter { $0 != 0x0A && $0 != 0x0D }, as: UTF8.self))
+      }
+      let text = lines.joined(separator: "\n")
+      let result = try FlowReader.read(.bytes(Array(text.utf8), name: "fuzz"), format: format)
+      for flow in result.flows {
+        #expect((1...65535).contains(flow.port))
+        #expect(flow.count >= 1)
+        #expect(flow.location.line >= 1 && flow.location.line <= lines.count)
+      }
+      let kept = result.flows.reduce(0) { $0 + $1.count }
+      let dropped = result.diagnostics.filter { $0.location != nil }.count
+      let capped = result.diagnostics.compactMap { d -> Int? in
+        guard d.location == nil, let n = d.message.split(separator: " ").first else { return nil }
+        return Int(n)
+      }.reduce(0, +)
+      let skipped = result.skipped.values.reduce(0, +)
+      #expect(dropped + capped + skipped > 0)
+      if format == .hubble {
+        // Each record is exactly one of: a flow line, a reported problem, a skipped line.
+        #expect(result.records == kept + dropped + capped + skipped)
+      } else {
+        #expect(result.records >= result.flows.count + dropped + capped)
+      }
+    }
+  }
+
+  @Test func intentsWithBrokenYAMLAreReported() throws {
+    let r = try FlowReader.read(
+      .bytes(Array("apiVersion: k8s.otterize.com/v1alpha3\nkind: ClientIntents\nspec: [unclosed\n".utf8), name: "i"),
+      format: .intents)
+    #expect(r.flows.isEmpty)
+    #expect(r.diagnostics.first?.location?.line != nil)
+  }
+}
