@@ -26,12 +26,13 @@ let package = Package(
       dependencies: ["KubeModel", .product(name: "Collections", package: "swift-collections")]),
     .target(name: "Synthesis", dependencies: ["KubeModel"]),
     .target(name: "Analysis", dependencies: ["KubeModel", "Reachability"]),
+    .target(name: "Checks", dependencies: ["KubeModel", "Manifests", "Reachability", "Analysis"]),
     .target(name: "PolicyGen", dependencies: ["KubeModel", "Manifests", "Reachability", "Analysis"]),
-    .target(name: "Formats", dependencies: ["KubeModel", "Reachability", "Analysis", "PolicyGen", "CGraphviz"]),
+    .target(name: "Formats", dependencies: ["KubeModel", "Reachability", "Analysis", "Checks", "PolicyGen", "CGraphviz"]),
     .target(
       name: "KubereachCLI",
       dependencies: [
-        "KubeModel", "Manifests", "Reachability", "Analysis", "Formats", "Synthesis", "PolicyGen",
+        "KubeModel", "Manifests", "Reachability", "Analysis", "Checks", "Formats", "Synthesis", "PolicyGen",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "kubereach", dependencies: ["KubereachCLI"]),
@@ -41,8 +42,9 @@ let package = Package(
     .testTarget(name: "KubeModelTests", dependencies: ["KubeModel"]),
     .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "KubeModel"]),
     .testTarget(name: "ReachabilityTests", dependencies: ["Reachability", "Synthesis", "KubeModel", "Manifests"]),
-    .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Reachability", "KubeModel", "Manifests"]),
+    .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Formats", "Reachability", "KubeModel", "Manifests"]),
     .testTarget(name: "FormatsTests", dependencies: ["Formats", "Analysis", "Reachability", "KubeModel"]),
+    .testTarget(name: "ChecksTests", dependencies: ["Checks", "Manifests", "Reachability", "KubeModel", "Synthesis"]),
     .testTarget(
       name: "PolicyGenTests", dependencies: ["PolicyGen", "Synthesis", "Manifests", "Reachability", "Analysis", "KubeModel"]),
     .testTarget(name: "CLITests", dependencies: ["KubereachCLI"]),

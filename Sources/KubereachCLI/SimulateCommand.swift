@@ -45,7 +45,8 @@ struct SimulateCommand: IOCommand {
       }
     }
     let (resolved, read, unresolved) = try readFlows(flows, format: flowFormat, cluster: cluster, io: io)
-    let report = Simulator.run(cluster: cluster, flows: resolved, unresolved: unresolved, skipped: read.skipped)
+    let report = Simulator.run(
+      cluster: cluster, flows: resolved, unresolved: unresolved, skipped: read.skipped, options: input.engineOptions)
     let renderer = SimulationRenderer()
     io.write(output == "json" ? renderer.json(report, cluster: cluster) : renderer.text(report, cluster: cluster))
     return report.broken.isEmpty ? .success : .findings

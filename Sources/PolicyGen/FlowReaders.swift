@@ -397,15 +397,20 @@ enum HubbleReader {
 enum IntentsReader {
   static func read(_ bytes: [UInt8], file: String) -> FlowReadResult {
     var acc = FlowAccumulator()
-    let (documents, problems) = YAMLTree.read(bytes: bytes, file: file)
-    for d in problems { acc.diagnostics.append(.warning(d.code, d.message, at: d.location)) }
+    let documents: [YAMLTree]
+    switch YAMLTree.documents(of: bytes, file: file) {
+    case .success(let docs): documents = docs
+    case .failure(let d):
+      acc.diagnostics.append(.warning(d.code, d.message, at: d.location))
+      documents = []
+    }
     for doc in documents {
       guard doc["kind"]?.text == "ClientIntents" else {
         acc.skip("not ClientIntents")
         continue
       }
       acc.records += 1
-      let here = FlowReader.at(file, doc.line, doc.column)
+      let here = doc.location
       let namespace = doc["metadata"]?["namespace"]?.text ?? "default"
       guard let spec = doc["spec"], let client = spec["service"]?["name"]?.text ?? spec["workload"]?["name"]?.text
       else {
@@ -414,14 +419,14 @@ enum IntentsReader {
       }
       let source = FlowEndpoint.named(namespace: namespace, name: client)
       func target(_ name: String, _ node: YAMLTree) {
-        let at = FlowReader.at(file, node.line, node.column)
+        let at = node.location
         let parts = name.split(separator: ".", maxSplits: 1).map(String.init)
         let ns = parts.count == 2 ? parts[1] : namespace
         acc.add(source, .named(namespace: ns, name: parts[0]), .tcp, 0, count: 1, at: at)
       }
       for call in spec["calls"]?.items ?? [] {
         guard let name = call["name"]?.text else {
-          acc.warn("broken-line", "a call without a name", at: FlowReader.at(file, call.line, call.column))
+          acc.warn("broken-line", "a call without a name", at: call.location)
           continue
         }
         if let ns = call["namespace"]?.text {
@@ -434,7 +439,7 @@ enum IntentsReader {
         if let name = t["kubernetes"]?["name"]?.text ?? t["service"]?["name"]?.text {
           target(name, t)
         } else if let internet = t["internet"] {
-          let at = FlowReader.at(file, t.line, t.column)
+          let at = t.location
           let ports = internet["ports"]?.items.compactMap { $0.text.flatMap(Int.init) } ?? []
           let ips = internet["ips"]?.items.compactMap(\.text) ?? []
           if ips.isEmpty || ports.isEmpty {
@@ -453,7 +458,7 @@ enum IntentsReader {
         } else {
           acc.warn(
             "broken-line", "a target that is not kubernetes, service or internet",
-            at: FlowReader.at(file, t.line, t.column))
+            at: t.location)
         }
       }
     }

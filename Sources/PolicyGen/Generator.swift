@@ -1,4 +1,3 @@
-import Analysis
 import KubeModel
 import Manifests
 
@@ -70,6 +69,45 @@ public struct GenerationResult: Sendable {
   }
 }
 
+/// Where `--allow-dns` sends DNS queries: the cluster DNS that `ClusterDNS.find` finds (the
+/// pods behind the `kube-dns` Service on its target ports, else `k8s-app=kube-dns` in
+/// `kube-system`), or, when the manifests hold no DNS pods, `k8s-app=kube-dns` in `kube-system`
+/// on UDP and TCP 53.
+struct DNSTarget {
+  var namespace: String
+  var podLabels: [String: String]
+  var ports: [ClusterDNS.DNSPort]
+  /// How it was found, for annotations.
+  var origin: String
+  /// Pod indices (empty when the manifests hold no DNS pods).
+  var pods: [Int]
+
+  init(cluster: Cluster) {
+    guard let dns = ClusterDNS.find(in: cluster) else {
+      namespace = ClusterDNS.namespace
+      podLabels = ClusterDNS.labels
+      ports = ClusterDNS.defaultPorts
+      origin = "pods labelled k8s-app=kube-dns in kube-system (none in the manifests)"
+      pods = []
+      return
+    }
+    pods = dns.servers.map(\.pod)
+    ports = Array(Set(dns.servers.flatMap(\.ports))).sorted()
+    switch dns.origin {
+    case .service(let name):
+      let parts = name.split(separator: "/", maxSplits: 1).map(String.init)
+      namespace = parts[0]
+      podLabels =
+        cluster.services.first { $0.namespace == parts[0] && $0.name == parts.last }?.selector ?? ClusterDNS.labels
+      origin = "the pods behind Service \(name)"
+    case .label:
+      namespace = ClusterDNS.namespace
+      podLabels = ClusterDNS.labels
+      origin = "pods labelled k8s-app=kube-dns in kube-system"
+    }
+  }
+}
+
 /// Builds least-privilege NetworkPolicies: default-deny per namespace, DNS egress, and one
 /// ingress policy per destination workload and one egress policy per source workload of the
 /// flows.
@@ -92,7 +130,7 @@ public enum PolicyGenerator {
     var out: [GeneratedPolicy] = []
     for ns in targets { out.append(denyAll(ns)) }
     if allowDNS {
-      let dns = ClusterDNS.find(in: cluster)
+      let dns = DNSTarget(cluster: cluster)
       out += dnsPolicies(dns, egressNamespaces: targets, isolatedDNS: targets.contains(dns.namespace))
     }
     return GenerationResult(policies: sorted(out), diagnostics: [])
@@ -109,13 +147,13 @@ public enum PolicyGenerator {
       ], role: .defaultDeny)
   }
 
-  static func dnsPorts(_ dns: ClusterDNS) -> [NetworkPolicyPort] {
-    dns.ports.map { NetworkPolicyPort(protocol: $0.transport, port: .number($0.port)) }
+  static func dnsPorts(_ dns: DNSTarget) -> [NetworkPolicyPort] {
+    dns.ports.map { NetworkPolicyPort(protocol: $0.protocol, port: .number($0.port)) }
   }
 
-  static func dnsPolicies(_ dns: ClusterDNS, egressNamespaces: [String], isolatedDNS: Bool) -> [GeneratedPolicy] {
+  static func dnsPolicies(_ dns: DNSTarget, egressNamespaces: [String], isolatedDNS: Bool) -> [GeneratedPolicy] {
     var out: [GeneratedPolicy] = []
-    let origin = dns.service.map { "the pods behind Service \($0)" } ?? "pods labelled k8s-app=kube-dns in kube-system"
+    let origin = dns.origin
     let dnsPeer = NetworkPolicyPeer.selector(
       pods: LabelSelector(matchLabels: dns.podLabels),
       namespaces: LabelSelector(matchLabels: [namespaceNameLabel: dns.namespace]))
@@ -291,7 +329,7 @@ public enum PolicyGenerator {
       out += denied.map(denyAll)
     }
     if allowDNS {
-      let dns = ClusterDNS.find(in: cluster)
+      let dns = DNSTarget(cluster: cluster)
       let egressNamespaces = Set(denied + egress.keys.map { cluster.workloads[$0].namespace }).sorted()
       let dnsIsolated =
         denied.contains(dns.namespace)
@@ -310,7 +348,7 @@ extension PolicyGenerator {
   /// The DNS queries `--allow-dns` promises, as flows to verify: from one workload of each
   /// namespace to every DNS workload on every DNS port (none when the DNS pods are unknown).
   public static func dnsFlows(cluster: Cluster, namespaces: [String]) -> [ResolvedFlow] {
-    let dns = ClusterDNS.find(in: cluster)
+    let dns = DNSTarget(cluster: cluster)
     let servers = Array(Set(dns.pods.map { cluster.pods[$0].workload })).sorted()
     guard !servers.isEmpty else { return [] }
     var firstWorkload: [String: Int] = [:]
@@ -324,7 +362,7 @@ extension PolicyGenerator {
         for port in dns.ports {
           out.append(
             ResolvedFlow(
-              source: .workload(client), destination: .workload(server), transport: port.transport, port: port.port,
+              source: .workload(client), destination: .workload(server), transport: port.protocol, port: port.port,
               count: 0, location: .synthetic("--allow-dns")))
         }
       }

@@ -1,5 +1,6 @@
 import Analysis
 import KubeModel
+import Reachability
 
 /// One replayed flow: the flow and the explanation the engine's walk gives for it.
 public struct SimulatedFlow: Sendable {
@@ -25,17 +26,18 @@ public struct SimulationReport: Sendable {
 /// Replays flows: for each, the verdict and reasons from the same explanation walk as
 /// `kubereach explain`.
 public enum Simulator {
-  public static func run(cluster: Cluster, flows: [ResolvedFlow], unresolved: Int = 0, skipped: [String: Int] = [:])
-    -> SimulationReport
-  {
-    let explainer = FlowExplainer(cluster: cluster)
+  public static func run(
+    cluster: Cluster, flows: [ResolvedFlow], unresolved: Int = 0, skipped: [String: Int] = [:],
+    options: EngineOptions = .init()
+  ) -> SimulationReport {
+    let explainer = FlowExplainer(cluster: cluster, options: options)
     var out: [SimulatedFlow] = []
     for flow in flows {
       let explanations =
         (try? explainer.explain(
           source: endpointText(flow.source, cluster), destination: endpointText(flow.destination, cluster),
           port: flow.port, transport: flow.transport)) ?? []
-      let allowed = !explanations.isEmpty && explanations.allSatisfy(\.allowed)
+      let allowed = !explanations.isEmpty && FlowExplanation.allAllowed(explanations)
       out.append(SimulatedFlow(flow: flow, explanations: explanations, allowed: allowed))
     }
     return SimulationReport(flows: out, unresolved: unresolved, skipped: skipped)

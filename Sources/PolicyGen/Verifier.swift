@@ -186,7 +186,8 @@ public enum PolicyVerifier {
   static func explainDenial(_ engine: ReachabilityEngine, _ src: Peer, _ dst: Peer, _ flow: ResolvedFlow) -> (
     adminDenied: Bool, text: String
   ) {
-    let explanation = engine.explain(from: src, to: dst)
+    let port = ConnectionSet([flow.transport: [PortRange(flow.port, flow.port)]])
+    let explanation = engine.explain(from: src, to: dst, within: port)
     guard let segment = explanation.segments.first(where: { $0.connections.contains(flow.transport, flow.port) })
     else { return (false, "denied") }
     var parts: [String] = []

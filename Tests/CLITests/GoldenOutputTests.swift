@@ -87,7 +87,25 @@ import Testing
       Golden(
         arguments: ["simulate", shop, "--flows", "\(flows)/observed.jsonl", "--with", "\(out)/too-tight.yaml"],
         file: "\(out)/simulate-too-tight.txt", status: 1))
+    list += checkGoldens
     return list
+  }()
+
+  /// `kubereach check` on the check scenarios, in every format that has a golden file.
+  static let checkGoldens: [Golden] = {
+    let planted = ["check", "Scenarios/check-planted/cluster", "--rules", "Scenarios/check-planted/rules.yaml"]
+    let pr = ["check", "Scenarios/check-pr/pr", "--baseline", "Scenarios/check-pr/base"]
+    return [
+      Golden(arguments: planted, file: "Output/check-planted/check.txt", status: 1),
+      Golden(arguments: planted + ["-o", "json"], file: "Output/check-planted/check.json", status: 1),
+      Golden(arguments: planted + ["-o", "junit"], file: "Output/check-planted/check.junit.xml", status: 1),
+      Golden(arguments: planted + ["-o", "sarif"], file: "Output/check-planted/check.sarif", status: 1),
+      Golden(arguments: ["check", "Scenarios/check-clean"], file: "Output/check-clean/check.txt"),
+      Golden(arguments: ["check", "Scenarios/check-clean", "-o", "sarif"], file: "Output/check-clean/check.sarif"),
+      Golden(arguments: pr, file: "Output/check-pr/check.txt", status: 1),
+      Golden(arguments: pr + ["-o", "sarif"], file: "Output/check-pr/check.sarif", status: 1),
+      Golden(arguments: pr + ["-o", "junit"], file: "Output/check-pr/check.junit.xml", status: 1),
+    ]
   }()
 
   static var recording: Bool { ProcessInfo.processInfo.environment["RECORD"] == "1" }
@@ -104,7 +122,7 @@ import Testing
 
   @Test(arguments: goldens) func outputIsCurrent(_ golden: Golden) throws {
     let (status, stdout, stderr) = Self.output(of: golden.arguments)
-    #expect(status == golden.status, "\(golden.arguments) exited \(status): \(stderr)")
+    #expect(status == golden.status, "\(golden.arguments) exited \(status), not \(golden.status): \(stderr)")
     var files = [(golden.file, stdout)]
     if let stderrFile = golden.stderrFile { files.append((stderrFile, stderr)) }
     for (file, text) in files {

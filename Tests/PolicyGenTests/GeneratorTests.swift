@@ -1,4 +1,3 @@
-import Analysis
 import KubeModel
 import Manifests
 import Reachability
@@ -231,9 +230,10 @@ import Testing
         ports: [{name: dns, port: 53, targetPort: dns, protocol: UDP}, {name: dns-tcp, port: 53, targetPort: dns-tcp}]
       """
     let c = Self.cluster(dns)
-    let found = ClusterDNS.find(in: c)
-    #expect(found.service == "kube-system/kube-dns")
-    #expect(found.ports == [.init(.tcp, 1053), .init(.udp, 1053)])
+    let found = DNSTarget(cluster: c)
+    #expect(found.origin == "the pods behind Service kube-system/kube-dns")
+    #expect(found.podLabels == ["k8s-app": "kube-dns"])
+    #expect(found.ports == [.init(protocol: .tcp, port: 1053), .init(protocol: .udp, port: 1053)])
     let r = PolicyGenerator.defaultDeny(cluster: c, namespaces: ["web", "kube-system"], allowDNS: true)
     #expect(r.policies.map(\.key) == [
       "kube-system/default-deny", "kube-system/allow-dns-egress", "kube-system/allow-dns-ingress", "web/default-deny",
@@ -244,9 +244,9 @@ import Testing
     let report = Self.verify(c, r, flows, defaultDeny: false)
     #expect(report.passed && report.checked == 2)
     // Without the Service: the fallback.
-    let fallback = ClusterDNS.find(in: Self.cluster())
-    #expect(fallback.service == nil && fallback.namespace == "kube-system")
-    #expect(fallback.ports == [.init(.tcp, 53), .init(.udp, 53)])
+    let fallback = DNSTarget(cluster: Self.cluster())
+    #expect(fallback.pods.isEmpty && fallback.namespace == "kube-system")
+    #expect(fallback.ports == [.init(protocol: .tcp, port: 53), .init(protocol: .udp, port: 53)])
   }
 
   @Test func simulateGivesVerdictsAndReasons() {
