@@ -42,7 +42,8 @@ let package = Package(
       path: "Benchmarks/kubereach-bench"),
     .target(name: "TestSupport", dependencies: ["KubeModel", "Reachability"], path: "Tests/TestSupport"),
     .testTarget(name: "KubeModelTests", dependencies: ["KubeModel"]),
-    .testTarget(name: "ManifestsTests", dependencies: ["TestSupport", "Manifests", "KubeModel"]),
+    .testTarget(
+      name: "ManifestsTests", dependencies: ["TestSupport", "Manifests", "KubeModel"], exclude: ["FuzzRegressions"]),
     .testTarget(name: "ReachabilityTests", dependencies: ["TestSupport", "Reachability", "Synthesis", "KubeModel", "Manifests"]),
     .testTarget(name: "AnalysisTests", dependencies: ["TestSupport", "Analysis", "Formats", "Reachability", "KubeModel", "Manifests", "Synthesis"]),
     .testTarget(name: "FormatsTests", dependencies: ["Formats", "Analysis", "Reachability", "KubeModel"]),
