@@ -25,13 +25,14 @@ for target in "${targets[@]}"; do
 done
 bin="$(KUBEREACH_FUZZ=1 swift build -c release --build-path "$build" --show-bin-path)"
 seeds=.build/fuzz-seeds
-if [ ! -d "$seeds" ]; then
-  mkdir -p "$seeds"
-  # Small manifests only: libFuzzer works best on inputs of a few kilobytes.
-  find Scenarios ../shared/corpus/netpol-analyzer/tests Tests/ManifestsTests/FuzzRegressions \
-    -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) -size -16k 2>/dev/null |
-    while read -r f; do cp "$f" "$seeds/$(echo "$f" | tr '/' '_')"; done || true
-fi
+mkdir -p "$seeds"
+# Small manifests only: libFuzzer works best on inputs of a few kilobytes.
+for dir in Scenarios ../shared/corpus/netpol-analyzer/tests Tests/ManifestsTests/FuzzRegressions; do
+  [ -d "$dir" ] || continue
+  find "$dir" -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) -size -16k -print0 |
+    while IFS= read -r -d '' f; do cp "$f" "$seeds/$(printf '%s' "$f" | tr '/.' '__')"; done
+done
+echo "fuzz: $(ls "$seeds" | wc -l) seed files" >&2
 for target in "${targets[@]}"; do
   corpus=".build/fuzz-corpus/$target"
   crashes="Fuzz/crashes/$target"
