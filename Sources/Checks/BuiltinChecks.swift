@@ -149,30 +149,10 @@ struct ReachableFromInternetCheck: ClusterCheck {
   }
 
   func findings(in ctx: CheckContext) -> [Finding] {
-    var out: [Finding] = []
-    for (w, pods) in ctx.workloadClassPods.enumerated() {
-      var ports = ConnectionSet.none
-      var witness: Int?
-      for pod in pods {
-        let cls = ctx.engine.podClass(pod)
-        guard let open = ctx.fromEveryExternal[cls], !ctx.engine.isolation(ofClass: cls, direction: .ingress).isUnprotected
-        else { continue }
-        ports = ports.union(open)
-        witness = witness ?? pod
-      }
-      guard let pod = witness else { continue }
-      let workload = ctx.input.workloads[w]
-      let first = ctx.engine.externalRanges.first { $0.family == .v4 } ?? IPRange.all(.v4)
-      let why = decidingLocation(ctx.engine.explain(from: .external(first), to: .pod(pod)), .ingress, allowed: true)
-      out.append(
-        Finding(
-          check: Self.id, severity: .error,
-          message:
-            "\(shortName(workload)) accepts connections from every address (0.0.0.0/0) on \(portsText(ports))"
-            + (why.map { " (\($0.0))" } ?? systemDefault),
-          object: CheckContext.object(workload), location: why?.1 ?? workload.location))
-    }
-    return out
+    let first = ctx.engine.externalRanges.first { $0.family == .v4 } ?? IPRange.all(.v4)
+    return openIngressFindings(
+      ctx, check: Self.id, severity: .error, open: ctx.fromEveryExternal, source: .external(first),
+      phrase: "accepts connections from every address (0.0.0.0/0)")
   }
 }
 
@@ -190,29 +170,39 @@ struct ReachableFromAllNamespacesCheck: ClusterCheck {
   }
 
   func findings(in ctx: CheckContext) -> [Finding] {
-    var out: [Finding] = []
-    for (w, pods) in ctx.workloadClassPods.enumerated() {
-      var ports = ConnectionSet.none
-      var witness: Int?
-      for pod in pods {
-        let cls = ctx.engine.podClass(pod)
-        guard let open = ctx.fromOutsider[cls], !ctx.engine.isolation(ofClass: cls, direction: .ingress).isUnprotected
-        else { continue }
-        ports = ports.union(open)
-        witness = witness ?? pod
-      }
-      guard let pod = witness else { continue }
-      let workload = ctx.input.workloads[w]
-      let why = decidingLocation(ctx.engine.explain(from: .pod(ctx.outsiderPod), to: .pod(pod)), .ingress, allowed: true)
-      out.append(
-        Finding(
-          check: Self.id, severity: .warning,
-          message: "\(shortName(workload)) accepts connections from pods of every namespace on \(portsText(ports))"
-            + (why.map { " (\($0.0))" } ?? systemDefault),
-          object: CheckContext.object(workload), location: why?.1 ?? workload.location))
-    }
-    return out
+    openIngressFindings(
+      ctx, check: Self.id, severity: .warning, open: ctx.fromOutsider, source: .pod(ctx.outsiderPod),
+      phrase: "accepts connections from pods of every namespace")
   }
+}
+
+/// One finding per workload whose classes `open` lets in while some tier selects them on
+/// ingress, naming the rule that decides for one of its pods when `source` connects.
+func openIngressFindings(
+  _ ctx: CheckContext, check: String, severity: Severity, open: [ConnectionSet?], source: Peer, phrase: String
+) -> [Finding] {
+  var out: [Finding] = []
+  for (w, pods) in ctx.workloadClassPods.enumerated() {
+    var ports = ConnectionSet.none
+    var witness: Int?
+    for pod in pods {
+      let cls = ctx.engine.podClass(pod)
+      guard let conns = open[cls], !ctx.engine.isolation(ofClass: cls, direction: .ingress).isUnprotected else {
+        continue
+      }
+      ports = ports.union(conns)
+      witness = witness ?? pod
+    }
+    guard let pod = witness else { continue }
+    let workload = ctx.input.workloads[w]
+    let why = decidingLocation(ctx.engine.explain(from: source, to: .pod(pod)), .ingress, allowed: true)
+    out.append(
+      Finding(
+        check: check, severity: severity,
+        message: "\(shortName(workload)) \(phrase) on \(portsText(ports))" + (why.map { " (\($0.0))" } ?? systemDefault),
+        object: CheckContext.object(workload), location: why?.1 ?? workload.location))
+  }
+  return out
 }
 
 // MARK: DNS
