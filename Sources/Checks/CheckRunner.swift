@@ -85,7 +85,8 @@ public struct CheckRunner: Sendable {
         }
       list.append(
         CheckDescriptor(
-          id: rule.checkID, title: "Rule \(rule.name) (\(rule.kind.rawValue))", defaultSeverity: rule.severity ?? .error,
+          id: rule.checkID, title: "Rule \(rule.name) (\(rule.kind.rawValue))",
+          defaultSeverity: rule.severity ?? .error,
           help: "A rule of the rules file. \(what) Fix the policies, or the rule if the intent changed."))
     }
     for i in list.indices {
@@ -105,7 +106,8 @@ public struct CheckRunner: Sendable {
     var accepted: [(finding: Finding, reason: String)] = []
     var baselined = 0
     for finding in current {
-      if let acceptance = rules.accepts.first(where: { $0.check == finding.check && finding.object.matches($0.object) }) {
+      if let acceptance = rules.accepts.first(where: { $0.check == finding.check && finding.object.matches($0.object) })
+      {
         accepted.append((finding, acceptance.reason))
       } else if known.contains(finding.identity) {
         baselined += 1

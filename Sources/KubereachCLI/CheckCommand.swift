@@ -1,7 +1,7 @@
 import ArgumentParser
 import Checks
-import Foundation
 import Formats
+import Foundation
 import KubeModel
 
 extension FailLevel: ExpressibleByArgument {}
