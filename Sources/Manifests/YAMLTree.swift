@@ -77,3 +77,17 @@ public struct YAMLTree: Sendable {
     }
   }
 }
+
+extension YAMLTree {
+  /// The value of `key` in a mapping (nil otherwise or when absent).
+  public subscript(key: String) -> YAMLTree? {
+    guard case .mapping(let pairs) = value else { return nil }
+    return pairs.first { $0.key.text == key }?.value
+  }
+
+  /// The items of a sequence (empty otherwise).
+  public var items: [YAMLTree] {
+    if case .sequence(let items) = value { return items }
+    return []
+  }
+}

@@ -707,38 +707,20 @@ struct SegmentBuilder {
     let words = (universe + 63) / 64
     var mask = [UInt64](repeating: ~0, count: words)
     if universe % 64 != 0 { mask[words - 1] = (1 << UInt64(universe % 64)) - 1 }
-    var undecided = mask
-    var allowed = [UInt64](repeating: 0, count: words)
-    var passed = [UInt64](repeating: 0, count: words)
-    var m = [UInt64](repeating: 0, count: words)
-    for (r, hit) in zip(anp, anpHits) where !hit.isEmpty {
-      hit.write(into: &m)
-      for i in 0..<words {
-        let x = m[i] & undecided[i]
-        switch r.action {
-        case .allow: allowed[i] |= x
-        case .pass: passed[i] |= x
-        case .deny: break
-        }
-        undecided[i] &= ~x
-      }
+    func bits(_ set: PeerSet) -> PeerBits {
+      if set.isEmpty { return .nothing }
+      var w = [UInt64](repeating: 0, count: words)
+      set.write(into: &w)
+      for i in 0..<words { w[i] &= mask[i] }
+      return PeerBits(words: w)
     }
-    var rest = [UInt64](repeating: 0, count: words)
-    for i in 0..<words { rest[i] = (undecided[i] | passed[i]) & mask[i] }
-    if isolated {
-      PeerSet.union(npHits, universe: universe).write(into: &m)
-      for i in 0..<words { allowed[i] |= rest[i] & m[i] }
-    } else {
-      for (r, hit) in zip(banp, banpHits) where !hit.isEmpty && r.action != .pass {
-        hit.write(into: &m)
-        for i in 0..<words {
-          let x = m[i] & rest[i]
-          if r.action == .allow { allowed[i] |= x }
-          rest[i] &= ~x
-        }
-      }
-      for i in 0..<words { allowed[i] |= rest[i] }
-    }
+    let outcome = TierWalk.walk(
+      everything: PeerBits(words: mask),
+      admin: zip(anp, anpHits).map { ($0.action, bits($1)) },
+      networkPolicies: isolated ? npHits.map(bits) : nil,
+      baseline: zip(banp, banpHits).map { ($0.action, bits($1)) })
+    var allowed = outcome.allowed.words
+    if allowed.isEmpty { return .empty }
     for i in 0..<words { allowed[i] &= mask[i] }
     return PeerSet.make(words: allowed, universe: universe)
   }
