@@ -2,6 +2,37 @@ import Foundation
 import KubereachCLI
 import Testing
 
+#if canImport(FoundationXML)
+  import FoundationXML
+#endif
+
+/// Counts the elements of an XML document by name; nil when it is not well-formed.
+final class ElementCounter: NSObject, XMLParserDelegate {
+  var counts: [String: Int] = [:]
+  var failures: [String: Int] = [:]
+  private var open: [String] = []
+
+  static func count(_ text: String) -> ElementCounter? {
+    let parser = XMLParser(data: Data(text.utf8))
+    let counter = ElementCounter()
+    parser.delegate = counter
+    return parser.parse() ? counter : nil
+  }
+
+  func parser(
+    _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+    attributes: [String: String] = [:]
+  ) {
+    counts[name, default: 0] += 1
+    if name == "failure", let testcase = open.last { failures[testcase, default: 0] += 1 }
+    open.append(name == "testcase" ? attributes["name"] ?? "" : name)
+  }
+
+  func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+    open.removeLast()
+  }
+}
+
 /// `kubereach check` end to end, in-process: exit statuses, rules file errors, baselines, and
 /// every SARIF output validated against the published SARIF 2.1.0 schema.
 @Suite struct CheckCommandTests {
@@ -112,6 +143,22 @@ import Testing
     let text = try String(contentsOfFile: out, encoding: .utf8)
     #expect(text.hasPrefix("<?xml"))
     #expect(text.contains("<testcase classname=\"kubereach.check\" name=\"dns-blocked\">"))
+  }
+
+  /// JUnit XML is well-formed, with one test case per check and rule and failures only for
+  /// checks with findings at or above the fail level.
+  @Test func junitHasOneTestCasePerCheck() throws {
+    let result = Self.run(["check", Self.planted, "--rules", Self.plantedRules, "-o", "junit"])
+    let counter = try #require(ElementCounter.count(result.stdout))
+    #expect(counter.counts["testsuite"] == 1)
+    #expect(counter.counts["testcase"] == 16)  // 10 built-in checks and 6 rules
+    #expect(counter.failures["dns-blocked"] == 1)
+    #expect(counter.failures["rule/db-mtls"] == nil)  // a warning, below --fail-on error
+    #expect(counter.failures["policy-shadowed"] == nil)
+    let strict = Self.run(["check", Self.planted, "--rules", Self.plantedRules, "-o", "junit", "--fail-on", "warning"])
+    let all = try #require(ElementCounter.count(strict.stdout))
+    #expect(all.failures["policy-shadowed"] == 1)
+    #expect(all.failures["rule/db-mtls"] == 1)
   }
 
   /// Every SARIF golden and the SARIF of every scenario, validated with Python's jsonschema
