@@ -215,7 +215,16 @@ public struct ConnectivityAnalyzer: Sendable {
       entitiesOfClass[engine.podClass(entity.pod), default: []].append(index)
     }
     let table = engine.classConnectionTable()
-    let tableSets = table.connectionSets.map { wanted($0) ? builder.setIndex($0) : -1 }
+    let meshOn = engine.mesh != nil
+    let tableSets = table.connectionSets.map { wanted($0) && !meshOn ? builder.setIndex($0) : -1 }
+    let tableWanted = table.connectionSets.map(wanted)
+    /// The row's set index with the mesh verdict folded in.
+    func meshIndex(_ src: ClassPeer, _ dst: ClassPeer, _ conns: ConnectionSet) -> Int {
+      guard let verdict = engine.meshVerdict(from: src, to: dst, connections: conns) else {
+        return builder.setIndex(conns)
+      }
+      return builder.setIndex(mesh: verdict)
+    }
     // Verdicts between classes and the engine's external ranges, from the same table.
     var toExternal: [Int: [Int: ConnectionSet]] = [:]
     var fromExternal: [Int: [Int: ConnectionSet]] = [:]
@@ -225,11 +234,14 @@ public struct ConnectivityAnalyzer: Sendable {
       case (.external(let e), .podClass(let c)): fromExternal[c, default: [:]][e] = table.connections(row)
       default: break
       }
-      let set = tableSets[table.connectionIndex(row)]
-      guard set >= 0, case .podClass(let sourceClass) = table.source(row),
+      guard tableWanted[table.connectionIndex(row)], case .podClass(let sourceClass) = table.source(row),
         case .podClass(let destinationClass) = table.destination(row),
         let sources = entitiesOfClass[sourceClass], let destinations = entitiesOfClass[destinationClass]
       else { continue }
+      let set =
+        meshOn
+        ? meshIndex(.podClass(sourceClass), .podClass(destinationClass), table.connections(row))
+        : tableSets[table.connectionIndex(row)]
       for s in sources {
         for d in destinations where s != d {
           guard unfocused || focus.includes(entities[s].peer, entities[d].peer) else { continue }
@@ -246,7 +258,7 @@ public struct ConnectivityAnalyzer: Sendable {
         let verdicts = toExternal[podClass] ?? [:]
         let conns = atoms.reduce(ConnectionSet.all) { $0.intersection(verdicts[$1] ?? .none) }
         guard wanted(conns) else { continue }
-        let set = builder.setIndex(conns)
+        let set = meshIndex(.podClass(podClass), .external(atoms[0]), conns)
         let rank = builder.rank(of: external)
         for s in members where unfocused || focus.includes(entities[s].peer, external) {
           builder.append(entityRank[s], rank, set)
@@ -256,7 +268,7 @@ public struct ConnectivityAnalyzer: Sendable {
         let verdicts = fromExternal[podClass] ?? [:]
         let conns = atoms.reduce(ConnectionSet.all) { $0.intersection(verdicts[$1] ?? .none) }
         guard wanted(conns) else { continue }
-        let set = builder.setIndex(conns)
+        let set = meshIndex(.external(atoms[0]), .podClass(podClass), conns)
         let rank = builder.rank(of: external)
         for d in members where unfocused || focus.includes(external, entities[d].peer) {
           builder.append(rank, entityRank[d], set)
@@ -293,7 +305,9 @@ public struct ConnectivityAnalyzer: Sendable {
                 ? cluster.workloads[cluster.pods[dstPod].workload].location : nil))
         }
         guard wanted(allowed) else { continue }
-        builder.append(builder.rank(of: .ingressController), builder.rank(of: dstPeer), builder.setIndex(allowed))
+        let set = meshIndex(
+          .podClass(engine.podClass(ingressControllerPod)), .podClass(engine.podClass(dstPod)), allowed)
+        builder.append(builder.rank(of: .ingressController), builder.rank(of: dstPeer), set)
       }
     }
     let peers = entities.map(\.peer).filter { focus.isFocus($0) }
