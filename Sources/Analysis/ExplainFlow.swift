@@ -26,6 +26,9 @@ public struct FlowExplanation: Sendable {
   public var egressSelectedBy: [String]?
   /// The policies that select the destination pod for ingress (nil when it is external).
   public var ingressSelectedBy: [String]?
+  /// The mesh stage's verdict over the connections the L3/L4 tiers allow (nil when the mesh
+  /// is off).
+  public var mesh: MeshVerdict?
 
   /// Creates a flow explanation.
   public init(
@@ -46,12 +49,43 @@ public struct FlowExplanation: Sendable {
   }
 
   /// The final verdict: for a single port, whether it is allowed; over a range of ports,
-  /// whether any connection is allowed.
-  public var allowed: Bool { groups.contains(where: \.allowed) }
+  /// whether any connection is allowed. With the mesh: the L3/L4 tiers allow, the transport
+  /// is neither rejected nor failed, and authorization allows.
+  public var allowed: Bool { !allowedConnections.isEmpty }
 
-  /// The connections allowed (over the asked space).
-  public var allowedConnections: ConnectionSet {
+  /// The L3/L4 verdict alone (ANP, NetworkPolicy, BANP, default).
+  public var networkAllowed: Bool { groups.contains(where: \.allowed) }
+
+  /// The connections the L3/L4 tiers allow (over the asked space).
+  public var networkConnections: ConnectionSet {
     groups.filter(\.allowed).reduce(ConnectionSet.none) { $0.union($1.connections) }
+  }
+
+  /// The connections finally allowed (over the asked space).
+  public var allowedConnections: ConnectionSet {
+    mesh?.allowed ?? networkConnections
+  }
+
+  /// The mesh part that speaks for the flow: the one holding the asked port, else the first
+  /// TCP part, else the first.
+  public var meshSummary: MeshPart? {
+    guard let parts = mesh?.parts, !parts.isEmpty else { return nil }
+    if let port {
+      return parts.first { $0.connections.contains(transport ?? .tcp, port) }
+    }
+    return parts.first { $0.connections.ranges[.tcp] != nil } ?? parts.first
+  }
+
+  /// The transport outcome (`none` when the L3/L4 tiers allow nothing); nil without the mesh.
+  public var meshTransport: MeshTransport? {
+    guard mesh != nil else { return nil }
+    return meshSummary?.transport ?? MeshTransport.none
+  }
+
+  /// The authorization outcome; nil without the mesh.
+  public var meshAuthorization: MeshAuthorization? {
+    guard mesh != nil else { return nil }
+    return meshSummary?.authorization ?? .notApplicable
   }
 }
 
@@ -61,11 +95,38 @@ public struct FlowExplainer: Sendable {
   /// The cluster whose policies are evaluated.
   public let cluster: Cluster
   let evaluator: ExplainEvaluator
+  /// The engine whose mesh stage judges transport and authorization (nil: mesh off).
+  let meshEngine: ReachabilityEngine?
 
   /// Prepares the explainer over a cluster.
-  public init(cluster: Cluster) {
+  public init(cluster: Cluster, options: EngineOptions = .init()) {
     self.cluster = cluster
     self.evaluator = ExplainEvaluator(cluster: cluster)
+    self.meshEngine =
+      MeshMembership.isEnabled(in: cluster, options: options.mesh)
+      ? ReachabilityEngine(cluster: cluster, options: options) : nil
+  }
+
+  /// Adds the mesh stage's verdict over the connections the L3/L4 tiers allow.
+  func judgeMesh(_ explanation: inout FlowExplanation, _ src: End, _ dst: End, service: Int? = nil) {
+    guard let engine = meshEngine else { return }
+    func peer(_ e: ExplainEndpoint) -> Peer {
+      switch e {
+      case .pod(let p): return .pod(p)
+      case .external(let r): return .external(r)
+      }
+    }
+    let conns = explanation.networkConnections
+    if case .pod(let a) = src.endpoint, case .pod(let b) = dst.endpoint, a == b {
+      // A pod's traffic to itself does not leave it.
+      explanation.mesh = MeshVerdict(parts: [
+        MeshPart(connections: conns, transport: .none, authorization: .notApplicable, reasons: [])
+      ])
+      return
+    }
+    explanation.mesh =
+      engine.meshVerdict(from: peer(src.endpoint), to: peer(dst.endpoint), connections: conns, service: service)
+      ?? MeshVerdict(parts: [])
   }
 
   /// A resolved end of a flow.
@@ -138,6 +199,7 @@ public struct FlowExplainer: Sendable {
       explanation.groups = groups(src, dst, port: port, transport: transport)
     }
     annotate(&explanation, src, dst)
+    judgeMesh(&explanation, src, dst)
     return [explanation]
   }
 
@@ -173,13 +235,14 @@ public struct FlowExplainer: Sendable {
   ) throws(Diagnostic) -> [FlowExplanation] {
     let parts = name.split(separator: "/", maxSplits: 1).map(String.init)
     guard parts.count == 2,
-      let service = cluster.services.first(where: {
+      let serviceIndex = cluster.services.firstIndex(where: {
         $0.namespace == parts[0] && $0.name == parts[1]
       })
     else {
       throw .error(
         "unknown-peer", "destination svc:\(name): no Service of that name in the input", at: nil)
     }
+    let service = cluster.services[serviceIndex]
     guard let selector = service.selector, !selector.isEmpty else {
       throw .error(
         "unknown-peer", "Service \(name) has no selector, so its backends are unknown", at: nil)
@@ -233,6 +296,7 @@ public struct FlowExplainer: Sendable {
           explanation.groups = groups(src, dst, port: target, transport: servicePort.protocol)
         }
         annotate(&explanation, src, dst)
+        judgeMesh(&explanation, src, dst, service: serviceIndex)
         out.append(explanation)
       }
     }
