@@ -166,11 +166,35 @@ public struct MeshVerdict: Hashable, Sendable, CustomStringConvertible {
     parts.filter(\.allowed).reduce(ConnectionSet.none) { $0.union($1.connections) }
   }
 
-  /// `TCP 80 [mTLS],TCP 8080 [plaintext]`: each part's connections and annotation.
+  /// `TCP 80 [mTLS],TCP 8080 [plaintext]`: per protocol (by name) and port, the ranges with
+  /// their annotation; neighbouring ranges of one protocol with the same annotation share it.
   public var description: String {
-    parts.map { part in
+    var items: [(proto: TransportProtocol, range: PortRange, annotation: String)] = []
+    var named: [String] = []
+    for part in parts {
       let a = part.annotation
-      return a.isEmpty ? part.connections.description : "\(part.connections) \(a)"
-    }.joined(separator: ",")
+      for (proto, ranges) in part.connections.ranges {
+        for r in ranges { items.append((proto, r, a)) }
+      }
+      for (proto, names) in part.connections.namedPorts {
+        named.append("\(proto.rawValue) \(names.sorted().joined(separator: ","))")
+      }
+    }
+    if items.isEmpty && named.isEmpty { return "No Connections" }
+    items.sort { ($0.proto, $0.range) < ($1.proto, $1.range) }
+    var segments: [String] = []
+    var i = 0
+    while i < items.count {
+      var j = i
+      var ranges: [String] = []
+      while j < items.count && items[j].proto == items[i].proto && items[j].annotation == items[i].annotation {
+        ranges.append(items[j].range.description)
+        j += 1
+      }
+      let text = "\(items[i].proto.rawValue) \(ranges.joined(separator: ","))"
+      segments.append(items[i].annotation.isEmpty ? text : "\(text) \(items[i].annotation)")
+      i = j
+    }
+    return (segments + named.sorted()).joined(separator: ",")
   }
 }
