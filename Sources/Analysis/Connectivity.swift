@@ -218,10 +218,14 @@ public struct ConnectivityAnalyzer: Sendable {
     let meshOn = engine.mesh != nil
     let tableSets = table.connectionSets.map { wanted($0) && !meshOn ? builder.setIndex($0) : -1 }
     let tableWanted = table.connectionSets.map(wanted)
-    /// The row's set index with the mesh verdict folded in.
-    func meshIndex(_ src: ClassPeer, _ dst: ClassPeer, _ conns: ConnectionSet) -> Int {
+    /// The row's set index with the mesh verdict folded in; nil when a focus connection is
+    /// asked and the mesh does not let it through.
+    func meshIndex(_ src: ClassPeer, _ dst: ClassPeer, _ conns: ConnectionSet) -> Int? {
       guard let verdict = engine.meshVerdict(from: src, to: dst, connections: conns) else {
         return builder.setIndex(conns)
+      }
+      if let focus = options.focusConnection, !verdict.allowed.contains(focus.transport, focus.port) {
+        return nil
       }
       return builder.setIndex(mesh: verdict)
     }
@@ -238,10 +242,11 @@ public struct ConnectivityAnalyzer: Sendable {
         case .podClass(let destinationClass) = table.destination(row),
         let sources = entitiesOfClass[sourceClass], let destinations = entitiesOfClass[destinationClass]
       else { continue }
-      let set =
-        meshOn
-        ? meshIndex(.podClass(sourceClass), .podClass(destinationClass), table.connections(row))
-        : tableSets[table.connectionIndex(row)]
+      guard
+        let set = meshOn
+          ? meshIndex(.podClass(sourceClass), .podClass(destinationClass), table.connections(row))
+          : tableSets[table.connectionIndex(row)]
+      else { continue }
       for s in sources {
         for d in destinations where s != d {
           guard unfocused || focus.includes(entities[s].peer, entities[d].peer) else { continue }
@@ -258,7 +263,7 @@ public struct ConnectivityAnalyzer: Sendable {
         let verdicts = toExternal[podClass] ?? [:]
         let conns = atoms.reduce(ConnectionSet.all) { $0.intersection(verdicts[$1] ?? .none) }
         guard wanted(conns) else { continue }
-        let set = meshIndex(.podClass(podClass), .external(atoms[0]), conns)
+        guard let set = meshIndex(.podClass(podClass), .external(atoms[0]), conns) else { continue }
         let rank = builder.rank(of: external)
         for s in members where unfocused || focus.includes(entities[s].peer, external) {
           builder.append(entityRank[s], rank, set)
@@ -268,7 +273,7 @@ public struct ConnectivityAnalyzer: Sendable {
         let verdicts = fromExternal[podClass] ?? [:]
         let conns = atoms.reduce(ConnectionSet.all) { $0.intersection(verdicts[$1] ?? .none) }
         guard wanted(conns) else { continue }
-        let set = meshIndex(.external(atoms[0]), .podClass(podClass), conns)
+        guard let set = meshIndex(.external(atoms[0]), .podClass(podClass), conns) else { continue }
         let rank = builder.rank(of: external)
         for d in members where unfocused || focus.includes(external, entities[d].peer) {
           builder.append(rank, entityRank[d], set)
@@ -305,8 +310,10 @@ public struct ConnectivityAnalyzer: Sendable {
                 ? cluster.workloads[cluster.pods[dstPod].workload].location : nil))
         }
         guard wanted(allowed) else { continue }
-        let set = meshIndex(
-          .podClass(engine.podClass(ingressControllerPod)), .podClass(engine.podClass(dstPod)), allowed)
+        guard
+          let set = meshIndex(
+            .podClass(engine.podClass(ingressControllerPod)), .podClass(engine.podClass(dstPod)), allowed)
+        else { continue }
         builder.append(builder.rank(of: .ingressController), builder.rank(of: dstPeer), set)
       }
     }

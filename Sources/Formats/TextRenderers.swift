@@ -55,6 +55,25 @@ public struct JSONRenderer: ReportRenderer {
         out.write(",\n    \"conn\": ")
         out.writeJSONString(row.connectionsText)
       }
+      if let mesh = row.mesh {
+        // Per connection part: its transport, authorization and final verdict.
+        out.write(",\n    \"mesh\": [")
+        for (i, part) in mesh.parts.enumerated() {
+          out.write(i == 0 ? "\n      {\"conn\": " : ",\n      {\"conn\": ")
+          out.writeJSONString(part.connections.description)
+          out.write(", \"transport\": ")
+          out.writeJSONString(part.transport.rawValue)
+          out.write(", \"authorization\": ")
+          out.writeJSONString(part.authorization.rawValue)
+          out.write(", \"allowed\": \(part.allowed)")
+          if !part.allowed {
+            out.write(", \"reason\": ")
+            out.writeJSONString(part.denialSummary)
+          }
+          out.write("}")
+        }
+        out.write("\n    ]")
+      }
       out.write("\n  }")
     }
     out.write("\n]")
