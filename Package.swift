@@ -40,7 +40,7 @@ let package = Package(
     .testTarget(name: "KubeModelTests", dependencies: ["KubeModel"]),
     .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "KubeModel"]),
     .testTarget(name: "ReachabilityTests", dependencies: ["Reachability", "Synthesis", "KubeModel", "Manifests"]),
-    .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Reachability", "KubeModel", "Manifests"]),
+    .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Formats", "Reachability", "KubeModel", "Manifests"]),
     .testTarget(name: "FormatsTests", dependencies: ["Formats", "Analysis", "Reachability", "KubeModel"]),
     .testTarget(name: "CLITests", dependencies: ["KubereachCLI"]),
     .testTarget(

@@ -99,7 +99,7 @@ struct ExposureEvaluator {
     var labels: [String: [String: String]] = [:]
     for namespace in cluster.namespaces { labels[namespace.name] = namespace.labels }
     self.namespaceLabels = labels
-    self.adminPolicies = cluster.adminNetworkPolicies.sorted { $0.priority < $1.priority }
+    self.adminPolicies = cluster.adminNetworkPoliciesInPriorityOrder
   }
 
   func labelsOfNamespace(_ name: String) -> [String: String] {

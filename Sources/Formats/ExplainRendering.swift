@@ -119,7 +119,7 @@ public struct FlowExplanationRenderer: Sendable {
 
   /// Whether every backend allows the flow (a flow to one peer: whether it is allowed).
   static func overall(_ flows: [FlowExplanation]) -> Bool {
-    !flows.isEmpty && flows.allSatisfy(\.allowed)
+    FlowExplanation.allAllowed(flows)
   }
 
   static func what(_ flow: FlowExplanation) -> String {
@@ -136,6 +136,9 @@ public struct FlowExplanationRenderer: Sendable {
       out += ")"
     }
     out += " on \(what(flow))\n"
+    if flow.source.kind == flow.destination.kind, case .workload = flow.source.kind {
+      out += "Asked between distinct pods of \(flow.source.name) (a pod's traffic to itself is always allowed)\n"
+    }
     if let note = flow.note {
       return out + "Verdict: denied (\(note))\n"
     }
@@ -231,10 +234,12 @@ public struct FlowExplanationRenderer: Sendable {
       }
     }
     fields.append("\"allowed\": \(allowed)")
+    fields.append(
+      "\"connections\": \(JSONRenderer.quote(FlowExplanation.commonConnections(flows).description))")
     let network = !flows.isEmpty && flows.allSatisfy(\.networkAllowed)
     fields.append("\"network\": \"\(network ? "allowed" : "denied")\"")
     if let first = flows.first, let transport = first.meshTransport, let authorization = first.meshAuthorization {
-      // Several backends: the worst outcome speaks for the Service.
+      // Several pairs or backends: the worst outcome speaks for all.
       let transports = flows.compactMap(\.meshTransport)
       let authorizations = flows.compactMap(\.meshAuthorization)
       let t = transports.first { !$0.passes } ?? transport

@@ -69,6 +69,6 @@ struct ExplainCommand: IOCommand {
         cluster.networkPolicies.count + cluster.adminNetworkPolicies.count + cluster.baselineAdminNetworkPolicies.count)
       io.log(stats.report())
     }
-    return .success
+    return FlowExplanation.allAllowed(flows) ? .success : .denied
   }
 }

@@ -28,6 +28,9 @@ public enum ExitStatus: Int32, Sendable {
   case findings = 1
   /// Bad input or bad usage: nothing reliable could be computed.
   case inputError = 2
+
+  /// `explain`: the flow is denied (0 allowed, 1 denied, 2 bad input, as `kubectl auth can-i`).
+  public static var denied: ExitStatus { .findings }
 }
 
 /// A failure that ends a command with a status and diagnostics to print.

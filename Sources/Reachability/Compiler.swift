@@ -16,6 +16,8 @@ struct CompiledRule: Sendable {
   var names: [NameKey]
   var action: AdminPolicyAction
   var ref: RuleRef
+  /// The rule lists ports (an admin rule with `ports`, a NetworkPolicy rule with `ports`).
+  var restrictsPorts: Bool
 }
 
 /// A compiled policy: its subject as classes, its rules per direction.
@@ -380,7 +382,7 @@ struct Compiler {
         hi = mid - 1
       }
     }
-    return 0
+    preconditionFailure("\(p.rawValue) port \(port) lies in no port atom")
   }
 
   func atomBits(_ p: TransportProtocol, _ lo: Int, _ hi: Int, into w: inout [UInt64]) {
@@ -498,7 +500,8 @@ struct Compiler {
             action: .allow,
             ref: RuleRef(
               kind: "NetworkPolicy", policy: policyName, ruleIndex: i, ruleName: "", direction: dir,
-              action: .allow, location: rule.location))
+              action: .allow, location: rule.location),
+            restrictsPorts: !rule.ports.isEmpty)
         }
       }
       let ingress = np.isolatesIngress ? rules(np.ingress, .ingress, &self) : []
@@ -509,10 +512,7 @@ struct Compiler {
           subject: members(subject), ingress: ingress, egress: egress,
           isolatesIngress: np.isolatesIngress, isolatesEgress: np.isolatesEgress))
     }
-    let ordered = cluster.adminNetworkPolicies.indices.sorted {
-      let (a, b) = (cluster.adminNetworkPolicies[$0], cluster.adminNetworkPolicies[$1])
-      return (a.priority, a.name, $0) < (b.priority, b.name, $1)
-    }
+    let ordered = cluster.adminNetworkPolicyOrder
     c.anpSource = ordered
     for i in ordered { c.anps.append(compileAdmin(cluster.adminNetworkPolicies[i])) }
     if let banp = cluster.baselineAdminNetworkPolicies.first { c.banp = compileAdmin(banp) }
@@ -549,7 +549,8 @@ struct Compiler {
           action: rule.action,
           ref: RuleRef(
             kind: kind, policy: anp.name, ruleIndex: i, ruleName: rule.name, direction: dir,
-            action: rule.action, location: rule.location))
+            action: rule.action, location: rule.location),
+          restrictsPorts: rule.ports != nil)
       }
     }
     return CompiledPolicy(
