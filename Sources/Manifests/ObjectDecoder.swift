@@ -139,8 +139,6 @@ struct ObjectDecoder {
       context.stringMap(templateMeta?["labels"], "spec.template.metadata.labels") ?? [:]
     template.annotations =
       context.stringMap(templateMeta?["annotations"], "spec.template.metadata.annotations") ?? [:]
-    template.annotations =
-      context.stringMap(templateMeta?["annotations"], "spec.template.metadata.annotations") ?? [:]
     builder.add(
       workload: WorkloadObject(
         kind: kind, namespace: ns, name: meta.name, template: template, replicas: replicas,
@@ -157,7 +155,6 @@ struct ObjectDecoder {
     }
     var spec = podSpec(context.mapping(object["spec"], "spec"), field: "spec")
     spec.labels = meta.labels
-    spec.annotations = meta.annotations
     spec.annotations = meta.annotations
     let status = context.mapping(object["status"], "status")
     var ips: [IPAddress] = []
@@ -213,9 +210,6 @@ struct ObjectDecoder {
     info.hostNetwork = context.bool(spec["hostNetwork"], "\(field).hostNetwork") ?? false
     for container in context.list(spec["containers"], "\(field).containers") ?? [] {
       guard let c = context.mapping(container, "\(field).containers[]") else { continue }
-      if let name = context.string(c["name"], "\(field).containers[].name") {
-        info.containers.append(name)
-      }
       if let name = context.string(c["name"], "\(field).containers[].name") {
         info.containers.append(name)
       }
