@@ -229,6 +229,23 @@ public struct ConnectivityAnalyzer: Sendable {
       }
       return builder.setIndex(mesh: verdict)
     }
+    /// Table rows: verdicts interned by the engine, builder indices cached per verdict.
+    var builderIndexOfVerdict: [Int32: Int] = [:]
+    func tableMeshIndex(_ row: Int) -> Int? {
+      let conns = table.connections(row)
+      guard
+        let id = engine.meshVerdictID(
+          from: table.source(row), to: table.destination(row), connections: conns, setKey: table.connectionIndex(row)),
+        let verdict = engine.meshVerdict(id: id)
+      else { return builder.setIndex(conns) }
+      if let focus = options.focusConnection, !verdict.allowed.contains(focus.transport, focus.port) {
+        return nil
+      }
+      if let index = builderIndexOfVerdict[id] { return index }
+      let index = builder.setIndex(mesh: verdict)
+      builderIndexOfVerdict[id] = index
+      return index
+    }
     // Verdicts between classes and the engine's external ranges, from the same table.
     var toExternal: [Int: [Int: ConnectionSet]] = [:]
     var fromExternal: [Int: [Int: ConnectionSet]] = [:]
@@ -244,7 +261,7 @@ public struct ConnectivityAnalyzer: Sendable {
       else { continue }
       guard
         let set = meshOn
-          ? meshIndex(.podClass(sourceClass), .podClass(destinationClass), table.connections(row))
+          ? tableMeshIndex(row)
           : tableSets[table.connectionIndex(row)]
       else { continue }
       for s in sources {

@@ -97,6 +97,18 @@ public final class ReachabilityEngine: Sendable {
     return meshVerdict(from: s, to: d, connections: connections, service: service)
   }
 
+  /// The mesh verdict of a class-level flow as an interned id (nil when the mesh is off), for
+  /// callers that walk a `ClassConnectionTable`: `setKey` identifies the connections (the
+  /// table's `connectionIndex`), so that equal profiles and sets are answered once.
+  public func meshVerdictID(from src: ClassPeer, to dst: ClassPeer, connections: ConnectionSet, setKey: Int)
+    -> Int32?
+  {
+    mesh?.verdictID(from: src, to: dst, connections: connections, setKey: setKey, externals: c.externals)
+  }
+
+  /// The verdict behind an id from `meshVerdictID`.
+  public func meshVerdict(id: Int32) -> MeshVerdict? { mesh?.verdict(id: id) }
+
   /// The dataplane of a pod (`none` when the mesh is off).
   public func meshDataplane(ofPod pod: Int) -> MeshDataplane {
     mesh?.dataplane(ofClass: podClass(pod)) ?? .none

@@ -1,3 +1,4 @@
+import Foundation
 import KubeModel
 
 /// Per-pod mesh facts that must split equivalence classes: pods differing in any of them may
@@ -52,11 +53,24 @@ struct MeshCompiler {
   let cluster: Cluster
   let options: MeshOptions
   let nsLabels: [String: [String: String]]
+  /// Indices by namespace, so that per-pod work does not scan every object.
+  let servicesByNamespace: [String: [Int]]
+  let peerAuthenticationsByNamespace: [String: [Int]]
+  let authorizationPoliciesByNamespace: [String: [Int]]
 
   init(cluster: Cluster, options: MeshOptions) {
     self.cluster = cluster
     self.options = options
     self.nsLabels = cluster.namespaceLabelsByName()
+    var services: [String: [Int]] = [:]
+    for (i, s) in cluster.services.enumerated() { services[s.namespace, default: []].append(i) }
+    var pas: [String: [Int]] = [:]
+    for (i, p) in cluster.peerAuthentications.enumerated() { pas[p.namespace, default: []].append(i) }
+    var aps: [String: [Int]] = [:]
+    for (i, p) in cluster.authorizationPolicies.enumerated() { aps[p.namespace, default: []].append(i) }
+    servicesByNamespace = services
+    peerAuthenticationsByNamespace = pas
+    authorizationPoliciesByNamespace = aps
   }
 
   func namespaceLabels(_ ns: String) -> [String: String] {
@@ -64,7 +78,9 @@ struct MeshCompiler {
   }
 
   /// Whether any AuthorizationPolicy names IP blocks (then pod IPs split classes).
-  var policiesNameIPs: Bool {
+  var policiesNameIPs: Bool { Self.policiesNameIPs(cluster) }
+
+  static func policiesNameIPs(_ cluster: Cluster) -> Bool {
     cluster.authorizationPolicies.contains { p in
       (p.rules ?? []).contains { r in
         r.from.contains { $0.ipBlocks != nil || $0.notIpBlocks != nil }
@@ -144,23 +160,20 @@ struct MeshCompiler {
   func computeKey(_ pod: Pod) -> MeshPodKey {
     let ns = namespaceLabels(pod.namespace)
     let dataplane = MeshMembership.dataplane(of: pod, namespaceLabels: ns, options: options)
-    let pas = cluster.peerAuthentications.indices.filter { i in
-      let p = cluster.peerAuthentications[i]
-      guard p.namespace == pod.namespace, let selector = p.selector else { return false }
+    let pas = (peerAuthenticationsByNamespace[pod.namespace] ?? []).filter { i in
+      guard let selector = cluster.peerAuthentications[i].selector else { return false }
       return selector.allSatisfy { pod.labels[$0.key] == $0.value }
     }
-    let aps = cluster.authorizationPolicies.indices.filter { i in
-      let p = cluster.authorizationPolicies[i]
-      guard p.namespace == pod.namespace || p.namespace == options.rootNamespace,
-        let selector = p.selector
-      else { return false }
+    var apCandidates = authorizationPoliciesByNamespace[pod.namespace] ?? []
+    if pod.namespace != options.rootNamespace {
+      apCandidates += authorizationPoliciesByNamespace[options.rootNamespace] ?? []
+    }
+    let aps = apCandidates.sorted().filter { i in
+      guard let selector = cluster.authorizationPolicies[i].selector else { return false }
       return selector.allSatisfy { pod.labels[$0.key] == $0.value }
     }
-    let services = cluster.services.indices.filter { i in
-      let s = cluster.services[i]
-      guard s.namespace == pod.namespace, let selector = s.selector, !selector.isEmpty else {
-        return false
-      }
+    let services = (servicesByNamespace[pod.namespace] ?? []).filter { i in
+      guard let selector = cluster.services[i].selector, !selector.isEmpty else { return false }
       return selector.allSatisfy { pod.labels[$0.key] == $0.value }
     }
     return MeshPodKey(
@@ -201,23 +214,25 @@ struct MeshCompiler {
     }
     let root = options.rootNamespace
     let pas = cluster.peerAuthentications
-    let meshWide = oldestPeerAuthentication(pas.indices.filter { pas[$0].namespace == root && pas[$0].selector == nil })
+    let meshWide = oldestPeerAuthentication(
+      (peerAuthenticationsByNamespace[root] ?? []).filter { pas[$0].selector == nil })
     let nsWide = oldestPeerAuthentication(
-      pas.indices.filter { pas[$0].namespace == pod.namespace && pas[$0].selector == nil })
+      (peerAuthenticationsByNamespace[pod.namespace] ?? []).filter { pas[$0].selector == nil })
     let workload = oldestPeerAuthentication(key.peerAuthentications)
     let aps = cluster.authorizationPolicies
-    let selectorPolicies = aps.indices.filter { i in
+    var apCandidates = authorizationPoliciesByNamespace[pod.namespace] ?? []
+    if pod.namespace != root { apCandidates += authorizationPoliciesByNamespace[root] ?? [] }
+    apCandidates.sort()
+    let selectorPolicies = apCandidates.filter { i in
       let p = aps[i]
       guard p.targetRefs.isEmpty else { return false }
-      guard p.namespace == pod.namespace || p.namespace == root else { return false }
       return p.selector == nil || key.authorizationPolicies.contains(i)
     }
     var waypointPolicies: [Int] = []
     if let waypoint = key.waypoint {
       let serviceNames = Set(key.services.map { cluster.services[$0].name })
-      waypointPolicies = aps.indices.filter { i in
+      waypointPolicies = (authorizationPoliciesByNamespace[pod.namespace] ?? []).filter { i in
         let p = aps[i]
-        guard p.namespace == pod.namespace else { return false }
         return p.targetRefs.contains { ref in
           (ref.kind == "Gateway" && ref.name == waypoint)
             || (ref.kind == "Service" && serviceNames.contains(ref.name))
@@ -260,6 +275,114 @@ struct MeshCompiler {
         for text in (c.values ?? []) + (c.notValues ?? []) { if let n = Int(text) { out.append(n) } }
       }
     }
+    return out
+  }
+}
+
+/// The identity patterns of every AuthorizationPolicy (principals and namespaces, with their
+/// negations and `when` conditions), numbered, so that a client's identity reduces to the
+/// set of patterns it matches. Exact patterns are looked up, wildcards scanned.
+struct IdentityPatterns {
+  var exactPrincipals: [String: [Int32]] = [:]
+  var wildcardPrincipals: [(String, Int32)] = []
+  var exactNamespaces: [String: [Int32]] = [:]
+  var wildcardNamespaces: [(String, Int32)] = []
+
+  init(cluster: Cluster) {
+    var principals = Set<String>()
+    var namespaces = Set<String>()
+    for p in cluster.authorizationPolicies {
+      for r in p.rules ?? [] {
+        for s in r.from {
+          principals.formUnion((s.principals ?? []) + (s.notPrincipals ?? []))
+          namespaces.formUnion((s.namespaces ?? []) + (s.notNamespaces ?? []))
+        }
+        for c in r.when {
+          if c.key == "source.principal" { principals.formUnion((c.values ?? []) + (c.notValues ?? [])) }
+          if c.key == "source.namespace" { namespaces.formUnion((c.values ?? []) + (c.notValues ?? [])) }
+        }
+      }
+    }
+    var next: Int32 = 0
+    for pattern in principals.sorted() {
+      if pattern.contains("*") {
+        wildcardPrincipals.append((pattern, next))
+      } else {
+        exactPrincipals[pattern, default: []].append(next)
+      }
+      next += 1
+    }
+    for pattern in namespaces.sorted() {
+      if pattern.contains("*") {
+        wildcardNamespaces.append((pattern, next))
+      } else {
+        exactNamespaces[pattern, default: []].append(next)
+      }
+      next += 1
+    }
+  }
+
+  /// The patterns an identity matches, sorted.
+  func matches(namespace: String, serviceAccount: String) -> [Int32] {
+    let principal = MeshMembership.principal(namespace: namespace, serviceAccount: serviceAccount)
+    var out = (exactPrincipals[principal] ?? []) + (exactNamespaces[namespace] ?? [])
+    for (p, id) in wildcardPrincipals where IstioPattern.matches(p, principal) { out.append(id) }
+    for (p, id) in wildcardNamespaces where IstioPattern.matches(p, namespace) { out.append(id) }
+    return out.sorted()
+  }
+}
+
+/// DestinationRules by the Service FQDN they name: exact hosts looked up, wildcard hosts
+/// scanned; the answer per Service is computed once.
+final class DestinationRuleIndex: @unchecked Sendable {
+  let cluster: Cluster
+  var exact: [String: [Int]] = [:]
+  var wildcard: [Int] = []
+  private var perService: [Int: [Int: Int]] = [:]
+  private let lock = NSLock()
+
+  init(cluster: Cluster) {
+    self.cluster = cluster
+    for (i, dr) in cluster.destinationRules.enumerated() {
+      if dr.host.hasPrefix("*") {
+        wildcard.append(i)
+      } else if let fqdn = Self.fqdn(dr.host, namespace: dr.namespace) {
+        exact[fqdn, default: []].append(i)
+      }
+    }
+  }
+
+  /// The FQDN a non-wildcard host names (short names resolve in the rule's namespace).
+  static func fqdn(_ host: String, namespace: String) -> String? {
+    let parts = host.split(separator: ".")
+    switch parts.count {
+    case 0: return nil
+    case 1: return "\(host).\(namespace).svc.cluster.local"
+    case 2: return "\(host).svc.cluster.local"
+    case 3 where parts[2] == "svc": return "\(host).cluster.local"
+    default: return host
+    }
+  }
+
+  /// The rules naming a Service, with their host rank (larger: more specific).
+  func rules(forService index: Int) -> [Int: Int] {
+    lock.lock()
+    if let hit = perService[index] {
+      lock.unlock()
+      return hit
+    }
+    lock.unlock()
+    let svc = cluster.services[index]
+    let fqdn = "\(svc.name).\(svc.namespace).svc.cluster.local"
+    var out: [Int: Int] = [:]
+    for i in exact[fqdn] ?? [] { out[i] = 1000 }
+    for i in wildcard {
+      let dr = cluster.destinationRules[i]
+      if let rank = MeshStage.hostRank(dr.host, namespace: dr.namespace, fqdn: fqdn) { out[i] = rank }
+    }
+    lock.lock()
+    perService[index] = out
+    lock.unlock()
     return out
   }
 }

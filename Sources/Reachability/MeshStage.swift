@@ -34,9 +34,16 @@ public final class MeshStage: @unchecked Sendable {
   let cluster: Cluster
   let options: MeshOptions
   let classes: [MeshClassInfo]
+  /// One representative client and server class per profile.
   let clients: [MeshClient]
+  let serverRepresentative: [Int]
+  let ruleIndex: DestinationRuleIndex
   private let lock = NSLock()
   private var cache: [CacheKey: [MeshPart]] = [:]
+  /// Interned verdicts, and a cache keyed by (client profile, server profile, set key).
+  private var verdicts: [MeshVerdict] = []
+  private var verdictIDs: [MeshVerdict: Int32] = [:]
+  private var fast: [UInt64: Int32] = [:]
 
   struct CacheKey: Hashable {
     var client: Int32
@@ -49,55 +56,97 @@ public final class MeshStage: @unchecked Sendable {
     self.cluster = cluster
     self.options = options
     let compiler = MeshCompiler(cluster: cluster, options: options)
+    let namesIPs = compiler.policiesNameIPs
+    let patterns = IdentityPatterns(cluster: cluster)
+    let drNamespaces = Set(cluster.destinationRules.map(\.namespace))
+    let ruleIndex = DestinationRuleIndex(cluster: cluster)
+    self.ruleIndex = ruleIndex
     var infos: [MeshClassInfo] = []
-    var clientIDs: [MeshClient: Int32] = [:]
+    var clientIDs: [ClientProfile: Int32] = [:]
     var clients: [MeshClient] = []
     var serverIDs: [ServerProfile: Int32] = [:]
-    for members in classMembers {
+    var serverRepresentative: [Int] = []
+    for (cls, members) in classMembers.enumerated() {
       let pod = cluster.pods[Int(members[0])]
       var info = compiler.classInfo(pod)
       let client = MeshClient(
         dataplane: info.dataplane, namespace: pod.namespace, serviceAccount: pod.serviceAccount,
-        ips: compiler.policiesNameIPs ? pod.ips : [], external: nil)
-      if let id = clientIDs[client] {
+        ips: namesIPs ? pod.ips : [], external: nil)
+      let clientKey = ClientProfile(
+        dataplane: info.dataplane,
+        ruleNamespace: drNamespaces.contains(pod.namespace) ? pod.namespace : "",
+        matches: patterns.matches(namespace: pod.namespace, serviceAccount: pod.serviceAccount),
+        ips: client.ips)
+      if let id = clientIDs[clientKey] {
         info.clientProfile = id
       } else {
         info.clientProfile = Int32(clients.count)
-        clientIDs[client] = info.clientProfile
+        clientIDs[clientKey] = info.clientProfile
         clients.append(client)
       }
-      let server = ServerProfile(info: info)
+      let server = ServerProfile(info: info, cluster: cluster, rules: ruleIndex)
       if let id = serverIDs[server] {
         info.serverProfile = id
       } else {
-        info.serverProfile = Int32(serverIDs.count)
+        info.serverProfile = Int32(serverRepresentative.count)
         serverIDs[server] = info.serverProfile
+        serverRepresentative.append(cls)
       }
       infos.append(info)
     }
     self.classes = infos
     self.clients = clients
+    self.serverRepresentative = serverRepresentative
   }
 
-  /// What makes two classes equal as servers.
+  /// What makes two classes equal as clients: the dataplane, the namespace where it holds
+  /// DestinationRules, which identity patterns of the policies match it, and its IPs (only
+  /// when policies name IP blocks).
+  struct ClientProfile: Hashable {
+    var dataplane: MeshDataplane
+    var ruleNamespace: String
+    var matches: [Int32]
+    var ips: [IPAddress]
+  }
+
+  /// What makes two classes equal as servers: everything the evaluation reads of them, with
+  /// Services reduced to what DestinationRule lookup and protocol detection see.
   struct ServerProfile: Hashable {
+    struct Exposure: Hashable {
+      var servicePort: Int
+      var protocolClass: MeshPortProtocol?
+      /// Matching DestinationRules with their host rank.
+      var rules: [Int: Int]
+      /// The Service's namespace when a matching rule lives there, else empty.
+      var ruleNamespace: String
+      /// The Service itself, only when several Service ports expose the port (reasons name them).
+      var service: Int
+    }
     var dataplane: MeshDataplane
     var waypoint: String?
-    var namespace: String
-    var exposure: [Int: [ExposedPort]]
+    var exposure: [Int: [Exposure]]
     var pa: [Int?]
     var policies: [Int]
     var waypointPolicies: [Int]
-    var ips: [IPAddress]
-    init(info: MeshClassInfo) {
+
+    init(info: MeshClassInfo, cluster: Cluster, rules index: DestinationRuleIndex) {
       dataplane = info.dataplane
       waypoint = info.waypoint
-      namespace = info.namespace
-      exposure = info.exposure
       pa = [info.workloadPeerAuthentication, info.namespacePeerAuthentication, info.meshPeerAuthentication]
       policies = info.policies
       waypointPolicies = info.waypointPolicies
-      ips = []
+      var exposure: [Int: [Exposure]] = [:]
+      for (port, list) in info.exposure {
+        exposure[port] = list.map { e in
+          let svc = cluster.services[e.service]
+          let rules = index.rules(forService: e.service)
+          let inOwn = rules.keys.contains { cluster.destinationRules[$0].namespace == svc.namespace }
+          return Exposure(
+            servicePort: e.port.port, protocolClass: MeshMembership.portProtocol(e.port), rules: rules,
+            ruleNamespace: inOwn ? svc.namespace : "", service: list.count > 1 ? e.service : -1)
+        }
+      }
+      self.exposure = exposure
     }
   }
 
@@ -106,7 +155,7 @@ public final class MeshStage: @unchecked Sendable {
 
   /// The number of distinct client and server profiles.
   public var profileCounts: (clients: Int, servers: Int) {
-    (clients.count, Set(classes.map(\.serverProfile)).count)
+    (clients.count, serverRepresentative.count)
   }
 
   // MARK: flows
@@ -120,19 +169,16 @@ public final class MeshStage: @unchecked Sendable {
   ) -> [MeshPart] {
     if connections.isEmpty { return [] }
     switch (src, dst) {
-    case (.podClass(let s), .podClass(let d)):
+    case (.podClass, .podClass), (.external, .podClass):
+      guard case .podClass(let d) = dst else { return [] }
+      let (clientID, client) = self.client(src, externals: externals)
       let key = CacheKey(
-        client: classes[s].clientProfile, server: classes[d].serverProfile, service: service ?? -1,
-        connections: connections)
+        client: clientID, server: classes[d].serverProfile, service: service ?? -1, connections: connections)
       if let hit = cached(key) { return hit }
-      let result = evaluate(client: clients[Int(classes[s].clientProfile)], server: classes[d], connections: connections, service: service)
-      store(key, result)
-      return result
-    case (.external(let e), .podClass(let d)):
-      let client = MeshClient(dataplane: .none, namespace: nil, serviceAccount: nil, ips: [], external: externals[e])
-      let key = CacheKey(client: -1 - Int32(e), server: classes[d].serverProfile, service: service ?? -1, connections: connections)
-      if let hit = cached(key) { return hit }
-      let result = evaluate(client: client, server: classes[d], connections: connections, service: service)
+      // Without a Service, the profile's representative answers for every class of the
+      // profile; a named Service is looked up on the class itself.
+      let server = service == nil ? classes[serverRepresentative[Int(classes[d].serverProfile)]] : classes[d]
+      let result = evaluate(client: client, server: server, connections: connections, service: service)
       store(key, result)
       return result
     case (.podClass(let s), .external):
@@ -147,6 +193,65 @@ public final class MeshStage: @unchecked Sendable {
     case (.external, .external):
       return []
     }
+  }
+
+  /// The client profile id (external ranges after the pod profiles) and its representative.
+  func client(_ peer: ClassPeer, externals: [IPRange]) -> (Int32, MeshClient) {
+    switch peer {
+    case .podClass(let s):
+      let id = classes[s].clientProfile
+      return (id, clients[Int(id)])
+    case .external(let e):
+      return (
+        Int32(clients.count + e),
+        MeshClient(dataplane: .none, namespace: nil, serviceAccount: nil, ips: [], external: externals[e])
+      )
+    }
+  }
+
+  /// The interned verdict of a class-level flow whose connections are identified by
+  /// `setKey` (for example a `ClassConnectionTable` set index): the same key must always come
+  /// with the same connections.
+  func verdictID(
+    from src: ClassPeer, to dst: ClassPeer, connections: ConnectionSet, setKey: Int, externals: [IPRange]
+  ) -> Int32 {
+    let clientID: Int
+    switch src {
+    case .podClass(let s): clientID = Int(classes[s].clientProfile)
+    case .external(let e): clientID = clients.count + e
+    }
+    let serverID: Int
+    switch dst {
+    case .podClass(let d): serverID = Int(classes[d].serverProfile)
+    case .external(let e): serverID = serverRepresentative.count + e
+    }
+    let key = UInt64(clientID) << 42 | UInt64(serverID) << 22 | UInt64(setKey)
+    lock.lock()
+    if let hit = fast[key] {
+      lock.unlock()
+      return hit
+    }
+    lock.unlock()
+    let verdict = MeshVerdict(parts: parts(from: src, to: dst, connections: connections, externals: externals))
+    lock.lock()
+    defer { lock.unlock() }
+    let id: Int32
+    if let known = verdictIDs[verdict] {
+      id = known
+    } else {
+      id = Int32(verdicts.count)
+      verdicts.append(verdict)
+      verdictIDs[verdict] = id
+    }
+    fast[key] = id
+    return id
+  }
+
+  /// An interned verdict.
+  func verdict(id: Int32) -> MeshVerdict {
+    lock.lock()
+    defer { lock.unlock() }
+    return verdicts[Int(id)]
   }
 
   private func cached(_ key: CacheKey) -> [MeshPart]? {
@@ -289,15 +394,14 @@ public final class MeshStage: @unchecked Sendable {
   /// The DestinationRule that applies to a client namespace and a Service: client namespace,
   /// then the Service's namespace, then the root namespace; the most specific host wins, then
   /// the oldest.
-  func destinationRule(clientNamespace: String, service: Service) -> DestinationRule? {
-    let fqdn = "\(service.name).\(service.namespace).svc.cluster.local"
+  func destinationRule(clientNamespace: String, service index: Int) -> DestinationRule? {
+    let service = cluster.services[index]
+    let matching = ruleIndex.rules(forService: index)
     var seen = Set<String>()
     for ns in [clientNamespace, service.namespace, options.rootNamespace] where seen.insert(ns).inserted {
-      let candidates = cluster.destinationRules.compactMap { dr -> (DestinationRule, Int)? in
-        guard dr.namespace == ns, let rank = Self.hostRank(dr.host, namespace: dr.namespace, fqdn: fqdn) else {
-          return nil
-        }
-        return (dr, rank)
+      let candidates = matching.compactMap { i, rank -> (DestinationRule, Int)? in
+        let dr = cluster.destinationRules[i]
+        return dr.namespace == ns ? (dr, rank) : nil
       }
       if let best = candidates.min(by: { a, b in
         (-a.1, a.0.creationTimestamp ?? "~", a.0.name) < (-b.1, b.0.creationTimestamp ?? "~", b.0.name)
@@ -330,7 +434,7 @@ public final class MeshStage: @unchecked Sendable {
   /// The client's TLS towards a Service port: the DestinationRule's mode (port level first)
   /// and the rule, or nil for auto mTLS.
   func clientTLS(clientNamespace: String, via: ExposedPort) -> (ClientTLSMode, DestinationRule)? {
-    guard let dr = destinationRule(clientNamespace: clientNamespace, service: cluster.services[via.service])
+    guard let dr = destinationRule(clientNamespace: clientNamespace, service: via.service)
     else { return nil }
     if let entry = dr.portTLSModes[via.port.port], let mode = entry { return (mode, dr) }
     if let mode = dr.tlsMode { return (mode, dr) }
