@@ -44,6 +44,8 @@ public final class MeshStage: @unchecked Sendable {
   private var verdicts: [MeshVerdict] = []
   private var verdictIDs: [MeshVerdict: Int32] = [:]
   private var fast: [UInt64: Int32] = [:]
+  /// Per (client profile, server profile, first port of a piece): its outcome.
+  private var pieceOutcomes: [UInt64: Outcome] = [:]
 
   struct CacheKey: Hashable {
     var client: Int32
@@ -178,7 +180,9 @@ public final class MeshStage: @unchecked Sendable {
       // Without a Service, the profile's representative answers for every class of the
       // profile; a named Service is looked up on the class itself.
       let server = service == nil ? classes[serverRepresentative[Int(classes[d].serverProfile)]] : classes[d]
-      let result = evaluate(client: client, server: server, connections: connections, service: service)
+      let pairKey: UInt64? =
+        service == nil ? UInt64(clientID) << 42 | UInt64(classes[d].serverProfile) << 22 : nil
+      let result = evaluate(client: client, server: server, connections: connections, service: service, pairKey: pairKey)
       store(key, result)
       return result
     case (.podClass(let s), .external):
@@ -279,8 +283,8 @@ public final class MeshStage: @unchecked Sendable {
   func split(
     _ connections: ConnectionSet, cuts: [Int] = [], _ outcome: (TransportProtocol, Int) -> Outcome
   ) -> [MeshPart] {
-    var byOutcome: [Outcome: [TransportProtocol: [PortRange]]] = [:]
-    var order: [Outcome] = []
+    // Few distinct outcomes per flow: grouped by comparison, not hashing.
+    var groups: [(outcome: Outcome, ports: [TransportProtocol: [PortRange]])] = []
     for proto in connections.protocols {
       for range in connections.ranges[proto] ?? [] {
         var pieces: [PortRange] = []
@@ -296,15 +300,18 @@ public final class MeshStage: @unchecked Sendable {
         }
         for piece in pieces {
           let o = outcome(proto, piece.lower)
-          if byOutcome[o] == nil { order.append(o) }
-          byOutcome[o, default: [:]][proto, default: []].append(piece)
+          if let g = groups.firstIndex(where: { $0.outcome == o }) {
+            groups[g].ports[proto, default: []].append(piece)
+          } else {
+            groups.append((o, [proto: [piece]]))
+          }
         }
       }
     }
-    var parts = order.map { o in
+    var parts = groups.map { g in
       MeshPart(
-        connections: ConnectionSet(byOutcome[o] ?? [:]), transport: o.transport,
-        authorization: o.authorization, reasons: o.reasons)
+        connections: ConnectionSet(g.ports), transport: g.outcome.transport,
+        authorization: g.outcome.authorization, reasons: g.outcome.reasons)
     }
     if !connections.namedPorts.isEmpty {
       parts.append(
@@ -322,10 +329,22 @@ public final class MeshStage: @unchecked Sendable {
     return "\(proto.rawValue) \(String(repeating: "0", count: 5 - String(lower).count))\(lower)"
   }
 
-  func evaluate(client: MeshClient, server: MeshClassInfo, connections: ConnectionSet, service: Int?)
-    -> [MeshPart]
-  {
+  func evaluate(
+    client: MeshClient, server: MeshClassInfo, connections: ConnectionSet, service: Int?, pairKey: UInt64? = nil
+  ) -> [MeshPart] {
     split(connections, cuts: server.cuts) { proto, port in
+      if proto == .tcp, let pairKey {
+        let key = pairKey | UInt64(port)
+        lock.lock()
+        let hit = pieceOutcomes[key]
+        lock.unlock()
+        if let hit { return hit }
+        let o = outcome(client: client, server: server, port: port, service: service)
+        lock.lock()
+        pieceOutcomes[key] = o
+        lock.unlock()
+        return o
+      }
       if proto != .tcp {
         if client.dataplane == .none && server.dataplane == .none { return Self.untouched }
         return Outcome(
