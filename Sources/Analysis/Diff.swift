@@ -17,10 +17,14 @@ public struct DiffRow: Hashable, Sendable {
   public var after: ConnectionSet
   /// `workload X added` / `workload X removed` when an end exists on one side only.
   public var workloadInfo: String
+  /// The connections as printed, with the mesh's transport and authorization annotations
+  /// (`TCP 80 [mTLS]`): a change of transport or authorization is a difference too.
+  public var beforeText: String
+  public var afterText: String
 
   public init(
     kind: DiffKind, source: ReportPeer, destination: ReportPeer, before: ConnectionSet, after: ConnectionSet,
-    workloadInfo: String
+    workloadInfo: String, beforeText: String? = nil, afterText: String? = nil
   ) {
     self.kind = kind
     self.source = source
@@ -28,6 +32,8 @@ public struct DiffRow: Hashable, Sendable {
     self.before = before
     self.after = after
     self.workloadInfo = workloadInfo
+    self.beforeText = beforeText ?? before.description
+    self.afterText = afterText ?? after.description
   }
 }
 
@@ -74,26 +80,27 @@ public struct DiffReport: Sendable {
     }
     for (k, row) in new {
       if let previous = old[k] {
-        if previous.connections == row.connections {
+        if previous.connections == row.connections && previous.connectionsText == row.connectionsText {
           unchanged.append(row)
         } else {
           rows.append(
             DiffRow(
               kind: .changed, source: row.source, destination: row.destination, before: previous.connections,
-              after: row.connections, workloadInfo: info(row.source, row.destination)))
+              after: row.connections, workloadInfo: info(row.source, row.destination),
+              beforeText: previous.connectionsText, afterText: row.connectionsText))
         }
       } else {
         rows.append(
           DiffRow(
             kind: .added, source: row.source, destination: row.destination, before: .none, after: row.connections,
-            workloadInfo: info(row.source, row.destination)))
+            workloadInfo: info(row.source, row.destination), afterText: row.connectionsText))
       }
     }
     for (k, row) in old where new[k] == nil {
       rows.append(
         DiffRow(
           kind: .removed, source: row.source, destination: row.destination, before: row.connections, after: .none,
-          workloadInfo: info(row.source, row.destination)))
+          workloadInfo: info(row.source, row.destination), beforeText: row.connectionsText))
     }
     let originals = Set(
       (Array(unrefinedBefore.rows) + Array(unrefinedAfter.rows)).flatMap { row -> [IPRange] in
@@ -130,11 +137,15 @@ public struct DiffReport: Sendable {
         switch (row.source.kind, row.destination.kind) {
         case (.external(let range), _):
           return pieces(range, cuts).map {
-            ConnectionRow(source: .external($0), destination: row.destination, connections: row.connections)
+            var piece = row
+            piece.source = .external($0)
+            return piece
           }
         case (_, .external(let range)):
           return pieces(range, cuts).map {
-            ConnectionRow(source: row.source, destination: .external($0), connections: row.connections)
+            var piece = row
+            piece.destination = .external($0)
+            return piece
           }
         default:
           return [row]
@@ -164,6 +175,8 @@ public struct DiffReport: Sendable {
       var other: String
       var before: ConnectionSet
       var after: ConnectionSet
+      var beforeText: String
+      var afterText: String
     }
     var groups: [Key: [(range: IPRange, row: DiffRow)]] = [:]
     var result: [DiffRow] = []
@@ -171,11 +184,13 @@ public struct DiffReport: Sendable {
       switch (row.source.kind, row.destination.kind) {
       case (.external(let range), _):
         let key = Key(
-          kind: row.kind, externalIsSource: true, other: row.destination.name, before: row.before, after: row.after)
+          kind: row.kind, externalIsSource: true, other: row.destination.name, before: row.before, after: row.after,
+          beforeText: row.beforeText, afterText: row.afterText)
         groups[key, default: []].append((range, row))
       case (_, .external(let range)):
         let key = Key(
-          kind: row.kind, externalIsSource: false, other: row.source.name, before: row.before, after: row.after)
+          kind: row.kind, externalIsSource: false, other: row.source.name, before: row.before, after: row.after,
+          beforeText: row.beforeText, afterText: row.afterText)
         groups[key, default: []].append((range, row))
       default:
         result.append(row)
