@@ -342,8 +342,33 @@ public struct ConnectivityAnalyzer: Sendable {
         cluster: cluster, options: options, entities: entities, skipPod: ingressControllerPod
       )
       .report(rows: Array(report.rows))
+      report.exposure?.meshPlaintext = meshPlaintextExposure(report.rows)
     }
     return report
+  }
+
+  /// Rows where a client outside the mesh (no sidecar, not ambient, or an external range)
+  /// reaches a mesh server in plaintext: the server is PERMISSIVE or DISABLE on those ports.
+  func meshPlaintextExposure(_ rows: ConnectionRows) -> [ExposureReport.Line] {
+    guard engine.mesh != nil else { return [] }
+    var podOf: [String: Int] = [:]
+    for entity in entities { podOf[entity.peer.name] = entity.pod }
+    var lines: [ExposureReport.Line] = []
+    for row in rows {
+      guard let mesh = row.mesh, let server = podOf[row.destination.name],
+        engine.meshDataplane(ofPod: server) != .none
+      else { continue }
+      switch row.source.kind {
+      case .external, .ingressController: break
+      case .workload, .pod:
+        guard let client = podOf[row.source.name], engine.meshDataplane(ofPod: client) == .none else { continue }
+      }
+      let plain = mesh.parts.filter { $0.transport == .plaintext && $0.allowed }
+      guard !plain.isEmpty else { continue }
+      let conns = plain.reduce(ConnectionSet.none) { $0.union($1.connections) }
+      lines.append(ExposureReport.Line(exposed: row.destination, other: .peer(row.source), connections: "\(conns) [plaintext]"))
+    }
+    return lines.sorted { ($0.exposed.name, $0.other.name) < ($1.exposed.name, $1.other.name) }
   }
 
   /// The indices of the engine's external ranges inside a reported range.

@@ -53,6 +53,16 @@ import Testing
         file: "Output/mtls-migration-5-destinationrule-disable/explain-foo-sleep-httpbin-bar.json", status: 1))
     list.append(
       Golden(
+        arguments: ["analyze", "Scenarios/mtls-migration-3-namespace-strict", "--exposure"],
+        file: "Output/mtls-migration-3-namespace-strict/analyze-exposure.txt"))
+    for step in ["mtls-migration-2-mesh-strict", "mtls-migration-5-destinationrule-disable", "mtls-migration-6-authorization"] {
+      list.append(
+        Golden(
+          arguments: ["diff", "Scenarios/mtls-migration-1-no-policy", "Scenarios/\(step)"],
+          file: "Output/\(step)/diff-from-step-1.txt"))
+    }
+    list.append(
+      Golden(
         arguments: ["analyze", "Scenarios/mtls-migration-6-authorization", "--no-mesh"],
         file: "Output/mtls-migration-6-authorization/analyze-no-mesh.txt"))
     list.append(
