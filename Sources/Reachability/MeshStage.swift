@@ -37,6 +37,12 @@ public final class MeshStage: @unchecked Sendable {
   /// One representative client and server class per profile.
   let clients: [MeshClient]
   let serverRepresentative: [Int]
+  /// Per client profile: its transport-only profile (dataplane and DestinationRule namespace),
+  /// which is all that servers without AuthorizationPolicies see of a client.
+  let clientTransport: [Int32]
+  let transportProfileCount: Int32
+  /// Per server profile: whether any AuthorizationPolicy applies (then identity matters).
+  let serverHasPolicies: [Bool]
   let ruleIndex: DestinationRuleIndex
   private let lock = NSLock()
   private var cache: [CacheKey: [MeshPart]] = [:]
@@ -68,6 +74,9 @@ public final class MeshStage: @unchecked Sendable {
     var clients: [MeshClient] = []
     var serverIDs: [ServerProfile: Int32] = [:]
     var serverRepresentative: [Int] = []
+    var transportIDs: [ClientProfile: Int32] = [:]
+    var clientTransport: [Int32] = []
+    var serverHasPolicies: [Bool] = []
     for (cls, members) in classMembers.enumerated() {
       let pod = cluster.pods[Int(members[0])]
       var info = compiler.classInfo(pod)
@@ -85,6 +94,15 @@ public final class MeshStage: @unchecked Sendable {
         info.clientProfile = Int32(clients.count)
         clientIDs[clientKey] = info.clientProfile
         clients.append(client)
+        let transportKey = ClientProfile(
+          dataplane: clientKey.dataplane, ruleNamespace: clientKey.ruleNamespace, matches: [], ips: [])
+        if let t = transportIDs[transportKey] {
+          clientTransport.append(t)
+        } else {
+          let t = Int32(transportIDs.count)
+          transportIDs[transportKey] = t
+          clientTransport.append(t)
+        }
       }
       let server = ServerProfile(info: info, cluster: cluster, rules: ruleIndex)
       if let id = serverIDs[server] {
@@ -93,11 +111,15 @@ public final class MeshStage: @unchecked Sendable {
         info.serverProfile = Int32(serverRepresentative.count)
         serverIDs[server] = info.serverProfile
         serverRepresentative.append(cls)
+        serverHasPolicies.append(!info.policies.isEmpty || !info.waypointPolicies.isEmpty)
       }
       infos.append(info)
     }
     self.classes = infos
     self.clients = clients
+    self.clientTransport = clientTransport
+    self.transportProfileCount = Int32(transportIDs.count)
+    self.serverHasPolicies = serverHasPolicies
     self.serverRepresentative = serverRepresentative
   }
 
@@ -173,7 +195,8 @@ public final class MeshStage: @unchecked Sendable {
     switch (src, dst) {
     case (.podClass, .podClass), (.external, .podClass):
       guard case .podClass(let d) = dst else { return [] }
-      let (clientID, client) = self.client(src, externals: externals)
+      let (_, client) = self.client(src, externals: externals)
+      let clientID = Int32(effectiveClient(src, server: classes[d].serverProfile))
       let key = CacheKey(
         client: clientID, server: classes[d].serverProfile, service: service ?? -1, connections: connections)
       if let hit = cached(key) { return hit }
@@ -199,6 +222,25 @@ public final class MeshStage: @unchecked Sendable {
     }
   }
 
+  /// Flag of effective client ids that stand for a transport-only profile.
+  static let transportFlag = 1 << 21
+
+  /// The client id that decides a flow to a server profile: the full profile when the server
+  /// enforces AuthorizationPolicies, else the transport-only profile (every external range
+  /// shares one).
+  func effectiveClient(_ peer: ClassPeer, server: Int32) -> Int {
+    if serverHasPolicies[Int(server)] {
+      switch peer {
+      case .podClass(let s): return Int(classes[s].clientProfile)
+      case .external(let e): return clients.count + e
+      }
+    }
+    switch peer {
+    case .podClass(let s): return Self.transportFlag | Int(clientTransport[Int(classes[s].clientProfile)])
+    case .external: return Self.transportFlag | Int(transportProfileCount)
+    }
+  }
+
   /// The client profile id (external ranges after the pod profiles) and its representative.
   func client(_ peer: ClassPeer, externals: [IPRange]) -> (Int32, MeshClient) {
     switch peer {
@@ -220,14 +262,17 @@ public final class MeshStage: @unchecked Sendable {
     from src: ClassPeer, to dst: ClassPeer, connections: ConnectionSet, setKey: Int, externals: [IPRange]
   ) -> Int32 {
     let clientID: Int
-    switch src {
-    case .podClass(let s): clientID = Int(classes[s].clientProfile)
-    case .external(let e): clientID = clients.count + e
-    }
     let serverID: Int
     switch dst {
-    case .podClass(let d): serverID = Int(classes[d].serverProfile)
-    case .external(let e): serverID = serverRepresentative.count + e
+    case .podClass(let d):
+      serverID = Int(classes[d].serverProfile)
+      clientID = effectiveClient(src, server: classes[d].serverProfile)
+    case .external(let e):
+      serverID = serverRepresentative.count + e
+      switch src {
+      case .podClass(let s): clientID = Int(classes[s].clientProfile)
+      case .external(let x): clientID = clients.count + x
+      }
     }
     let key = UInt64(clientID) << 42 | UInt64(serverID) << 22 | UInt64(setKey)
     lock.lock()
