@@ -5,6 +5,7 @@ import KubeModel
 import KubereachCLI
 import Manifests
 import TestSupport
+import Reachability
 import Testing
 
 /// Runs every case of netpol-analyzer's golden corpus through the library and compares outputs.
@@ -86,7 +87,7 @@ import Testing
     var options = ConnectivityOptions()
     options.focusWorkloads = testCase.focus_workloads ?? []
     options.focusWorkloadPeers = testCase.focus_workload_peers ?? []
-    options.focusDirection = testCase.focus_direction.flatMap { FocusDirection(rawValue: $0) }
+    options.focusDirection = testCase.focus_direction.flatMap { Direction(name: $0) }
     if let conn = testCase.focus_conn, !conn.isEmpty { options.focusConnection = FocusConnection(parsing: conn) }
     options.exposure = testCase.exposure == true
     guard let analyzer = analyzer(dirs: testCase.input_dirs, options: options),
@@ -100,7 +101,7 @@ import Testing
     var options = ConnectivityOptions()
     options.focusWorkloads = testCase.focus_workloads ?? []
     options.focusWorkloadPeers = testCase.focus_workload_peers ?? []
-    options.focusDirection = testCase.focus_direction.flatMap { FocusDirection(rawValue: $0) }
+    options.focusDirection = testCase.focus_direction.flatMap { Direction(name: $0) }
     if let conn = testCase.focus_conn, !conn.isEmpty { options.focusConnection = FocusConnection(parsing: conn) }
     options.exposure = testCase.exposure == true
     let only = testCase.explain_only.flatMap { ExplainOnly(rawValue: $0) }
