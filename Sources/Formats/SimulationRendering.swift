@@ -31,7 +31,8 @@ public struct SimulationRenderer: Sendable {
 
   func summaryText(_ report: SimulationReport, cluster: Cluster) -> String {
     let broken = report.broken
-    var out = "summary: \(report.flows.count) flows replayed, \(report.flows.count - broken.count) allowed, \(broken.count) would break"
+    var out =
+      "summary: \(report.flows.count) flows replayed, \(report.flows.count - broken.count) allowed, \(broken.count) would break"
     if report.unresolved > 0 { out += ", \(report.unresolved) not matched in the manifests (see warnings)" }
     out += "\n"
     for f in broken { out += "breaks: \(f.flow.summary(in: cluster))\n" }
@@ -51,10 +52,12 @@ public struct SimulationRenderer: Sendable {
         ("location", JSONRenderer.quote(f.flow.location.description)),
       ]
       if !f.flow.destinationNames.isEmpty {
-        flow.append(("destinationNames", "[" + f.flow.destinationNames.map(JSONRenderer.quote).joined(separator: ", ") + "]"))
+        flow.append(
+          ("destinationNames", "[" + f.flow.destinationNames.map(JSONRenderer.quote).joined(separator: ", ") + "]"))
       }
       let reasons = f.explanations.flatMap { e in e.groups.flatMap { FlowExplanationRenderer.reasonObjects(e, $0) } }
-      return "{\n  \"flow\": " + FlowExplanationRenderer.object(flow) + ",\n  \"allowed\": \(f.allowed),\n  \"reasons\": "
+      return "{\n  \"flow\": " + FlowExplanationRenderer.object(flow)
+        + ",\n  \"allowed\": \(f.allowed),\n  \"reasons\": "
         + FlowExplanationRenderer.array(reasons, indent: "  ") + "\n}"
     }
     let broken = report.broken.map { JSONRenderer.quote($0.flow.summary(in: cluster)) }
@@ -63,6 +66,7 @@ public struct SimulationRenderer: Sendable {
       ("denied", "\(broken.count)"), ("unresolved", "\(report.unresolved)"),
       ("broken", "[" + broken.joined(separator: ", ") + "]"),
     ])
-    return "{\n  \"flows\": " + FlowExplanationRenderer.array(flows, indent: "  ") + ",\n  \"summary\": " + summary + "\n}\n"
+    return "{\n  \"flows\": " + FlowExplanationRenderer.array(flows, indent: "  ") + ",\n  \"summary\": " + summary
+      + "\n}\n"
   }
 }

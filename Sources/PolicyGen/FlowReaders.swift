@@ -153,7 +153,8 @@ enum OursReader {
     }
     guard fields.count == 4 || fields.count == 5 else {
       acc.warn(
-        "broken-line", "expected 4 or 5 comma-separated fields (source,destination,protocol,port[,count]), found \(fields.count)",
+        "broken-line",
+        "expected 4 or 5 comma-separated fields (source,destination,protocol,port[,count]), found \(fields.count)",
         at: FlowReader.at(file, number, 1))
       return
     }

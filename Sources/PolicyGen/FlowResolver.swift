@@ -40,7 +40,7 @@ public enum FlowPeer: Hashable, Comparable, Sendable {
     switch self {
     case .workload(let w): return "\(cluster.workloads[w].namespace)/\(cluster.workloads[w].name)"
     case .pod(let p): return "\(cluster.pods[p].namespace)/\(cluster.pods[p].name)"
-    case .external(let c): return c.prefixLength == c.family.bitWidth ? c.address.description : c.description
+    case .external(let c): return c.flowText
     }
   }
 }
@@ -233,7 +233,8 @@ public struct FlowResolver {
       for s in src {
         for d in dst {
           if case .external = s, case .external = d {
-            acc.warn("unresolved-flow", "flow \(flow.summary) not used: neither end is in the cluster", at: flow.location)
+            acc.warn(
+              "unresolved-flow", "flow \(flow.summary) not used: neither end is in the cluster", at: flow.location)
             continue
           }
           var ports = [(flow.transport, flow.port)]

@@ -21,7 +21,8 @@ import Testing
     #expect(r.flows[0].location.line == 1)
     #expect(r.flows[1].destination == .address(CIDR("203.0.113.0/24")!))
     #expect(r.flows[1].transport == .udp)
-    let csv = try read("source,destination,protocol,port,count\nshop/a,shop/b,TCP,80,2\n# comment\nshop/a,10.0.0.1,UDP,53\n")
+    let csv = try read(
+      "source,destination,protocol,port,count\nshop/a,shop/b,TCP,80,2\n# comment\nshop/a,10.0.0.1,UDP,53\n")
     #expect(csv.flows.count == 2)
     #expect(csv.flows[0].count == 2)
     #expect(csv.flows[1].location.line == 4)
@@ -98,10 +99,11 @@ import Testing
               ports: [443]
       """)
     #expect(r.format == .intents)
-    #expect(r.flows.map(\.summary) == [
-      "shop/frontend -> shop/api TCP/0", "shop/frontend -> payments/ledger TCP/0", "shop/api -> shop/db TCP/0",
-      "shop/api -> 203.0.113.7 TCP/443",
-    ])
+    #expect(
+      r.flows.map(\.summary) == [
+        "shop/frontend -> shop/api TCP/0", "shop/frontend -> payments/ledger TCP/0", "shop/api -> shop/db TCP/0",
+        "shop/api -> 203.0.113.7 TCP/443",
+      ])
     #expect(r.flows[1].location.line == 11)
   }
 
@@ -126,7 +128,7 @@ import Testing
   @Test func mutatedLinesNeverCrashAndAreAccountedFor() throws {
     var state: UInt64 = 0x9E37_79B9_7F4A_7C15
     func next() -> Int {
-      state = state &* 6364136223846793005 &+ 1442695040888963407
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
       return Int(truncatingIfNeeded: state >> 33)
     }
     for format in [FlowFormat.hubble, .ours] {

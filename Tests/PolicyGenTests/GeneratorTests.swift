@@ -138,9 +138,10 @@ import Testing
     let report = Self.verify(c, r, flows, defaultDeny: true)
     #expect(report.passed)
     let gap = try #require(report.gap)
-    #expect(gap.map { "\(c.workloads[$0.source].name)->\(c.workloads[$0.destination].name) \($0.connections)" } == [
-      "frontend->twin-b TCP 80"
-    ])
+    #expect(
+      gap.map { "\(c.workloads[$0.source].name)->\(c.workloads[$0.destination].name) \($0.connections)" } == [
+        "frontend->twin-b TCP 80"
+      ])
   }
 
   @Test func wholeWorkloadFlowsUnderDefaultDenyLeaveNoGap() {
@@ -200,7 +201,21 @@ import Testing
     let yaml = ManifestLoader.load(bytes: a.render(.yaml), file: "y").cluster.networkPolicies
     let json = ManifestLoader.load(bytes: a.render(.json), file: "j").cluster.networkPolicies
     func strip(_ p: [NetworkPolicy]) -> [NetworkPolicy] {
-      p.map { var q = $0; q.location = .synthetic("x"); q.ingress = q.ingress.map { var r = $0; r.location = .synthetic("x"); return r }; q.egress = q.egress.map { var r = $0; r.location = .synthetic("x"); return r }; return q }
+      p.map {
+        var q = $0
+        q.location = .synthetic("x")
+        q.ingress = q.ingress.map {
+          var r = $0
+          r.location = .synthetic("x")
+          return r
+        }
+        q.egress = q.egress.map {
+          var r = $0
+          r.location = .synthetic("x")
+          return r
+        }
+        return q
+      }
     }
     #expect(strip(yaml) == strip(json))
     #expect(yaml.count == a.policies.count)
@@ -235,10 +250,11 @@ import Testing
     #expect(found.podLabels == ["k8s-app": "kube-dns"])
     #expect(found.ports == [.init(protocol: .tcp, port: 1053), .init(protocol: .udp, port: 1053)])
     let r = PolicyGenerator.defaultDeny(cluster: c, namespaces: ["web", "kube-system"], allowDNS: true)
-    #expect(r.policies.map(\.key) == [
-      "kube-system/default-deny", "kube-system/allow-dns-egress", "kube-system/allow-dns-ingress", "web/default-deny",
-      "web/allow-dns-egress",
-    ])
+    #expect(
+      r.policies.map(\.key) == [
+        "kube-system/default-deny", "kube-system/allow-dns-egress", "kube-system/allow-dns-ingress", "web/default-deny",
+        "web/allow-dns-egress",
+      ])
     let flows = PolicyGenerator.dnsFlows(cluster: c, namespaces: ["web"])
     #expect(flows.count == 2)
     let report = Self.verify(c, r, flows, defaultDeny: false)
@@ -267,11 +283,13 @@ import Testing
 
   @Test func unresolvedFlowsAreReportedWithTheirLine() throws {
     let c = Self.cluster()
-    let read = try FlowReader.read(.bytes(Array("web/frontend,shop/api-0,TCP,9090\nweb/ghost,shop/api-0,TCP,1\n".utf8), name: "f"))
+    let read = try FlowReader.read(
+      .bytes(Array("web/frontend,shop/api-0,TCP,9090\nweb/ghost,shop/api-0,TCP,1\n".utf8), name: "f"))
     let (flows, problems) = FlowResolver(cluster: c).resolve(read.flows)
     #expect(flows.count == 1)
-    #expect(problems.map(\.description) == [
-      "f:2:1: warning: flow web/ghost -> shop/api-0 TCP/1 not used: source web/ghost matches no workload, pod or Service of the manifests [unresolved-flow]"
-    ])
+    #expect(
+      problems.map(\.description) == [
+        "f:2:1: warning: flow web/ghost -> shop/api-0 TCP/1 not used: source web/ghost matches no workload, pod or Service of the manifests [unresolved-flow]"
+      ])
   }
 }
