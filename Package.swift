@@ -39,17 +39,18 @@ let package = Package(
     .executableTarget(
       name: "kubereach-bench", dependencies: ["KubeModel", "Manifests", "Reachability", "Synthesis", "CYAML"],
       path: "Benchmarks/kubereach-bench"),
+    .target(name: "TestSupport", dependencies: ["KubeModel", "Reachability"], path: "Tests/TestSupport"),
     .testTarget(name: "KubeModelTests", dependencies: ["KubeModel"]),
-    .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "KubeModel"]),
-    .testTarget(name: "ReachabilityTests", dependencies: ["Reachability", "Synthesis", "KubeModel", "Manifests"]),
-    .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Formats", "Reachability", "KubeModel", "Manifests"]),
+    .testTarget(name: "ManifestsTests", dependencies: ["TestSupport", "Manifests", "KubeModel"]),
+    .testTarget(name: "ReachabilityTests", dependencies: ["TestSupport", "Reachability", "Synthesis", "KubeModel", "Manifests"]),
+    .testTarget(name: "AnalysisTests", dependencies: ["TestSupport", "Analysis", "Formats", "Reachability", "KubeModel", "Manifests", "Synthesis"]),
     .testTarget(name: "FormatsTests", dependencies: ["Formats", "Analysis", "Reachability", "KubeModel"]),
     .testTarget(name: "ChecksTests", dependencies: ["Checks", "Manifests", "Reachability", "KubeModel", "Synthesis"]),
     .testTarget(
-      name: "PolicyGenTests", dependencies: ["PolicyGen", "Synthesis", "Manifests", "Reachability", "Analysis", "KubeModel"]),
-    .testTarget(name: "CLITests", dependencies: ["KubereachCLI"]),
+      name: "PolicyGenTests", dependencies: ["TestSupport", "PolicyGen", "Synthesis", "Manifests", "Reachability", "Analysis", "KubeModel"]),
+    .testTarget(name: "CLITests", dependencies: ["TestSupport", "KubereachCLI"]),
     .testTarget(
-      name: "ConformanceTests", dependencies: ["KubereachCLI", "Manifests", "Reachability", "Analysis", "Formats"],
+      name: "ConformanceTests", dependencies: ["TestSupport", "KubereachCLI", "Manifests", "Reachability", "Analysis", "Formats"],
       exclude: ["Fixtures", "conformance-ratchet.txt"]),
   ]
 )

@@ -2,6 +2,7 @@ import KubeModel
 import Manifests
 import Reachability
 import Synthesis
+import TestSupport
 import Testing
 
 @testable import PolicyGen
