@@ -42,15 +42,18 @@ public struct SimulationRenderer: Sendable {
   /// `{"flows": [...], "summary": {...}}`; each flow holds the flow, `allowed` and the reasons
   /// as `explain -o json` gives them.
   public func json(_ report: SimulationReport, cluster: Cluster) -> String {
-    let flows = report.flows.map { f -> String in
-      var flow: [(String, String)] = [
-        ("source", JSONRenderer.quote(f.flow.source.name(in: cluster))),
-        ("destination", JSONRenderer.quote(f.flow.destination.name(in: cluster))),
-        ("protocol", JSONRenderer.quote(f.flow.transport.rawValue)),
-        ("port", "\(f.flow.port)"),
-        ("count", "\(f.flow.count)"),
-        ("location", JSONRenderer.quote(f.flow.location.description)),
+    func fields(_ f: ResolvedFlow) -> [(String, String)] {
+      [
+        ("source", JSONRenderer.quote(f.source.name(in: cluster))),
+        ("destination", JSONRenderer.quote(f.destination.name(in: cluster))),
+        ("protocol", JSONRenderer.quote(f.transport.rawValue)),
+        ("port", "\(f.port)"),
       ]
+    }
+    let flows = report.flows.map { f -> String in
+      var flow = fields(f.flow)
+      flow.append(("count", "\(f.flow.count)"))
+      flow.append(("location", JSONRenderer.quote(f.flow.location.description)))
       if !f.flow.destinationNames.isEmpty {
         flow.append(
           ("destinationNames", "[" + f.flow.destinationNames.map(JSONRenderer.quote).joined(separator: ", ") + "]"))
@@ -60,7 +63,7 @@ public struct SimulationRenderer: Sendable {
         + ",\n  \"allowed\": \(f.allowed),\n  \"reasons\": "
         + FlowExplanationRenderer.array(reasons, indent: "  ") + "\n}"
     }
-    let broken = report.broken.map { JSONRenderer.quote($0.flow.summary(in: cluster)) }
+    let broken = report.broken.map { FlowExplanationRenderer.object(fields($0.flow)) }
     let summary = FlowExplanationRenderer.object([
       ("flows", "\(report.flows.count)"), ("allowed", "\(report.flows.count - broken.count)"),
       ("denied", "\(broken.count)"), ("unresolved", "\(report.unresolved)"),

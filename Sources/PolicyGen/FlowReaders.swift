@@ -227,6 +227,8 @@ enum HubbleReader {
     var otherL4: String?
     var port: Int?
     var names: [String] = []
+    /// `verdict` when it says the flow did not pass (`DROPPED`, `ERROR`).
+    var notForwarded: String?
 
     mutating func read(_ c: inout JSONCursor) throws(JSONSyntaxError) {
       sawFlow = true
@@ -275,6 +277,10 @@ enum HubbleReader {
           } else if !c.null() {
             isReply = try c.bool()
           }
+        } else if bytesEqual(key, "verdict") {
+          if c.null() { continue }
+          let v = try c.rawString()
+          if bytesEqual(v, "DROPPED") || bytesEqual(v, "ERROR") { notForwarded = String(decoding: v, as: UTF8.self) }
         } else if bytesEqual(key, "destination_names") {
           if c.null() { continue }
           try c.beginArray()
@@ -319,6 +325,10 @@ enum HubbleReader {
     }
     if f.isReply {
       acc.skip("reply")
+      return
+    }
+    if let verdict = f.notForwarded {
+      acc.skip("verdict \(verdict)")
       return
     }
     guard let transport = f.transport else {

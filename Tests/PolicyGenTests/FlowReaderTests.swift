@@ -50,10 +50,11 @@ import Testing
       {"flow":{"IP":{"source":"10.0.0.5","destination":"10.0.0.9"},"l4":{"ICMPv4":{"type":8}},"source":{"namespace":"shop"},"destination":{"namespace":"shop"}}}
       {"flow":{"IP":{"source":"10.0.0.5","destination":"93.184.216.34"},"l4":{"UDP":{"destination_port":443}},"source":{"namespace":"shop","workloads":[{"name":"frontend"}]},"destination":{"labels":["reserved:world"]},"destination_names":["example.com"]}}
       {"IP":{"source":"10.0.0.5","destination":"10.0.0.9"},"l4":{"SCTP":{"destination_port":9}},"source":{"namespace":"shop","pod_name":"p"},"destination":{"namespace":"shop","pod_name":"q"}}
+      {"flow":{"verdict":"DROPPED","IP":{"source":"10.0.0.5","destination":"10.0.0.9"},"l4":{"TCP":{"destination_port":22}},"source":{"namespace":"shop","workloads":[{"name":"frontend"}]},"destination":{"namespace":"shop","pod_name":"q"}}}
       {"flow": broken
       """)
     #expect(r.format == .hubble)
-    #expect(r.skipped == ["reply": 1, "ICMPv4": 1])
+    #expect(r.skipped == ["reply": 1, "ICMPv4": 1, "verdict DROPPED": 1])
     #expect(r.flows.count == 3)
     #expect(r.flows[0].source == .hubble(namespace: "shop", workload: "frontend", pod: nil, labels: []))
     #expect(
@@ -65,7 +66,7 @@ import Testing
     #expect(r.flows[1].destinationNames == ["example.com"])
     #expect(r.flows[2].transport == .sctp)
     #expect(r.diagnostics.count == 1)
-    #expect(r.diagnostics.first?.location?.line == 6)
+    #expect(r.diagnostics.first?.location?.line == 7)
   }
 
   @Test func intentsCallsAndTargets() throws {
