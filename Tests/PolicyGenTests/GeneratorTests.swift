@@ -292,4 +292,36 @@ import Testing
         "f:2:1: warning: flow web/ghost -> shop/api-0 TCP/1 not used: source web/ghost matches no workload, pod or Service of the manifests [unresolved-flow]"
       ])
   }
+
+  @Test func intentsResolveServicesAndServedPorts() throws {
+    let service = """
+
+      ---
+      apiVersion: v1
+      kind: Service
+      metadata: {name: api-svc, namespace: shop}
+      spec:
+        selector: {app: api, tier: backend}
+        ports: [{name: grpc, port: 80, targetPort: grpc}]
+      """
+    let c = Self.cluster(service)
+    let intents = """
+      apiVersion: k8s.otterize.com/v2alpha1
+      kind: ClientIntents
+      metadata: {name: web, namespace: web}
+      spec:
+        workload: {name: frontend}
+        targets:
+          - service: {name: api-svc.shop}
+          - kubernetes: {name: twin-a.shop}
+          - kubernetes: {name: nothing-here}
+      """
+    let read = try FlowReader.read(.bytes(Array(intents.utf8), name: "intents.yaml"))
+    let (flows, problems) = FlowResolver(cluster: c).resolve(read.flows)
+    // The Service's named target port resolves on its backend; twin-a declares no port.
+    #expect(flows.map { $0.summary(in: c) } == ["web/frontend -> shop/api-0 TCP/9090"])
+    #expect(problems.map(\.location?.line) == [8, 9])
+    #expect(problems[0].message.contains("declares no port"))
+    #expect(problems[1].message.contains("web/nothing-here matches no workload"))
+  }
 }
