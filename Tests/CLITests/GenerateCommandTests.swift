@@ -82,4 +82,14 @@ import Testing
     let badFormat = ExitCodeTests.run(["generate", "from-flows", m, "--flows", f, "--flow-format", "pcap"])
     #expect(badFormat.status == 2)
   }
+
+  @Test func helpOfNestedSubcommands() {
+    let help = ExitCodeTests.run(["generate", "from-flows", "--help"])
+    #expect(help.status == 0)
+    #expect(help.stdout.contains("USAGE: kubereach generate from-flows"))
+    #expect(help.stdout.contains("--flow-format"))
+    let group = ExitCodeTests.run(["generate"])
+    #expect(group.status == 0)
+    #expect(group.stdout.contains("default-deny") && group.stdout.contains("from-flows"))
+  }
 }
