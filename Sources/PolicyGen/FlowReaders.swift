@@ -277,6 +277,17 @@ enum HubbleReader {
           } else if !c.null() {
             isReply = try c.bool()
           }
+        } else if bytesEqual(key, "l7") {
+          // An L7 response event runs from the server back to the client: a reply.
+          if c.null() { continue }
+          try c.beginObject()
+          while let k = try c.nextKey() {
+            if bytesEqual(k, "type"), !c.null() {
+              if bytesEqual(try c.rawString(), "RESPONSE") { isReply = true }
+            } else {
+              try c.skipValue()
+            }
+          }
         } else if bytesEqual(key, "verdict") {
           if c.null() { continue }
           let v = try c.rawString()

@@ -137,6 +137,13 @@ public struct FlowResolver {
       if let workload, let w = workloadsByName["\(ns)/\(workload)"], !podsOfWorkload[w].isEmpty {
         return .success([.workload(w)])
       }
+      // Older Cilium names the ReplicaSet (`name-<pod-template-hash>`): try its Deployment.
+      if let workload, let dash = workload.lastIndex(of: "-"),
+        Self.looksLikeTemplateHash(workload[dash...].dropFirst()),
+        let w = workloadsByName["\(ns)/\(workload[..<dash])"], !podsOfWorkload[w].isEmpty
+      {
+        return .success([.workload(w)])
+      }
       if let pod, let p = podsByName["\(ns)/\(pod)"] { return .success([.pod(p)]) }
       // Labels as Cilium reports them (a subset of the pod's: identity-relevant ones).
       var have: [String: String] = [:]
@@ -176,6 +183,11 @@ public struct FlowResolver {
       }
       return .failure(Unresolved(why: "\(end) matches no workload or pod of the manifests"))
     }
+  }
+
+  /// Whether a name suffix looks like a `pod-template-hash` (Kubernetes' safe alphabet).
+  static func looksLikeTemplateHash(_ s: Substring) -> Bool {
+    (5...10).contains(s.count) && s.allSatisfy { "bcdfghjklmnpqrstvwxz2456789".contains($0) }
   }
 
   /// The ports a workload serves: the target ports of the Services that select its pods, else

@@ -51,11 +51,12 @@ import Testing
       {"flow":{"IP":{"source":"10.0.0.5","destination":"93.184.216.34"},"l4":{"UDP":{"destination_port":443}},"source":{"namespace":"shop","workloads":[{"name":"frontend"}]},"destination":{"labels":["reserved:world"]},"destination_names":["example.com"]}}
       {"IP":{"source":"10.0.0.5","destination":"10.0.0.9"},"l4":{"SCTP":{"destination_port":9}},"source":{"namespace":"shop","pod_name":"p"},"destination":{"namespace":"shop","pod_name":"q"}}
       {"flow":{"verdict":"DROPPED","IP":{"source":"10.0.0.5","destination":"10.0.0.9"},"l4":{"TCP":{"destination_port":22}},"source":{"namespace":"shop","workloads":[{"name":"frontend"}]},"destination":{"namespace":"shop","pod_name":"q"}}}
+      {"flow":{"Type":"L7","l7":{"type":"RESPONSE","http":{"code":200}},"IP":{"source":"10.0.0.9","destination":"10.0.0.5"},"l4":{"TCP":{"destination_port":43210}},"source":{"namespace":"shop","pod_name":"q"},"destination":{"namespace":"shop","workloads":[{"name":"frontend"}]}}}
+      {"flow":{"Type":"L7","l7":{"type":"REQUEST","http":{"method":"GET"}},"IP":{"source":"10.0.0.5","destination":"10.0.0.9"},"l4":{"TCP":{"destination_port":8080}},"source":{"namespace":"shop","workloads":[{"kind":"ReplicaSet","name":"frontend-5d8f"}]},"destination":{"namespace":"shop","pod_name":"api-7c9-xyz"}}}
       {"flow": broken
       """)
     #expect(r.format == .hubble)
-    #expect(r.skipped == ["reply": 1, "ICMPv4": 1, "verdict DROPPED": 1])
-    #expect(r.flows.count == 3)
+    #expect(r.skipped == ["reply": 2, "ICMPv4": 1, "verdict DROPPED": 1])
     #expect(r.flows[0].source == .hubble(namespace: "shop", workload: "frontend", pod: nil, labels: []))
     #expect(
       r.flows[0].destination
@@ -66,7 +67,9 @@ import Testing
     #expect(r.flows[1].destinationNames == ["example.com"])
     #expect(r.flows[2].transport == .sctp)
     #expect(r.diagnostics.count == 1)
-    #expect(r.diagnostics.first?.location?.line == 7)
+    #expect(r.diagnostics.first?.location?.line == 9)
+    #expect(r.flows.count == 4)
+    #expect(r.flows[3].source == .hubble(namespace: "shop", workload: "frontend-5d8f", pod: nil, labels: []))
   }
 
   @Test func intentsCallsAndTargets() throws {

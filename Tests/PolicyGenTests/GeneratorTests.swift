@@ -324,4 +324,40 @@ import Testing
     #expect(problems[0].message.contains("declares no port"))
     #expect(problems[1].message.contains("web/nothing-here matches no workload"))
   }
+
+  @Test func hubbleEndpointsResolveByWorkloadReplicaSetPodNameAndLabels() throws {
+    let deployment = """
+
+      ---
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: cart, namespace: shop}
+      spec:
+        replicas: 2
+        selector: {matchLabels: {app: cart}}
+        template:
+          metadata: {labels: {app: cart, tier: backend}}
+          spec: {containers: [{name: c}]}
+      """
+    let c = Self.cluster(deployment)
+    let resolver = FlowResolver(cluster: c)
+    func name(_ e: FlowEndpoint) -> String {
+      switch resolver.peers(e) {
+      case .success(let p): return p.map { $0.name(in: c) }.joined(separator: ",")
+      case .failure(let u): return "unresolved: " + u.why
+      }
+    }
+    #expect(name(.hubble(namespace: "shop", workload: "cart", pod: nil, labels: [])) == "shop/cart")
+    #expect(name(.hubble(namespace: "shop", workload: "cart-7d9c5b6f4", pod: nil, labels: [])) == "shop/cart")
+    #expect(
+      name(.hubble(namespace: "shop", workload: nil, pod: "cart-7d9c5b6f4-x2k8q", labels: ["app=cart"])) == "shop/cart")
+    #expect(name(.hubble(namespace: "shop", workload: nil, pod: "api-0", labels: [])) == "shop/api-0")
+    #expect(
+      name(.hubble(namespace: "shop", workload: nil, pod: "elsewhere", labels: ["tier=backend", "app=cart"]))
+        == "shop/cart")
+    #expect(
+      name(.hubble(namespace: "shop", workload: nil, pod: "x", labels: ["app=twin"])).hasPrefix(
+        "unresolved: shop/x has labels that fit several workloads (twin-a, twin-b)"))
+    #expect(name(.hubble(namespace: "shop", workload: "cart-v2", pod: nil, labels: [])).hasPrefix("unresolved"))
+  }
 }
