@@ -25,7 +25,8 @@ struct SynthCommand: IOCommand {
   @Flag(help: "Give every workload one replica (to compare with tools that report pods).")
   var onePodPerWorkload = false
 
-  @Option(help: "Also write this many Hubble flow lines (hubble observe -o json) for the cluster to flows-hubble.jsonl.")
+  @Option(
+    help: "Also write this many Hubble flow lines (hubble observe -o json) for the cluster to flows-hubble.jsonl.")
   var flows: Int = 0
 
   @Flag(help: "Print timings and peak memory to standard error.")
