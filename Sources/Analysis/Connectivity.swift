@@ -9,12 +9,6 @@ public enum Granularity: String, Sendable, CaseIterable {
   case pod
 }
 
-/// A traffic direction relative to a focus workload.
-public enum FocusDirection: String, Sendable, CaseIterable {
-  case ingress
-  case egress
-}
-
 /// What to analyse and how to narrow the result.
 public struct ConnectivityOptions: Sendable {
   public var granularity: Granularity = .workload
@@ -23,7 +17,7 @@ public struct ConnectivityOptions: Sendable {
   /// With focus workloads: the other end must be one of these.
   public var focusWorkloadPeers: [String] = []
   /// With focus workloads: keep only connections into (ingress) or out of (egress) them.
-  public var focusDirection: FocusDirection? = nil
+  public var focusDirection: Direction? = nil
   /// Keep only connections that allow this protocol and port.
   public var focusConnection: FocusConnection? = nil
   /// List IPv6 external ranges too (netpol-analyzer lists IPv4 only).
@@ -382,7 +376,7 @@ public struct ConnectivityAnalyzer: Sendable {
 struct FocusFilter {
   let workloads: [String]
   let peers: [String]
-  let direction: FocusDirection?
+  let direction: Direction?
 
   init(options: ConnectivityOptions) {
     workloads = options.focusWorkloads

@@ -93,12 +93,16 @@ public struct ExplainReport: Sendable {
 }
 
 /// An Ingress or Route that forwards to a Service selecting a pod, with the pod ports it opens.
-struct IngressForward: Sendable {
-  var kind: String
-  var name: String
-  var service: String
-  var ports: ConnectionSet
-  var location: SourceLocation
+public struct IngressForward: Sendable {
+  /// `Ingress` or `Route`.
+  public var kind: String
+  /// `ns/name` of the Ingress or Route.
+  public var name: String
+  /// The backend Service's name.
+  public var service: String
+  /// The TCP container ports it forwards to.
+  public var ports: ConnectionSet
+  public var location: SourceLocation
 }
 
 extension ConnectivityAnalyzer {

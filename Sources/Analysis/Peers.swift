@@ -153,7 +153,12 @@ public struct ConnectionRows: RandomAccessCollection, Sendable {
       for (rank, peer) in peerTable.enumerated() { rankByName[peer.name] = rank }
     }
 
-    func rank(of peer: ReportPeer) -> Int { rankByName[peer.name] ?? 0 }
+    func rank(of peer: ReportPeer) -> Int {
+      guard let rank = rankByName[peer.name] else {
+        preconditionFailure("\(peer.name) is not in the peer table the rows were built for")
+      }
+      return rank
+    }
 
     mutating func setIndex(_ set: ConnectionSet) -> Int {
       if let index = setIndexByValue[set] { return index }

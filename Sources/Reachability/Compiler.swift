@@ -75,6 +75,10 @@ struct Compiled: Sendable {
   var egressProfiles: [ProfileKey] = []
   var ingressSegments: [[Segment]] = []
   var egressSegments: [[Segment]] = []
+  /// Per direction and profile: per atom, its cell (atoms of one cell are treated alike by
+  /// every rule of the profile, so one atom explains them all).
+  var ingressCells: [[Int32]] = []
+  var egressCells: [[Int32]] = []
 
   var classCount: Int { classMembers.count }
   var universe: Int { classMembers.count + externals.count }
@@ -596,15 +600,19 @@ struct Compiler {
         }
       }
       let evaluator = SegmentBuilder(c: c, direction: dir)
-      let segments = keys.map { evaluator.segments(for: $0) }
+      let built = keys.map { evaluator.segments(for: $0) }
+      let segments = built.map(\.segments)
+      let cells = built.map(\.cells)
       if dir == .ingress {
         c.ingressProfileOf = profileOf
         c.ingressProfiles = keys
         c.ingressSegments = segments
+        c.ingressCells = cells
       } else {
         c.egressProfileOf = profileOf
         c.egressProfiles = keys
         c.egressSegments = segments
+        c.egressCells = cells
       }
     }
   }
@@ -655,13 +663,13 @@ struct SegmentBuilder {
     return r.peers.intersection(PeerSet.union(sets, universe: c.universe), universe: c.universe)
   }
 
-  func segments(for key: ProfileKey) -> [Segment] {
+  func segments(for key: ProfileKey) -> (segments: [Segment], cells: [Int32]) {
     let (anp, np, banp) = rules(key)
     let isolated = !key.nps.isEmpty
     if anp.isEmpty && !isolated && banp.isEmpty {
       var all = [UInt64](repeating: 0, count: c.atomWords)
       for a in 0..<c.atoms.count { AtomBits.set(&all, a) }
-      return [Segment(atoms: all, row: .all)]
+      return ([Segment(atoms: all, row: .all)], [Int32](repeating: 0, count: c.atoms.count))
     }
     let named = subjectNamed(key)
     let all = anp + np + banp
@@ -669,6 +677,8 @@ struct SegmentBuilder {
     // Group atoms that every rule treats alike.
     var cells: [[UInt64]: [Int]] = [:]
     var order: [[UInt64]] = []
+    var cellOf = [Int32](repeating: 0, count: c.atoms.count)
+    var cellIndex: [[UInt64]: Int32] = [:]
     for a in 0..<c.atoms.count {
       var sig = [UInt64](repeating: 0, count: ruleWords + 1)
       var unique = false
@@ -686,8 +696,12 @@ struct SegmentBuilder {
         }
       }
       if unique { sig[ruleWords] = UInt64(a + 1) }
-      if cells[sig] == nil { order.append(sig) }
+      if cells[sig] == nil {
+        cellIndex[sig] = Int32(order.count)
+        order.append(sig)
+      }
       cells[sig, default: []].append(a)
+      cellOf[a] = cellIndex[sig] ?? 0
     }
     var out: [Segment] = []
     for sig in order {
@@ -698,7 +712,7 @@ struct SegmentBuilder {
       for a in atoms { AtomBits.set(&w, a) }
       out.append(Segment(atoms: w, row: row))
     }
-    return out
+    return (out, cellOf)
   }
 
   func row(
@@ -715,38 +729,20 @@ struct SegmentBuilder {
     let words = (universe + 63) / 64
     var mask = [UInt64](repeating: ~0, count: words)
     if universe % 64 != 0 { mask[words - 1] = (1 << UInt64(universe % 64)) - 1 }
-    var undecided = mask
-    var allowed = [UInt64](repeating: 0, count: words)
-    var passed = [UInt64](repeating: 0, count: words)
-    var m = [UInt64](repeating: 0, count: words)
-    for (r, hit) in zip(anp, anpHits) where !hit.isEmpty {
-      hit.write(into: &m)
-      for i in 0..<words {
-        let x = m[i] & undecided[i]
-        switch r.action {
-        case .allow: allowed[i] |= x
-        case .pass: passed[i] |= x
-        case .deny: break
-        }
-        undecided[i] &= ~x
-      }
+    func bits(_ set: PeerSet) -> PeerBits {
+      if set.isEmpty { return .nothing }
+      var w = [UInt64](repeating: 0, count: words)
+      set.write(into: &w)
+      for i in 0..<words { w[i] &= mask[i] }
+      return PeerBits(words: w)
     }
-    var rest = [UInt64](repeating: 0, count: words)
-    for i in 0..<words { rest[i] = (undecided[i] | passed[i]) & mask[i] }
-    if isolated {
-      PeerSet.union(npHits, universe: universe).write(into: &m)
-      for i in 0..<words { allowed[i] |= rest[i] & m[i] }
-    } else {
-      for (r, hit) in zip(banp, banpHits) where !hit.isEmpty && r.action != .pass {
-        hit.write(into: &m)
-        for i in 0..<words {
-          let x = m[i] & rest[i]
-          if r.action == .allow { allowed[i] |= x }
-          rest[i] &= ~x
-        }
-      }
-      for i in 0..<words { allowed[i] |= rest[i] }
-    }
+    let outcome = TierWalk.walk(
+      everything: PeerBits(words: mask),
+      admin: zip(anp, anpHits).map { ($0.action, bits($1)) },
+      networkPolicies: isolated ? npHits.map(bits) : nil,
+      baseline: zip(banp, banpHits).map { ($0.action, bits($1)) })
+    var allowed = outcome.allowed.words
+    if allowed.isEmpty { return .empty }
     for i in 0..<words { allowed[i] &= mask[i] }
     return PeerSet.make(words: allowed, universe: universe)
   }

@@ -131,16 +131,17 @@ extension ReachabilityEngine {
       if case .pod(let s) = src, case .pod(let d) = dst { return s == d }
       return false
     }()
-    var groups: [[DirectionExplanation]: [Int]] = [:]
-    var order: [[DirectionExplanation]] = []
-    for a in 0..<c.atoms.count {
-      if let space,
-        !(space.ranges[c.atoms[a].proto] ?? []).contains(where: {
-          $0.lower <= c.atoms[a].range.upper && c.atoms[a].range.lower <= $0.upper
-        })
-      {
-        continue
-      }
+    // Atoms that both profiles' rules treat alike share one explanation: explain one atom
+    // per pair of cells.
+    let egressCells: [Int32]? = {
+      if case .pod(let s) = src { return c.egressCells[Int(c.egressProfileOf[podClass(s)])] }
+      return nil
+    }()
+    let ingressCells: [Int32]? = {
+      if case .pod(let d) = dst { return c.ingressCells[Int(c.ingressProfileOf[podClass(d)])] }
+      return nil
+    }()
+    func explainAtom(_ a: Int) -> [DirectionExplanation] {
       var egress = DirectionExplanation(
         direction: .egress, allowed: true, decidingTier: .systemDefault)
       var ingress = DirectionExplanation(
@@ -164,9 +165,30 @@ extension ReachabilityEngine {
             }, .ingress)
         }
       }
-      let key = [egress, ingress]
+      return [egress, ingress]
+    }
+    var atomsOfCell: [Int64: [Int]] = [:]
+    var cellOrder: [Int64] = []
+    for a in 0..<c.atoms.count {
+      if let space,
+        !(space.ranges[c.atoms[a].proto] ?? []).contains(where: {
+          $0.lower <= c.atoms[a].range.upper && c.atoms[a].range.lower <= $0.upper
+        })
+      {
+        continue
+      }
+      let cell = Int64(egressCells?[a] ?? 0) << 32 | Int64(ingressCells?[a] ?? 0)
+      if atomsOfCell[cell] == nil { cellOrder.append(cell) }
+      atomsOfCell[cell, default: []].append(a)
+    }
+    var groups: [[DirectionExplanation]: [Int]] = [:]
+    var order: [[DirectionExplanation]] = []
+    for cell in cellOrder {
+      let atoms = atomsOfCell[cell] ?? []
+      guard let first = atoms.first else { continue }
+      let key = explainAtom(first)
       if groups[key] == nil { order.append(key) }
-      groups[key, default: []].append(a)
+      groups[key, default: []] += atoms
     }
     var segments: [ExplanationSegment] = []
     for key in order {
@@ -281,31 +303,33 @@ extension ReachabilityEngine {
       direction == .ingress
       ? c.ingressProfiles[Int(c.ingressProfileOf[subject])]
       : c.egressProfiles[Int(c.egressProfileOf[subject])]
+    let admin = key.anps.flatMap { c.anps[Int($0)].rules(direction) }
+    let nps = key.nps.map { c.nps[Int($0)] }
+    let baseline = key.banp ? (c.banp?.rules(direction) ?? []) : []
+    func admits(_ r: CompiledRule) -> Bool {
+      ruleAdmits(r, direction, subject: subject, peer: peer, atom: a)
+    }
+    let npHits = nps.map { $0.rules(direction).map(admits) }
+    let outcome = TierWalk.walk(
+      everything: true, admin: admin.map { ($0.action, admits($0)) },
+      networkPolicies: key.nps.isEmpty ? nil : npHits.flatMap { $0 },
+      baseline: baseline.map { ($0.action, admits($0)) })
     var out = DirectionExplanation(
-      direction: direction, allowed: true, decidingTier: .systemDefault)
-    anpLoop: for p in key.anps {
-      for r in c.anps[Int(p)].rules(direction)
-      where ruleAdmits(r, direction, subject: subject, peer: peer, atom: a) {
-        out.adminRules.append(r.ref)
-        switch r.action {
-        case .allow, .deny:
-          out.allowed = r.action == .allow
-          out.decidingTier = .adminNetworkPolicy
-          return out
-        case .pass:
-          break anpLoop
-        }
+      direction: direction, allowed: outcome.allowed, decidingTier: .systemDefault)
+    if let i = outcome.admin.firstIndex(of: true) {
+      out.adminRules = [admin[i].ref]
+      if admin[i].action != .pass {
+        out.decidingTier = .adminNetworkPolicy
+        return out
       }
     }
     if !key.nps.isEmpty {
       out.decidingTier = .networkPolicy
-      for p in key.nps {
-        let policy = c.nps[Int(p)]
+      for (policy, hits) in zip(nps, npHits) {
         let rules = policy.rules(direction)
-        let admitting = rules.filter {
-          ruleAdmits($0, direction, subject: subject, peer: peer, atom: a)
-        }
-        if admitting.isEmpty {
+        if hits.contains(true) {
+          out.allowingRules += zip(rules, hits).filter(\.1).map(\.0.ref)
+        } else {
           let peerRule = rules.first { $0.peers.contains(peer) }
           out.unmatchedPolicies.append(
             UnmatchedPolicy(
@@ -313,24 +337,15 @@ extension ReachabilityEngine {
               namedPortsUnresolved: peerRule.map {
                 namedPortsUnresolved($0, destinationClass: destinationClass)
               } ?? false))
-        } else {
-          out.allowingRules += admitting.map(\.ref)
         }
       }
-      out.allowed = !out.allowingRules.isEmpty
       out.allowingRules.sort()
       out.unmatchedPolicies.sort()
       return out
     }
-    if key.banp, let banp = c.banp {
-      for r in banp.rules(direction) where r.action != .pass {
-        if ruleAdmits(r, direction, subject: subject, peer: peer, atom: a) {
-          out.baselineRule = r.ref
-          out.allowed = r.action == .allow
-          out.decidingTier = .baselineAdminNetworkPolicy
-          return out
-        }
-      }
+    if let i = outcome.baseline.firstIndex(of: true) {
+      out.baselineRule = baseline[i].ref
+      out.decidingTier = .baselineAdminNetworkPolicy
     }
     return out
   }

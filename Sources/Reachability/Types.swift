@@ -84,6 +84,17 @@ public enum Direction: String, Hashable, Sendable, CaseIterable {
   case egress = "Egress"
 }
 
+extension Direction {
+  /// Parses `ingress` or `egress` in any letter case (as the command line spells them).
+  public init?(name: String) {
+    switch name.lowercased() {
+    case "ingress": self = .ingress
+    case "egress": self = .egress
+    default: return nil
+    }
+  }
+}
+
 /// The tier that decided a direction of a flow.
 public enum Tier: String, Hashable, Comparable, Sendable {
   case adminNetworkPolicy = "AdminNetworkPolicy"

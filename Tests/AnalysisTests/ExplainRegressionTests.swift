@@ -3,6 +3,7 @@ import Formats
 import KubeModel
 import Manifests
 import Reachability
+import TestSupport
 import Testing
 
 /// The wrong answers of issue 8, each with its own regression test.
