@@ -113,9 +113,16 @@ public struct DiffReport: Sendable {
       var set: ConnectionSet
       var text: String
     }
-    var newSetIndex: [SetKey: Int] = [:]
-    for index in after.sets.indices { newSetIndex[SetKey(set: after.sets[index], text: after.texts[index])] = index }
-    let sameSet = before.sets.indices.map { newSetIndex[SetKey(set: before.sets[$0], text: before.texts[$0])] ?? -1 }
+    // Several set indices may print alike (verdicts whose reasons differ): compare by the
+    // id of their key on both sides.
+    var keyIDs: [SetKey: Int] = [:]
+    func id(_ key: SetKey) -> Int {
+      if let known = keyIDs[key] { return known }
+      keyIDs[key] = keyIDs.count
+      return keyIDs.count - 1
+    }
+    let oldIDs = before.sets.indices.map { id(SetKey(set: before.sets[$0], text: before.texts[$0])) }
+    let newIDs = after.sets.indices.map { id(SetKey(set: after.sets[$0], text: after.texts[$0])) }
 
     var rows: [DiffRow] = []
     var changedAfter = Set<UInt64>()
@@ -147,7 +154,7 @@ public struct DiffReport: Sendable {
       if ko == kn {
         let so = Int(oldEntries[i] & mask)
         let sn = Int(newEntries[j] & mask)
-        if sameSet[so] != sn {
+        if oldIDs[so] != newIDs[sn] {
           row(.changed, kn, before: so, after: sn)
           changedAfter.insert(newEntries[j] >> bits)
         }
