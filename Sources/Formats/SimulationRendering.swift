@@ -31,7 +31,8 @@ public struct SimulationRenderer: Sendable {
 
   func summaryText(_ report: SimulationReport, cluster: Cluster) -> String {
     let broken = report.broken
-    var out = "summary: \(report.flows.count) flows replayed, \(report.flows.count - broken.count) allowed, \(broken.count) would break"
+    var out =
+      "summary: \(report.flows.count) flows replayed, \(report.flows.count - broken.count) allowed, \(broken.count) would break"
     if report.unresolved > 0 { out += ", \(report.unresolved) not matched in the manifests (see warnings)" }
     out += "\n"
     for f in broken { out += "breaks: \(f.flow.summary(in: cluster))\n" }
@@ -41,28 +42,34 @@ public struct SimulationRenderer: Sendable {
   /// `{"flows": [...], "summary": {...}}`; each flow holds the flow, `allowed` and the reasons
   /// as `explain -o json` gives them.
   public func json(_ report: SimulationReport, cluster: Cluster) -> String {
-    let flows = report.flows.map { f -> String in
-      var flow: [(String, String)] = [
-        ("source", JSONRenderer.quote(f.flow.source.name(in: cluster))),
-        ("destination", JSONRenderer.quote(f.flow.destination.name(in: cluster))),
-        ("protocol", JSONRenderer.quote(f.flow.transport.rawValue)),
-        ("port", "\(f.flow.port)"),
-        ("count", "\(f.flow.count)"),
-        ("location", JSONRenderer.quote(f.flow.location.description)),
+    func fields(_ f: ResolvedFlow) -> [(String, String)] {
+      [
+        ("source", JSONRenderer.quote(f.source.name(in: cluster))),
+        ("destination", JSONRenderer.quote(f.destination.name(in: cluster))),
+        ("protocol", JSONRenderer.quote(f.transport.rawValue)),
+        ("port", "\(f.port)"),
       ]
+    }
+    let flows = report.flows.map { f -> String in
+      var flow = fields(f.flow)
+      flow.append(("count", "\(f.flow.count)"))
+      flow.append(("location", JSONRenderer.quote(f.flow.location.description)))
       if !f.flow.destinationNames.isEmpty {
-        flow.append(("destinationNames", "[" + f.flow.destinationNames.map(JSONRenderer.quote).joined(separator: ", ") + "]"))
+        flow.append(
+          ("destinationNames", "[" + f.flow.destinationNames.map(JSONRenderer.quote).joined(separator: ", ") + "]"))
       }
       let reasons = f.explanations.flatMap { e in e.groups.flatMap { FlowExplanationRenderer.reasonObjects(e, $0) } }
-      return "{\n  \"flow\": " + FlowExplanationRenderer.object(flow) + ",\n  \"allowed\": \(f.allowed),\n  \"reasons\": "
+      return "{\n  \"flow\": " + FlowExplanationRenderer.object(flow)
+        + ",\n  \"allowed\": \(f.allowed),\n  \"reasons\": "
         + FlowExplanationRenderer.array(reasons, indent: "  ") + "\n}"
     }
-    let broken = report.broken.map { JSONRenderer.quote($0.flow.summary(in: cluster)) }
+    let broken = report.broken.map { FlowExplanationRenderer.object(fields($0.flow)) }
     let summary = FlowExplanationRenderer.object([
       ("flows", "\(report.flows.count)"), ("allowed", "\(report.flows.count - broken.count)"),
       ("denied", "\(broken.count)"), ("unresolved", "\(report.unresolved)"),
       ("broken", "[" + broken.joined(separator: ", ") + "]"),
     ])
-    return "{\n  \"flows\": " + FlowExplanationRenderer.array(flows, indent: "  ") + ",\n  \"summary\": " + summary + "\n}\n"
+    return "{\n  \"flows\": " + FlowExplanationRenderer.array(flows, indent: "  ") + ",\n  \"summary\": " + summary
+      + "\n}\n"
   }
 }

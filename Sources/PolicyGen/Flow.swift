@@ -24,10 +24,14 @@ public enum FlowEndpoint: Hashable, Sendable, CustomStringConvertible {
     switch self {
     case .named(let ns, let name): return "\(ns)/\(name)"
     case .hubble(let ns, let workload, let pod, _): return "\(ns)/\(workload ?? pod ?? "?")"
-    case .address(let cidr):
-      return cidr.prefixLength == cidr.family.bitWidth ? cidr.address.description : cidr.description
+    case .address(let cidr): return cidr.flowText
     }
   }
+}
+
+extension CIDR {
+  /// The address alone for a single-address block, else the CIDR: how flows name external peers.
+  public var flowText: String { prefixLength == family.bitWidth ? address.description : description }
 }
 
 /// Flows of one source, destination, protocol and port, with how often they were seen.

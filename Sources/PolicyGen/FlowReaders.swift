@@ -153,7 +153,8 @@ enum OursReader {
     }
     guard fields.count == 4 || fields.count == 5 else {
       acc.warn(
-        "broken-line", "expected 4 or 5 comma-separated fields (source,destination,protocol,port[,count]), found \(fields.count)",
+        "broken-line",
+        "expected 4 or 5 comma-separated fields (source,destination,protocol,port[,count]), found \(fields.count)",
         at: FlowReader.at(file, number, 1))
       return
     }
@@ -226,6 +227,8 @@ enum HubbleReader {
     var otherL4: String?
     var port: Int?
     var names: [String] = []
+    /// `verdict` when it says the flow did not pass (`DROPPED`, `ERROR`).
+    var notForwarded: String?
 
     mutating func read(_ c: inout JSONCursor) throws(JSONSyntaxError) {
       sawFlow = true
@@ -274,6 +277,21 @@ enum HubbleReader {
           } else if !c.null() {
             isReply = try c.bool()
           }
+        } else if bytesEqual(key, "l7") {
+          // An L7 response event runs from the server back to the client: a reply.
+          if c.null() { continue }
+          try c.beginObject()
+          while let k = try c.nextKey() {
+            if bytesEqual(k, "type"), !c.null() {
+              if bytesEqual(try c.rawString(), "RESPONSE") { isReply = true }
+            } else {
+              try c.skipValue()
+            }
+          }
+        } else if bytesEqual(key, "verdict") {
+          if c.null() { continue }
+          let v = try c.rawString()
+          if bytesEqual(v, "DROPPED") || bytesEqual(v, "ERROR") { notForwarded = String(decoding: v, as: UTF8.self) }
         } else if bytesEqual(key, "destination_names") {
           if c.null() { continue }
           try c.beginArray()
@@ -318,6 +336,10 @@ enum HubbleReader {
     }
     if f.isReply {
       acc.skip("reply")
+      return
+    }
+    if let verdict = f.notForwarded {
+      acc.skip("verdict \(verdict)")
       return
     }
     guard let transport = f.transport else {

@@ -164,7 +164,9 @@ public enum PolicyGenerator {
             namespace: ns, name: "allow-dns-egress", podSelector: .everything, ingress: [],
             egress: [NetworkPolicyRule(peers: [dnsPeer], ports: dnsPorts(dns), location: .synthetic("generated"))],
             isolatesIngress: false, isolatesEgress: true, location: .synthetic("generated")),
-          annotations: [purposeKey: "allow every pod in namespace \(ns) to query the cluster DNS (\(origin))", flowsKey: "0"],
+          annotations: [
+            purposeKey: "allow every pod in namespace \(ns) to query the cluster DNS (\(origin))", flowsKey: "0",
+          ],
           role: .dnsEgress))
     }
     if isolatedDNS {
@@ -288,40 +290,28 @@ public enum PolicyGenerator {
       }
     }
     var out: [GeneratedPolicy] = []
-    for (w, side) in ingress {
-      let wl = cluster.workloads[w]
-      let rules = sortedPeers(side).map { p in
-        NetworkPolicyRule(
-          peers: [peer(p)], ports: ports(side.ports[p]!, at: .workload(w)), location: .synthetic("generated"))
+    for (isIngress, sides) in [(true, ingress), (false, egress)] {
+      for (w, side) in sides {
+        let wl = cluster.workloads[w]
+        let rules = sortedPeers(side).map { p in
+          NetworkPolicyRule(
+            peers: [peer(p)], ports: ports(side.ports[p]!, at: isIngress ? .workload(w) : p),
+            location: .synthetic("generated"))
+        }
+        let purpose =
+          isIngress
+          ? "allow the observed ingress to \(wl.displayName) from \(side.ports.count) peer(s)"
+          : "allow the observed egress from \(wl.displayName) to \(side.ports.count) peer(s)"
+        var annotations = [purposeKey: purpose, flowsKey: String(side.flows), countKey: String(side.count)]
+        annotations.merge(alsoSelects(w)) { a, _ in a }
+        out.append(
+          GeneratedPolicy(
+            policy: NetworkPolicy(
+              namespace: wl.namespace, name: uniqueName(isIngress ? "allow-ingress-to" : "allow-egress-from", w),
+              podSelector: selector(w), ingress: isIngress ? rules : [], egress: isIngress ? [] : rules,
+              isolatesIngress: isIngress, isolatesEgress: !isIngress, location: .synthetic("generated")),
+            annotations: annotations, role: isIngress ? .ingress : .egress))
       }
-      var annotations = [
-        purposeKey: "allow the observed ingress to \(wl.displayName) from \(side.ports.count) peer(s)",
-        flowsKey: String(side.flows), countKey: String(side.count),
-      ]
-      annotations.merge(alsoSelects(w)) { a, _ in a }
-      out.append(
-        GeneratedPolicy(
-          policy: NetworkPolicy(
-            namespace: wl.namespace, name: uniqueName("allow-ingress-to", w), podSelector: selector(w), ingress: rules,
-            isolatesIngress: true, isolatesEgress: false, location: .synthetic("generated")),
-          annotations: annotations, role: .ingress))
-    }
-    for (w, side) in egress {
-      let wl = cluster.workloads[w]
-      let rules = sortedPeers(side).map { p in
-        NetworkPolicyRule(peers: [peer(p)], ports: ports(side.ports[p]!, at: p), location: .synthetic("generated"))
-      }
-      var annotations = [
-        purposeKey: "allow the observed egress from \(wl.displayName) to \(side.ports.count) peer(s)",
-        flowsKey: String(side.flows), countKey: String(side.count),
-      ]
-      annotations.merge(alsoSelects(w)) { a, _ in a }
-      out.append(
-        GeneratedPolicy(
-          policy: NetworkPolicy(
-            namespace: wl.namespace, name: uniqueName("allow-egress-from", w), podSelector: selector(w), egress: rules,
-            isolatesIngress: false, isolatesEgress: true, location: .synthetic("generated")),
-          annotations: annotations, role: .egress))
     }
     var denied: [String] = []
     if defaultDeny {

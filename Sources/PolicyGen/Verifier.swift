@@ -52,7 +52,8 @@ public struct VerificationReport: Sendable {
       out.append("verify: not admissible \(n.flow.summary(in: cluster)) (\(n.flow.location)): \(n.reason)")
     }
     if let gap {
-      out.append("verify: least-privilege gap: \(gap.count) workload pairs allowed beyond the flows and what was allowed before")
+      out.append(
+        "verify: least-privilege gap: \(gap.count) workload pairs allowed beyond the flows and what was allowed before")
       for g in gap.prefix(50) {
         out.append(
           "verify: gap \(cluster.workloads[g.source].displayName) => \(cluster.workloads[g.destination].displayName) : \(g.connections)"
@@ -99,7 +100,8 @@ public enum PolicyVerifier {
         report.notAdmissible.append(
           NotAdmissible(
             flow: flow,
-            reason: "\(cluster.pods[h].namespace)/\(cluster.pods[h].name) uses the host network; NetworkPolicies do not reliably apply to it"
+            reason:
+              "\(cluster.pods[h].namespace)/\(cluster.pods[h].name) uses the host network; NetworkPolicies do not reliably apply to it"
           ))
         continue
       }
@@ -162,7 +164,8 @@ public enum PolicyVerifier {
     }
     if defaultDeny {
       let before = merge(cluster, generated.filter { baseline.contains("\($0.namespace)/\($0.name)") })
-      report.gap = gap(after: engine, before: ReachabilityEngine(cluster: before, options: options), flows: flows, cluster: cluster)
+      report.gap = gap(
+        after: engine, before: ReachabilityEngine(cluster: before, options: options), flows: flows, cluster: cluster)
     }
     return report
   }
@@ -197,7 +200,8 @@ public enum PolicyVerifier {
       switch side.decidingTier {
       case .adminNetworkPolicy:
         admin = true
-        let rule = side.adminRules.first.map { "\($0.kind) \($0.policy) rule \($0.ruleName)" } ?? "an AdminNetworkPolicy"
+        let rule =
+          side.adminRules.first.map { "\($0.kind) \($0.policy) rule \($0.ruleName)" } ?? "an AdminNetworkPolicy"
         parts.append("\(direction) denied by \(rule)")
       case .networkPolicy:
         let names = side.unmatchedPolicies.map { $0.policy.policy }.joined(separator: ", ")
