@@ -52,7 +52,8 @@ struct UserRuleEvaluator {
     let severity = rule.severity ?? .error
     func finding(_ message: String, object: ObjectRef, detail: String = "", at location: SourceLocation?) -> Finding {
       Finding(
-        check: rule.checkID, severity: severity, message: "rule \(rule.name): \(message)", object: object, detail: detail,
+        check: rule.checkID, severity: severity, message: "rule \(rule.name): \(message)", object: object,
+        detail: detail,
         location: location ?? rule.location)
     }
     let ruleObject = ObjectRef(kind: "Rule", namespace: "", name: rule.name)
@@ -111,7 +112,8 @@ struct UserRuleEvaluator {
       if case .addresses(let r, _) = $0 { return r.isEmpty }
       return false
     }
-    if sources.isEmpty || destinations.isEmpty || sources.contains(where: empty) || destinations.contains(where: empty) {
+    if sources.isEmpty || destinations.isEmpty || sources.contains(where: empty) || destinations.contains(where: empty)
+    {
       return [finding("\(sources.isEmpty ? "from" : "to") selects nothing, nothing was checked", ruleObject, "", nil)]
     }
     let wanted = rule.ports ?? .all

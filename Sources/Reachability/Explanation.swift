@@ -131,16 +131,17 @@ extension ReachabilityEngine {
       if case .pod(let s) = src, case .pod(let d) = dst { return s == d }
       return false
     }()
-    var groups: [[DirectionExplanation]: [Int]] = [:]
-    var order: [[DirectionExplanation]] = []
-    for a in 0..<c.atoms.count {
-      if let space,
-        !(space.ranges[c.atoms[a].proto] ?? []).contains(where: {
-          $0.lower <= c.atoms[a].range.upper && c.atoms[a].range.lower <= $0.upper
-        })
-      {
-        continue
-      }
+    // Atoms that both profiles' rules treat alike share one explanation: explain one atom
+    // per pair of cells.
+    let egressCells: [Int32]? = {
+      if case .pod(let s) = src { return c.egressCells[Int(c.egressProfileOf[podClass(s)])] }
+      return nil
+    }()
+    let ingressCells: [Int32]? = {
+      if case .pod(let d) = dst { return c.ingressCells[Int(c.ingressProfileOf[podClass(d)])] }
+      return nil
+    }()
+    func explainAtom(_ a: Int) -> [DirectionExplanation] {
       var egress = DirectionExplanation(
         direction: .egress, allowed: true, decidingTier: .systemDefault)
       var ingress = DirectionExplanation(
@@ -164,9 +165,30 @@ extension ReachabilityEngine {
             }, .ingress)
         }
       }
-      let key = [egress, ingress]
+      return [egress, ingress]
+    }
+    var atomsOfCell: [Int64: [Int]] = [:]
+    var cellOrder: [Int64] = []
+    for a in 0..<c.atoms.count {
+      if let space,
+        !(space.ranges[c.atoms[a].proto] ?? []).contains(where: {
+          $0.lower <= c.atoms[a].range.upper && c.atoms[a].range.lower <= $0.upper
+        })
+      {
+        continue
+      }
+      let cell = Int64(egressCells?[a] ?? 0) << 32 | Int64(ingressCells?[a] ?? 0)
+      if atomsOfCell[cell] == nil { cellOrder.append(cell) }
+      atomsOfCell[cell, default: []].append(a)
+    }
+    var groups: [[DirectionExplanation]: [Int]] = [:]
+    var order: [[DirectionExplanation]] = []
+    for cell in cellOrder {
+      let atoms = atomsOfCell[cell] ?? []
+      guard let first = atoms.first else { continue }
+      let key = explainAtom(first)
       if groups[key] == nil { order.append(key) }
-      groups[key, default: []].append(a)
+      groups[key, default: []] += atoms
     }
     var segments: [ExplanationSegment] = []
     for key in order {
