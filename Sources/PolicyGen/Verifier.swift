@@ -151,7 +151,14 @@ public enum PolicyVerifier {
       case (nil, nil):
         break
       }
-      guard let failure else { continue }
+      guard let failure else {
+        // The mesh judges what the L3/L4 tiers allow; no NetworkPolicy changes its answer.
+        if let why = meshDenial(engine, flow, src: src, dst: dst) {
+          report.checked -= 1
+          report.notAdmissible.append(NotAdmissible(flow: flow, reason: why))
+        }
+        continue
+      }
       let srcPeer: Peer = failure.s.map { .pod($0) } ?? .external(externalRange(flow.source))
       let dstPeer: Peer = failure.d.map { .pod($0) } ?? .external(externalRange(flow.destination))
       let why = explainDenial(engine, srcPeer, dstPeer, flow)
@@ -168,6 +175,24 @@ public enum PolicyVerifier {
         after: engine, before: ReachabilityEngine(cluster: before, options: options), flows: flows, cluster: cluster)
     }
     return report
+  }
+
+  /// Why the mesh denies the flow (transport rejected or failed, or authorization denied),
+  /// asked for one pod pair of it; nil when the mesh is off, lets it through, or depends on
+  /// HTTP fields.
+  static func meshDenial(_ engine: ReachabilityEngine, _ flow: ResolvedFlow, src: [Int]?, dst: [Int]?) -> String? {
+    let a: Peer =
+      src.flatMap { s in s.first { p in dst?.contains(p) != true } ?? s.first }.map { .pod($0) }
+      ?? .external(externalRange(flow.source))
+    let b: Peer =
+      dst.flatMap { d in d.first { p in src.map { !$0.contains(p) || $0.count > 1 } ?? true } ?? d.first }
+      .map { .pod($0) } ?? .external(externalRange(flow.destination))
+    let port = ConnectionSet([flow.transport: [PortRange(flow.port, flow.port)]])
+    guard let verdict = engine.meshVerdict(from: a, to: b, connections: port),
+      let part = verdict.parts.first(where: { $0.connections.contains(flow.transport, flow.port) }),
+      !part.allowed, part.authorization != .dependsOnL7 || !part.transport.passes
+    else { return nil }
+    return "denied by the mesh (\(part.denialSummary)); NetworkPolicies cannot change that"
   }
 
   static func externalRange(_ p: FlowPeer) -> IPRange {
