@@ -341,7 +341,7 @@ public enum ManifestWriter {
     if !types.isEmpty { spec.append(YAMLEntry("policyTypes", .sequence(types))) }
     return object(
       "networking.k8s.io/v1", "NetworkPolicy", name: np.name, namespace: np.namespace,
-      extraMetadata: annotations.isEmpty ? [] : [YAMLEntry("annotations", .stringMap(annotations))],
+      extraMetadata: annotationEntries(annotations),
       spec: .mapping(spec))
   }
 
