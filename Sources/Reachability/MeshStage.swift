@@ -434,16 +434,10 @@ public final class MeshStage: @unchecked Sendable {
       guard let mode, mode != .unset else { return nil }
       return ambient && mode == .disable ? nil : mode
     }
-    var ignored: [MeshReason] = []
     if let w = server.workloadPeerAuthentication {
       let pa = cluster.peerAuthentications[w]
-      if let entry = pa.portModes[port] {
-        if !exposed {
-          ignored.append(
-            MeshReason(
-              part: "transport",
-              text: "portLevelMtls for port \(port) applies only to ports a Service exposes; ignored", object: ref(pa)))
-        } else if let mode = usable(entry) {
+      if let entry = pa.portModes[port], exposed {
+        if let mode = usable(entry) {
           return (
             mode,
             MeshReason(part: "transport", text: "\(mode.rawValue) for port \(port) (portLevelMtls)", object: ref(pa))
@@ -463,7 +457,6 @@ public final class MeshStage: @unchecked Sendable {
       let pa = cluster.peerAuthentications[m]
       return (mode, MeshReason(part: "transport", text: "mesh-wide policy sets \(mode.rawValue)", object: ref(pa)))
     }
-    _ = ignored
     return (
       .permissive, MeshReason(part: "transport", text: "no PeerAuthentication sets a mode: PERMISSIVE (mesh default)")
     )
@@ -534,6 +527,15 @@ public final class MeshStage: @unchecked Sendable {
       let (m, reason) = serverMode(server, port: port, exposed: !(server.exposure[port] ?? []).isEmpty)
       mode = m
       reasons.append(reason)
+      if let w = server.workloadPeerAuthentication, cluster.peerAuthentications[w].portModes[port] != nil,
+        (server.exposure[port] ?? []).isEmpty
+      {
+        reasons.append(
+          MeshReason(
+            part: "transport",
+            text: "portLevelMtls for port \(port) applies only to ports a Service exposes; ignored",
+            object: ref(cluster.peerAuthentications[w])))
+      }
     } else {
       reasons.append(
         MeshReason(part: "transport", text: "the destination has no sidecar and is not in the ambient mesh"))

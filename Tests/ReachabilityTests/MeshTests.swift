@@ -204,6 +204,10 @@ struct MeshTests {
     #expect(
       Self.outcome(Self.part(c, e, from: ("plain", "c"), to: ("a", "s"), port: 9090)) == "rejected/not-applicable")
     #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("a", "s"), port: 9090)) == "mtls/allowed")
+    #expect(
+      Self.part(c, e, from: ("b", "c"), to: ("a", "s"), port: 9090)?.reasons.contains {
+        $0.text.contains("applies only to ports a Service exposes")
+      } == true)
   }
 
   @Test func oldestWorkloadPolicyWins() {
