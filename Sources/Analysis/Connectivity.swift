@@ -360,7 +360,8 @@ public struct ConnectivityAnalyzer: Sendable {
       let plain = mesh.parts.filter { $0.transport == .plaintext && $0.allowed }
       guard !plain.isEmpty else { continue }
       let conns = plain.reduce(ConnectionSet.none) { $0.union($1.connections) }
-      lines.append(ExposureReport.Line(exposed: row.destination, other: .peer(row.source), connections: "\(conns) [plaintext]"))
+      lines.append(
+        ExposureReport.Line(exposed: row.destination, other: .peer(row.source), connections: "\(conns) [plaintext]"))
     }
     return lines.sorted { ($0.exposed.name, $0.other.name) < ($1.exposed.name, $1.other.name) }
   }

@@ -174,7 +174,8 @@ public struct FlowExplanationRenderer: Sendable {
     guard let mesh = flow.mesh, !mesh.isUntouched else { return "" }
     var out = ""
     for part in mesh.parts where !part.isUntouched {
-      out += "\nMesh \(part.connections): transport \(part.transport.rawValue), authorization \(part.authorization.rawValue)\n"
+      out +=
+        "\nMesh \(part.connections): transport \(part.transport.rawValue), authorization \(part.authorization.rawValue)\n"
       for reason in part.reasons {
         out += "  - \(reason.part): \(reason.text)"
         if let object = reason.object { out += " (\(object)) [\(object.location)]" }

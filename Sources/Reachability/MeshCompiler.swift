@@ -195,7 +195,9 @@ struct MeshCompiler {
   }
 
   func oldestPeerAuthentication(_ indices: [Int]) -> Int? {
-    oldest(indices, created: { cluster.peerAuthentications[$0].creationTimestamp }, name: { cluster.peerAuthentications[$0].name })
+    oldest(
+      indices, created: { cluster.peerAuthentications[$0].creationTimestamp },
+      name: { cluster.peerAuthentications[$0].name })
   }
 
   /// The mesh facts of a class, from its representative pod.

@@ -205,7 +205,8 @@ public final class MeshStage: @unchecked Sendable {
       let server = service == nil ? classes[serverRepresentative[Int(classes[d].serverProfile)]] : classes[d]
       let pairKey: UInt64? =
         service == nil ? UInt64(clientID) << 42 | UInt64(classes[d].serverProfile) << 22 : nil
-      let result = evaluate(client: client, server: server, connections: connections, service: service, pairKey: pairKey)
+      let result = evaluate(
+        client: client, server: server, connections: connections, service: service, pairKey: pairKey)
       store(key, result)
       return result
     case (.podClass(let s), .external):
@@ -215,7 +216,10 @@ public final class MeshStage: @unchecked Sendable {
         if proto != .tcp || t == .none { return Self.untouched }
         return Outcome(
           transport: t, authorization: .notApplicable,
-          reasons: [MeshReason(part: "transport", text: "the destination is outside the mesh; the source's proxy sends plaintext")])
+          reasons: [
+            MeshReason(
+              part: "transport", text: "the destination is outside the mesh; the source's proxy sends plaintext")
+          ])
       }
     case (.external, .external):
       return []
@@ -394,7 +398,9 @@ public final class MeshStage: @unchecked Sendable {
         if client.dataplane == .none && server.dataplane == .none { return Self.untouched }
         return Outcome(
           transport: .none, authorization: .notApplicable,
-          reasons: [MeshReason(part: "transport", text: "Istio captures TCP only; \(proto.rawValue) passes outside the mesh")])
+          reasons: [
+            MeshReason(part: "transport", text: "Istio captures TCP only; \(proto.rawValue) passes outside the mesh")
+          ])
       }
       return outcome(client: client, server: server, port: port, service: service)
     }
@@ -428,14 +434,14 @@ public final class MeshStage: @unchecked Sendable {
       guard let mode, mode != .unset else { return nil }
       return ambient && mode == .disable ? nil : mode
     }
-    var ignored: [MeshReason] = []
     if let w = server.workloadPeerAuthentication {
       let pa = cluster.peerAuthentications[w]
-      if let entry = pa.portModes[port] {
-        if !exposed {
-          ignored.append(MeshReason(part: "transport", text: "portLevelMtls for port \(port) applies only to ports a Service exposes; ignored", object: ref(pa)))
-        } else if let mode = usable(entry) {
-          return (mode, MeshReason(part: "transport", text: "\(mode.rawValue) for port \(port) (portLevelMtls)", object: ref(pa)))
+      if let entry = pa.portModes[port], exposed {
+        if let mode = usable(entry) {
+          return (
+            mode,
+            MeshReason(part: "transport", text: "\(mode.rawValue) for port \(port) (portLevelMtls)", object: ref(pa))
+          )
         }
       }
       if let mode = usable(pa.mode) {
@@ -451,8 +457,9 @@ public final class MeshStage: @unchecked Sendable {
       let pa = cluster.peerAuthentications[m]
       return (mode, MeshReason(part: "transport", text: "mesh-wide policy sets \(mode.rawValue)", object: ref(pa)))
     }
-    _ = ignored
-    return (.permissive, MeshReason(part: "transport", text: "no PeerAuthentication sets a mode: PERMISSIVE (mesh default)"))
+    return (
+      .permissive, MeshReason(part: "transport", text: "no PeerAuthentication sets a mode: PERMISSIVE (mesh default)")
+    )
   }
 
   /// The DestinationRule that applies to a client namespace and a Service: client namespace,
@@ -520,19 +527,38 @@ public final class MeshStage: @unchecked Sendable {
       let (m, reason) = serverMode(server, port: port, exposed: !(server.exposure[port] ?? []).isEmpty)
       mode = m
       reasons.append(reason)
+      if let w = server.workloadPeerAuthentication, cluster.peerAuthentications[w].portModes[port] != nil,
+        (server.exposure[port] ?? []).isEmpty
+      {
+        reasons.append(
+          MeshReason(
+            part: "transport",
+            text: "portLevelMtls for port \(port) applies only to ports a Service exposes; ignored",
+            object: ref(cluster.peerAuthentications[w])))
+      }
     } else {
-      reasons.append(MeshReason(part: "transport", text: "the destination has no sidecar and is not in the ambient mesh"))
+      reasons.append(
+        MeshReason(part: "transport", text: "the destination has no sidecar and is not in the ambient mesh"))
     }
     // What the client sends: mesh mTLS (explicit or auto), or plaintext.
-    enum Send { case mtls(explicit: Bool), plaintext }
+    enum Send {
+      case mtls(explicit: Bool)
+      case plaintext
+    }
     var send = Send.plaintext
     switch client.dataplane {
     case .none:
-      reasons.append(MeshReason(part: "transport", text: client.external != nil ? "the source is outside the cluster: plaintext" : "the source has no sidecar and is not in the ambient mesh: plaintext"))
+      reasons.append(
+        MeshReason(
+          part: "transport",
+          text: client.external != nil
+            ? "the source is outside the cluster: plaintext"
+            : "the source has no sidecar and is not in the ambient mesh: plaintext"))
     case .ambient:
       if serverInMesh && !(server.dataplane == .sidecar && mode == .disable) {
         send = .mtls(explicit: false)
-        reasons.append(MeshReason(part: "transport", text: "ztunnel carries ambient traffic to mesh workloads over HBONE (mTLS)"))
+        reasons.append(
+          MeshReason(part: "transport", text: "ztunnel carries ambient traffic to mesh workloads over HBONE (mTLS)"))
       } else {
         reasons.append(MeshReason(part: "transport", text: "ztunnel sends plaintext to a workload outside the mesh"))
       }
@@ -541,8 +567,15 @@ public final class MeshStage: @unchecked Sendable {
       if let first = via.first, let ns = client.namespace {
         explicit = clientTLS(clientNamespace: ns, via: first)
         if via.count > 1 {
-          let names = via.map { "\(cluster.services[$0.service].namespace)/\(cluster.services[$0.service].name):\($0.port.port)" }
-          reasons.append(MeshReason(part: "transport", text: "several Service ports expose this port (\(names.joined(separator: ", "))); the first is used for the DestinationRule lookup"))
+          let names = via.map {
+            "\(cluster.services[$0.service].namespace)/\(cluster.services[$0.service].name):\($0.port.port)"
+          }
+          reasons.append(
+            MeshReason(
+              part: "transport",
+              text:
+                "several Service ports expose this port (\(names.joined(separator: ", "))); the first is used for the DestinationRule lookup"
+            ))
         }
       }
       if let (tls, dr) = explicit {
@@ -553,13 +586,22 @@ public final class MeshStage: @unchecked Sendable {
         case .disable:
           reasons.append(MeshReason(part: "transport", text: "client TLS mode DISABLE: plaintext", object: ref(dr)))
         case .simple, .mutual:
-          reasons.append(MeshReason(part: "transport", text: "client TLS mode \(tls.rawValue) originates TLS with user certificates, not mesh mTLS", object: ref(dr)))
+          reasons.append(
+            MeshReason(
+              part: "transport",
+              text: "client TLS mode \(tls.rawValue) originates TLS with user certificates, not mesh mTLS",
+              object: ref(dr)))
         }
       } else if serverInMesh && mode != .disable {
         send = .mtls(explicit: false)
         reasons.append(MeshReason(part: "transport", text: "auto mTLS: the destination is in the mesh"))
       } else {
-        reasons.append(MeshReason(part: "transport", text: serverInMesh ? "auto mTLS: the destination disables mTLS on this port: plaintext" : "auto mTLS: the destination has no sidecar: plaintext"))
+        reasons.append(
+          MeshReason(
+            part: "transport",
+            text: serverInMesh
+              ? "auto mTLS: the destination disables mTLS on this port: plaintext"
+              : "auto mTLS: the destination has no sidecar: plaintext"))
       }
     }
     let transport: MeshTransport
@@ -606,7 +648,8 @@ public final class MeshStage: @unchecked Sendable {
     var reasons: [MeshReason] = []
     var result = MeshAuthorization.allowed
     for (enforcer, policies) in groups {
-      let (r, rs) = decide(client: client, port: port, mtls: mtls, protocolClass: protocolClass, enforcer: enforcer, policies: policies)
+      let (r, rs) = decide(
+        client: client, port: port, mtls: mtls, protocolClass: protocolClass, enforcer: enforcer, policies: policies)
       reasons += rs
       if r == .denied { return (.denied, reasons) }
       if r == .dependsOnL7 { result = .dependsOnL7 }
@@ -632,13 +675,23 @@ public final class MeshStage: @unchecked Sendable {
     let aps = policies.map { cluster.authorizationPolicies[$0] }
     // CUSTOM first: reported, not decided.
     for p in aps where p.action == .custom {
-      reasons.append(MeshReason(part: "authorization", text: "CUSTOM policy delegates to provider \(p.provider ?? "(none)") at the \(place); not decided here", object: ref(p)))
+      reasons.append(
+        MeshReason(
+          part: "authorization",
+          text: "CUSTOM policy delegates to provider \(p.provider ?? "(none)") at the \(place); not decided here",
+          object: ref(p)))
     }
     for p in aps where p.action == .deny || (enforcer == .ztunnel && p.action == .allow && Self.hasL7(p)) {
       let converted = p.action == .allow
-      let m = policyMatch(p, client: client, port: port, mtls: mtls, protocolClass: protocolClass, deny: true, ignoreL7: enforcer == .ztunnel)
+      let m = policyMatch(
+        p, client: client, port: port, mtls: mtls, protocolClass: protocolClass, deny: true,
+        ignoreL7: enforcer == .ztunnel)
       if converted && m != .no {
-        reasons.append(MeshReason(part: "authorization", text: "ALLOW policy with HTTP-only fields enforced by ztunnel fails safe as DENY, and matches", object: ref(p)))
+        reasons.append(
+          MeshReason(
+            part: "authorization",
+            text: "ALLOW policy with HTTP-only fields enforced by ztunnel fails safe as DENY, and matches",
+            object: ref(p)))
         return (.denied, reasons)
       }
       if m == .yes {
@@ -649,17 +702,22 @@ public final class MeshStage: @unchecked Sendable {
     }
     for p in aps where p.action == .allow && !(enforcer == .ztunnel && Self.hasL7(p)) {
       allowPolicies += 1
-      let m = policyMatch(p, client: client, port: port, mtls: mtls, protocolClass: protocolClass, deny: false, ignoreL7: false)
+      let m = policyMatch(
+        p, client: client, port: port, mtls: mtls, protocolClass: protocolClass, deny: false, ignoreL7: false)
       if m == .yes && allowed == nil { allowed = p }
       if m == .maybe && allowMaybe == nil { allowMaybe = p }
     }
     if let p = denyMaybe {
-      reasons.append(MeshReason(part: "authorization", text: "DENY policy matches only if its HTTP-only fields do (HTTP port at the \(place))", object: ref(p)))
+      reasons.append(
+        MeshReason(
+          part: "authorization",
+          text: "DENY policy matches only if its HTTP-only fields do (HTTP port at the \(place))", object: ref(p)))
       return (.dependsOnL7, reasons)
     }
     if allowPolicies == 0 {
       if reasons.isEmpty {
-        reasons.append(MeshReason(part: "authorization", text: "no ALLOW or DENY policy applies at the \(place): allowed"))
+        reasons.append(
+          MeshReason(part: "authorization", text: "no ALLOW or DENY policy applies at the \(place): allowed"))
       }
       return (.allowed, reasons)
     }
@@ -668,12 +726,18 @@ public final class MeshStage: @unchecked Sendable {
       return (.allowed, reasons)
     }
     if let p = allowMaybe {
-      reasons.append(MeshReason(part: "authorization", text: "ALLOW policy matches only if its HTTP-only fields do (HTTP port at the \(place))", object: ref(p)))
+      reasons.append(
+        MeshReason(
+          part: "authorization",
+          text: "ALLOW policy matches only if its HTTP-only fields do (HTTP port at the \(place))", object: ref(p)))
       return (.dependsOnL7, reasons)
     }
     let first = aps.first { $0.action == .allow }!
     let identity = mtls ? "" : " (plaintext carries no identity)"
-    reasons.append(MeshReason(part: "authorization", text: "ALLOW policies apply at the \(place) and none matches\(identity)", object: ref(first)))
+    reasons.append(
+      MeshReason(
+        part: "authorization", text: "ALLOW policies apply at the \(place) and none matches\(identity)",
+        object: ref(first)))
     return (.denied, reasons)
   }
 
@@ -696,22 +760,32 @@ public final class MeshStage: @unchecked Sendable {
     } else {
       l7 = .maybe
     }
-    return Tri.any((p.rules ?? []).map { rule in
-      let from: Tri = rule.from.isEmpty ? .yes : Tri.any(rule.from.map { sourceMatch($0, client: client, mtls: mtls, l7: l7) })
-      let to: Tri = rule.to.isEmpty ? .yes : Tri.any(rule.to.map { operationMatch($0, port: port, l7: l7) })
-      let when = Tri.all(rule.when.map { conditionMatch($0, client: client, port: port, mtls: mtls, l7: l7) })
-      return Tri.all([from, to, when])
-    })
+    return Tri.any(
+      (p.rules ?? []).map { rule in
+        let from: Tri =
+          rule.from.isEmpty ? .yes : Tri.any(rule.from.map { sourceMatch($0, client: client, mtls: mtls, l7: l7) })
+        let to: Tri = rule.to.isEmpty ? .yes : Tri.any(rule.to.map { operationMatch($0, port: port, l7: l7) })
+        let when = Tri.all(rule.when.map { conditionMatch($0, client: client, port: port, mtls: mtls, l7: l7) })
+        return Tri.all([from, to, when])
+      })
   }
 
   func sourceMatch(_ s: AuthorizationSource, client: MeshClient, mtls: Bool, l7: Tri) -> Tri {
     var parts: [Tri] = []
-    let principal = mtls ? client.serviceAccount.flatMap { sa in client.namespace.map { MeshMembership.principal(namespace: $0, serviceAccount: sa) } } : nil
+    let principal =
+      mtls
+      ? client.serviceAccount.flatMap { sa in
+        client.namespace.map { MeshMembership.principal(namespace: $0, serviceAccount: sa) }
+      } : nil
     let namespace = mtls ? client.namespace : nil
     if let list = s.principals { parts.append(principal.map { IstioPattern.matchesAny(list, $0) ? .yes : .no } ?? .no) }
-    if let list = s.notPrincipals { parts.append(principal.map { IstioPattern.matchesAny(list, $0) ? .no : .yes } ?? .no) }
+    if let list = s.notPrincipals {
+      parts.append(principal.map { IstioPattern.matchesAny(list, $0) ? .no : .yes } ?? .no)
+    }
     if let list = s.namespaces { parts.append(namespace.map { IstioPattern.matchesAny(list, $0) ? .yes : .no } ?? .no) }
-    if let list = s.notNamespaces { parts.append(namespace.map { IstioPattern.matchesAny(list, $0) ? .no : .yes } ?? .no) }
+    if let list = s.notNamespaces {
+      parts.append(namespace.map { IstioPattern.matchesAny(list, $0) ? .no : .yes } ?? .no)
+    }
     if let list = s.ipBlocks { parts.append(ipMatch(list, client) ? .yes : .no) }
     if let list = s.notIpBlocks { parts.append(ipMatch(list, client) ? .no : .yes) }
     if s.usesHTTPFields { parts.append(l7) }
@@ -743,7 +817,11 @@ public final class MeshStage: @unchecked Sendable {
     }
     switch c.key {
     case "source.principal":
-      let principal = mtls ? client.serviceAccount.flatMap { sa in client.namespace.map { MeshMembership.principal(namespace: $0, serviceAccount: sa) } } : nil
+      let principal =
+        mtls
+        ? client.serviceAccount.flatMap { sa in
+          client.namespace.map { MeshMembership.principal(namespace: $0, serviceAccount: sa) }
+        } : nil
       return check(principal, IstioPattern.matches)
     case "source.namespace":
       return check(mtls ? client.namespace : nil, IstioPattern.matches)

@@ -44,7 +44,9 @@ import Testing
     }
     list.append(
       Golden(
-        arguments: ["explain", "legacy/sleep", "svc:foo/httpbin", "--port", "8000", "Scenarios/mtls-migration-6-authorization"],
+        arguments: [
+          "explain", "legacy/sleep", "svc:foo/httpbin", "--port", "8000", "Scenarios/mtls-migration-6-authorization",
+        ],
         file: "Output/mtls-migration-6-authorization/explain-legacy-sleep-httpbin.txt", status: 1))
     list.append(
       Golden(
@@ -57,7 +59,9 @@ import Testing
       Golden(
         arguments: ["analyze", "Scenarios/mtls-migration-3-namespace-strict", "--exposure"],
         file: "Output/mtls-migration-3-namespace-strict/analyze-exposure.txt"))
-    for step in ["mtls-migration-2-mesh-strict", "mtls-migration-5-destinationrule-disable", "mtls-migration-6-authorization"] {
+    for step in [
+      "mtls-migration-2-mesh-strict", "mtls-migration-5-destinationrule-disable", "mtls-migration-6-authorization",
+    ] {
       list.append(
         Golden(
           arguments: ["diff", "Scenarios/mtls-migration-1-no-policy", "Scenarios/\(step)"],
@@ -89,12 +93,15 @@ import Testing
     let out = "Output/shop-flows"
     list.append(
       Golden(
-        arguments: ["generate", "from-flows", shop, "--flows", "\(flows)/observed.jsonl", "--default-deny", "--allow-dns"],
+        arguments: [
+          "generate", "from-flows", shop, "--flows", "\(flows)/observed.jsonl", "--default-deny", "--allow-dns",
+        ],
         file: "\(out)/policies.yaml", stderrFile: "\(out)/generate-report.txt"))
     list.append(
       Golden(
         arguments: [
-          "generate", "from-flows", shop, "--flows", "\(flows)/observed.csv", "--default-deny", "--allow-dns", "-o", "json",
+          "generate", "from-flows", shop, "--flows", "\(flows)/observed.csv", "--default-deny", "--allow-dns", "-o",
+          "json",
         ],
         file: "\(out)/policies.json"))
     list.append(

@@ -30,7 +30,8 @@ struct MeshPropertyTests {
     for s in cluster.pods.indices {
       for d in cluster.pods.indices where s != d {
         let conns = engine.connections(from: .pod(s), to: .pod(d))
-        check("pod \(s) -> pod \(d)", engine.meshVerdict(from: .pod(s), to: .pod(d), connections: conns), conns, .pod(s), d)
+        check(
+          "pod \(s) -> pod \(d)", engine.meshVerdict(from: .pod(s), to: .pod(d), connections: conns), conns, .pod(s), d)
       }
     }
     for range in engine.externalRanges where range.family == .v4 {

@@ -44,7 +44,9 @@ struct MeshReference {
         if target == port { out.append((s, sp)) }
       }
     }
-    return out.sorted { ($0.service.namespace, $0.service.name, $0.port.port) < ($1.service.namespace, $1.service.name, $1.port.port) }
+    return out.sorted {
+      ($0.service.namespace, $0.service.name, $0.port.port) < ($1.service.namespace, $1.service.name, $1.port.port)
+    }
   }
 
   func oldest(_ list: [PeerAuthentication]) -> PeerAuthentication? {
@@ -82,7 +84,9 @@ struct MeshReference {
       "\(host).\(drNamespace).svc.cluster.local", "\(host).svc.cluster.local", "\(host).cluster.local", host,
     ]
     let dots = host.filter { $0 == "." }.count
-    let full = dots == 0 ? candidates[0] : dots == 1 ? candidates[1] : (dots == 2 && host.hasSuffix(".svc")) ? candidates[2] : host
+    let full =
+      dots == 0
+      ? candidates[0] : dots == 1 ? candidates[1] : (dots == 2 && host.hasSuffix(".svc")) ? candidates[2] : host
     return full == fqdn ? 1000 : nil
   }
 
@@ -180,7 +184,9 @@ struct MeshReference {
     }
     var result = "allowed"
     for (place, policies) in stages {
-      let r = decide(place, policies, principal: mtls ? principal : nil, ns: mtls ? clientNs : nil, ips: ips, port: port, proto: proto)
+      let r = decide(
+        place, policies, principal: mtls ? principal : nil, ns: mtls ? clientNs : nil, ips: ips, port: port,
+        proto: proto)
       if r == "denied" { return "\(transport)/denied" }
       if r == "depends-on-L7" { result = r }
     }
@@ -194,9 +200,17 @@ struct MeshReference {
     let ztunnel = place == "ztunnel"
     func hasL7(_ p: AuthorizationPolicy) -> Bool {
       (p.rules ?? []).contains { r in
-        r.from.contains { $0.requestPrincipals != nil || $0.notRequestPrincipals != nil || $0.remoteIpBlocks != nil || $0.notRemoteIpBlocks != nil }
-          || r.to.contains { $0.methods != nil || $0.paths != nil || $0.hosts != nil || $0.notMethods != nil || $0.notPaths != nil || $0.notHosts != nil }
-          || r.when.contains { !["source.principal", "source.namespace", "source.ip", "destination.port"].contains($0.key) }
+        r.from.contains {
+          $0.requestPrincipals != nil || $0.notRequestPrincipals != nil || $0.remoteIpBlocks != nil
+            || $0.notRemoteIpBlocks != nil
+        }
+          || r.to.contains {
+            $0.methods != nil || $0.paths != nil || $0.hosts != nil || $0.notMethods != nil || $0.notPaths != nil
+              || $0.notHosts != nil
+          }
+          || r.when.contains {
+            !["source.principal", "source.namespace", "source.ip", "destination.port"].contains($0.key)
+          }
       }
     }
     // "y", "n", "m" for yes, no, maybe.
@@ -213,7 +227,9 @@ struct MeshReference {
     func pat(_ list: [String], _ v: String?) -> String {
       guard let v else { return "n" }
       return list.contains { p in
-        p == "*" ? !v.isEmpty : p.hasPrefix("*") ? v.hasSuffix(p.dropFirst()) : p.hasSuffix("*") ? v.hasPrefix(p.dropLast()) : p == v
+        p == "*"
+          ? !v.isEmpty
+          : p.hasPrefix("*") ? v.hasSuffix(p.dropFirst()) : p.hasSuffix("*") ? v.hasPrefix(p.dropLast()) : p == v
       } ? "y" : "n"
     }
     func neg(_ list: [String], _ v: String?) -> String {
@@ -224,49 +240,62 @@ struct MeshReference {
       let l7 = ignoreL7 ? "y" : proto == .tcp ? (deny ? "y" : "n") : "m"
       return or(
         (p.rules ?? []).map { r in
-          let from = r.from.isEmpty ? "y" : or(r.from.map { s in
-            var xs: [String] = []
-            if let l = s.principals { xs.append(pat(l, principal)) }
-            if let l = s.notPrincipals { xs.append(neg(l, principal)) }
-            if let l = s.namespaces { xs.append(pat(l, ns)) }
-            if let l = s.notNamespaces { xs.append(neg(l, ns)) }
-            if let l = s.ipBlocks { xs.append(inBlocks(l) ? "y" : "n") }
-            if let l = s.notIpBlocks { xs.append(inBlocks(l) ? "n" : "y") }
-            if s.requestPrincipals != nil || s.notRequestPrincipals != nil || s.remoteIpBlocks != nil || s.notRemoteIpBlocks != nil {
-              xs.append(l7)
-            }
-            return and(xs)
-          })
-          let to = r.to.isEmpty ? "y" : or(r.to.map { o in
-            var xs: [String] = []
-            if let l = o.ports { xs.append(l.contains(String(port)) ? "y" : "n") }
-            if let l = o.notPorts { xs.append(l.contains(String(port)) ? "n" : "y") }
-            if o.methods != nil || o.paths != nil || o.hosts != nil || o.notMethods != nil || o.notPaths != nil || o.notHosts != nil {
-              xs.append(l7)
-            }
-            return and(xs)
-          })
-          let when = and(r.when.map { c in
-            switch c.key {
-            case "source.principal", "source.namespace":
-              let v = c.key == "source.principal" ? principal : ns
-              guard let v else { return "n" }
-              if let vs = c.values, pat(vs, v) == "n" { return "n" }
-              if let nv = c.notValues, pat(nv, v) == "y" { return "n" }
-              return "y"
-            case "destination.port":
-              if let vs = c.values, !vs.contains(String(port)) { return "n" }
-              if let nv = c.notValues, nv.contains(String(port)) { return "n" }
-              return "y"
-            case "source.ip":
-              var xs: [String] = []
-              if let vs = c.values { xs.append(inBlocks(vs) ? "y" : "n") }
-              if let nv = c.notValues { xs.append(inBlocks(nv) ? "n" : "y") }
-              return and(xs)
-            default:
-              return l7
-            }
-          })
+          let from =
+            r.from.isEmpty
+            ? "y"
+            : or(
+              r.from.map { s in
+                var xs: [String] = []
+                if let l = s.principals { xs.append(pat(l, principal)) }
+                if let l = s.notPrincipals { xs.append(neg(l, principal)) }
+                if let l = s.namespaces { xs.append(pat(l, ns)) }
+                if let l = s.notNamespaces { xs.append(neg(l, ns)) }
+                if let l = s.ipBlocks { xs.append(inBlocks(l) ? "y" : "n") }
+                if let l = s.notIpBlocks { xs.append(inBlocks(l) ? "n" : "y") }
+                if s.requestPrincipals != nil || s.notRequestPrincipals != nil || s.remoteIpBlocks != nil
+                  || s.notRemoteIpBlocks != nil
+                {
+                  xs.append(l7)
+                }
+                return and(xs)
+              })
+          let to =
+            r.to.isEmpty
+            ? "y"
+            : or(
+              r.to.map { o in
+                var xs: [String] = []
+                if let l = o.ports { xs.append(l.contains(String(port)) ? "y" : "n") }
+                if let l = o.notPorts { xs.append(l.contains(String(port)) ? "n" : "y") }
+                if o.methods != nil || o.paths != nil || o.hosts != nil || o.notMethods != nil || o.notPaths != nil
+                  || o.notHosts != nil
+                {
+                  xs.append(l7)
+                }
+                return and(xs)
+              })
+          let when = and(
+            r.when.map { c in
+              switch c.key {
+              case "source.principal", "source.namespace":
+                let v = c.key == "source.principal" ? principal : ns
+                guard let v else { return "n" }
+                if let vs = c.values, pat(vs, v) == "n" { return "n" }
+                if let nv = c.notValues, pat(nv, v) == "y" { return "n" }
+                return "y"
+              case "destination.port":
+                if let vs = c.values, !vs.contains(String(port)) { return "n" }
+                if let nv = c.notValues, nv.contains(String(port)) { return "n" }
+                return "y"
+              case "source.ip":
+                var xs: [String] = []
+                if let vs = c.values { xs.append(inBlocks(vs) ? "y" : "n") }
+                if let nv = c.notValues { xs.append(inBlocks(nv) ? "n" : "y") }
+                return and(xs)
+              default:
+                return l7
+              }
+            })
           return and([from, to, when])
         })
     }

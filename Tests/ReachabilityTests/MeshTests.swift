@@ -201,8 +201,13 @@ struct MeshTests {
     // 80 is a Service target port: DISABLE; auto mTLS sends plaintext.
     #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("a", "s"), port: 80)) == "plaintext/allowed")
     // 9090 is not exposed: the port-level entry is ignored, STRICT holds.
-    #expect(Self.outcome(Self.part(c, e, from: ("plain", "c"), to: ("a", "s"), port: 9090)) == "rejected/not-applicable")
+    #expect(
+      Self.outcome(Self.part(c, e, from: ("plain", "c"), to: ("a", "s"), port: 9090)) == "rejected/not-applicable")
     #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("a", "s"), port: 9090)) == "mtls/allowed")
+    #expect(
+      Self.part(c, e, from: ("b", "c"), to: ("a", "s"), port: 9090)?.reasons.contains {
+        $0.text.contains("applies only to ports a Service exposes")
+      } == true)
   }
 
   @Test func oldestWorkloadPolicyWins() {
