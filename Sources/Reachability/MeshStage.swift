@@ -342,18 +342,18 @@ public final class MeshStage: @unchecked Sendable {
     }
     let key = UInt64(clientID) << 42 | UInt64(serverID) << 22 | UInt64(setKey)
     lock.lock()
-    if let hit = fast[key] {
-      lock.unlock()
-      return hit
-    }
+    // Flows to pods: the coarse key alone; flows to external ranges: the exact key.
     var coarseKey: CoarseKey? = nil
     if case .podClass(let d) = dst {
-      coarseKey = self.coarseKey(src, server: classes[d].serverProfile, setKey: setKey)
-      if let k = coarseKey, let hit = coarse[k] {
-        fast[key] = hit
+      let k = self.coarseKey(src, server: classes[d].serverProfile, setKey: setKey)
+      if let hit = coarse[k] {
         lock.unlock()
         return hit
       }
+      coarseKey = k
+    } else if let hit = fast[key] {
+      lock.unlock()
+      return hit
     }
     lock.unlock()
     let verdict = MeshVerdict(parts: parts(from: src, to: dst, connections: connections, externals: externals))
@@ -367,8 +367,7 @@ public final class MeshStage: @unchecked Sendable {
       verdicts.append(verdict)
       verdictIDs[verdict] = id
     }
-    fast[key] = id
-    if let coarseKey { coarse[coarseKey] = id }
+    if let coarseKey { coarse[coarseKey] = id } else { fast[key] = id }
     return id
   }
 
