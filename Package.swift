@@ -44,7 +44,8 @@ let package = Package(
     .testTarget(name: "FormatsTests", dependencies: ["Formats", "Analysis", "Reachability", "KubeModel"]),
     .testTarget(name: "ChecksTests", dependencies: ["Checks", "Manifests", "Reachability", "KubeModel", "Synthesis"]),
     .testTarget(
-      name: "PolicyGenTests", dependencies: ["TestSupport", "PolicyGen", "Synthesis", "Manifests", "Reachability", "Analysis", "KubeModel"]),
+      name: "PolicyGenTests", dependencies: ["TestSupport", "PolicyGen", "Synthesis", "Manifests", "Reachability", "Analysis", "KubeModel"],
+      exclude: ["Fixtures"]),
     .testTarget(name: "CLITests", dependencies: ["TestSupport", "KubereachCLI"]),
     .testTarget(
       name: "ConformanceTests", dependencies: ["TestSupport", "KubereachCLI", "Manifests", "Reachability", "Analysis", "Formats"],

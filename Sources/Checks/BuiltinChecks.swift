@@ -16,7 +16,7 @@ public enum BuiltinChecks {
   public static let all: [any ClusterCheck] = [
     ExternalExposureCheck(), ReachableFromInternetCheck(), ReachableFromAllNamespacesCheck(), DNSBlockedCheck(),
     NamespaceDefaultDenyCheck(), WorkloadIsolationCheck(), PolicySelectsNothingCheck(), RuleNeverMatchesCheck(),
-    PolicyShadowedCheck(), HostNetworkCheck(),
+    PolicyShadowedCheck(), HostNetworkCheck(), MeshPlaintextCheck(), MeshTransportRejectsCheck(),
   ]
 
   /// Every descriptor of every built-in check, by ID.
@@ -251,7 +251,7 @@ struct DNSBlockedCheck: ClusterCheck {
             decidingLocation(ctx.engine.explain(from: .pod(pod), to: .pod(server.pod)), .egress, allowed: false))
         }
         let why = reasons[cls] ?? nil
-        let dnsName = "\(ctx.cluster.pods[server.pod].namespace)/\(ctx.cluster.pods[server.pod].name)"
+        let dnsName = shortName(ctx.cluster.workloads[ctx.cluster.pods[server.pod].workload])
         let portList = server.ports.map { "\($0.protocol.rawValue) \($0.port)" }.joined(separator: ", ")
         out.append(
           Finding(

@@ -81,7 +81,8 @@ public struct CheckRunner: Sendable {
         case .deny: "No flow from its 'from' to its 'to' (on its ports) may be allowed."
         case .allow: "Every flow from its 'from' to its 'to' (on its ports) must be allowed."
         case .isolated: "Its workloads must be selected by a policy in the given directions."
-        case .mtls: "Flows into its 'to' must be mutual TLS (checked once the mesh analysis is available)."
+        case .mtls:
+          "Every flow into its 'to' (from its 'from', default every workload) that is allowed must be mutual TLS."
         }
       list.append(
         CheckDescriptor(

@@ -139,6 +139,12 @@ struct FromFlowsCommand: IOCommand {
   @Flag(help: "Also deny everything else: a deny-all policy per namespace; reports the least-privilege gap.")
   var defaultDeny = false
 
+  @Flag(
+    help:
+      "Also write Istio AuthorizationPolicies by service-account principal and STRICT PeerAuthentications where every client is in the mesh (verified by the mesh stage)."
+  )
+  var emitIstio = false
+
   @OptionGroup var generate: GenerateOutputOptions
   @OptionGroup var input: InputOptions
 
@@ -149,7 +155,8 @@ struct FromFlowsCommand: IOCommand {
     let (resolved, _, _) = try flowFile.read(cluster: cluster, io: io)
     stats.lap("read-flows")
     let result = PolicyGenerator.fromFlows(
-      cluster: cluster, flows: resolved, defaultDeny: defaultDeny, allowDNS: generate.allowDns)
+      cluster: cluster, flows: resolved, defaultDeny: defaultDeny, allowDNS: generate.allowDns, emitIstio: emitIstio,
+      options: input.engineOptions)
     var check = resolved
     if generate.allowDns {
       let namespaces = Array(

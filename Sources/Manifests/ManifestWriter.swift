@@ -29,9 +29,9 @@ public enum ManifestWriter {
     docs += cluster.networkPolicies.map(networkPolicy)
     docs += cluster.adminNetworkPolicies.map(adminPolicy)
     docs += cluster.baselineAdminNetworkPolicies.map(adminPolicy)
-    docs += cluster.peerAuthentications.map(peerAuthentication)
+    docs += cluster.peerAuthentications.map { peerAuthentication($0) }
     docs += cluster.destinationRules.map(destinationRule)
-    docs += cluster.authorizationPolicies.map(authorizationPolicy)
+    docs += cluster.authorizationPolicies.map { authorizationPolicy($0) }
     return docs
   }
 
@@ -341,7 +341,7 @@ public enum ManifestWriter {
     if !types.isEmpty { spec.append(YAMLEntry("policyTypes", .sequence(types))) }
     return object(
       "networking.k8s.io/v1", "NetworkPolicy", name: np.name, namespace: np.namespace,
-      extraMetadata: annotations.isEmpty ? [] : [YAMLEntry("annotations", .stringMap(annotations))],
+      extraMetadata: annotationEntries(annotations),
       spec: .mapping(spec))
   }
 
@@ -412,7 +412,21 @@ public enum ManifestWriter {
     timestamp.map { [YAMLEntry("creationTimestamp", .string($0))] } ?? []
   }
 
-  private static func peerAuthentication(_ p: PeerAuthentication) -> YAMLValue {
+  /// One PeerAuthentication as a manifest, with `metadata.annotations` (sorted) when given.
+  public static func document(for p: PeerAuthentication, annotations: [String: String] = [:]) -> YAMLValue {
+    peerAuthentication(p, annotations: annotations)
+  }
+
+  /// One AuthorizationPolicy as a manifest, with `metadata.annotations` (sorted) when given.
+  public static func document(for a: AuthorizationPolicy, annotations: [String: String] = [:]) -> YAMLValue {
+    authorizationPolicy(a, annotations: annotations)
+  }
+
+  private static func annotationEntries(_ annotations: [String: String]) -> [YAMLEntry] {
+    annotations.isEmpty ? [] : [YAMLEntry("annotations", .stringMap(annotations))]
+  }
+
+  private static func peerAuthentication(_ p: PeerAuthentication, annotations: [String: String] = [:]) -> YAMLValue {
     var spec = istioSelector(p.selector)
     if let mode = p.mode { spec.append(YAMLEntry("mtls", .map(["mode": .string(mode.rawValue)]))) }
     if !p.portModes.isEmpty {
@@ -428,7 +442,7 @@ public enum ManifestWriter {
     }
     return object(
       "security.istio.io/v1", "PeerAuthentication", name: p.name, namespace: p.namespace,
-      extraMetadata: created(p.creationTimestamp), spec: .mapping(spec))
+      extraMetadata: created(p.creationTimestamp) + annotationEntries(annotations), spec: .mapping(spec))
   }
 
   private static func destinationRule(_ d: DestinationRule) -> YAMLValue {
@@ -456,7 +470,7 @@ public enum ManifestWriter {
       extraMetadata: created(d.creationTimestamp), spec: .mapping(spec))
   }
 
-  private static func authorizationPolicy(_ a: AuthorizationPolicy) -> YAMLValue {
+  private static func authorizationPolicy(_ a: AuthorizationPolicy, annotations: [String: String] = [:]) -> YAMLValue {
     func strings(_ key: String, _ values: [String]?) -> [YAMLEntry] {
       guard let values else { return [] }
       return [YAMLEntry(key, .sequence(values.map { .string($0) }))]
@@ -536,6 +550,6 @@ public enum ManifestWriter {
     }
     return object(
       "security.istio.io/v1", "AuthorizationPolicy", name: a.name, namespace: a.namespace,
-      extraMetadata: created(a.creationTimestamp), spec: .mapping(spec))
+      extraMetadata: created(a.creationTimestamp) + annotationEntries(annotations), spec: .mapping(spec))
   }
 }

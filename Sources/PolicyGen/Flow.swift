@@ -127,6 +127,42 @@ struct FlowAccumulator {
     if !names.isEmpty { self.names[i, default: []].formUnion(names) }
   }
 
+  /// Adds what another accumulator read from the lines after this one's: its line numbers
+  /// are shifted by `lineOffset`; flows already seen keep their first location.
+  mutating func merge(_ other: FlowAccumulator, lineOffset: Int) {
+    func shifted(_ l: SourceLocation) -> SourceLocation {
+      var out = l
+      out.line += lineOffset
+      return out
+    }
+    for (j, flow) in other.flows.enumerated() {
+      let key = Key(source: flow.source, destination: flow.destination, transport: flow.transport, port: flow.port)
+      let i: Int
+      if let hit = index[key] {
+        i = hit
+        flows[i].count += flow.count
+      } else {
+        i = flows.count
+        index[key] = i
+        var moved = flow
+        moved.location = shifted(flow.location)
+        flows.append(moved)
+      }
+      if let set = other.names[j] { names[i, default: []].formUnion(set) }
+    }
+    for d in other.diagnostics {
+      let kept = diagnostics.filter { $0.code == d.code }.count
+      if kept < Self.diagnosticCap {
+        var moved = d
+        moved.location = d.location.map(shifted)
+        diagnostics.append(moved)
+      }
+    }
+    for (code, n) in other.perCode { perCode[code, default: 0] += n }
+    for (reason, n) in other.skipped { skipped[reason, default: 0] += n }
+    records += other.records
+  }
+
   mutating func warn(_ code: String, _ message: String, at location: SourceLocation?) {
     perCode[code, default: 0] += 1
     if perCode[code]! <= Self.diagnosticCap { diagnostics.append(.warning(code, message, at: location)) }

@@ -1,5 +1,6 @@
 import KubeModel
 import Manifests
+import Reachability
 
 /// What a generated policy is for.
 public enum PolicyRole: String, Hashable, Comparable, Sendable {
@@ -49,10 +50,18 @@ public struct GenerationResult: Sendable {
   public var policies: [GeneratedPolicy]
   /// Warnings (selectors that take in other pods, flows that need no policy).
   public var diagnostics: [Diagnostic]
+  /// Istio objects (`--emit-istio`), written after the NetworkPolicies.
+  public var meshObjects: [GeneratedMeshObject] = []
 
-  /// The manifests, one per policy.
+  public init(policies: [GeneratedPolicy], diagnostics: [Diagnostic], meshObjects: [GeneratedMeshObject] = []) {
+    self.policies = policies
+    self.diagnostics = diagnostics
+    self.meshObjects = meshObjects
+  }
+
+  /// The manifests, one per policy, then one per Istio object.
   public var documents: [YAMLValue] {
-    policies.map { ManifestWriter.document(for: $0.policy, annotations: $0.annotations) }
+    policies.map { ManifestWriter.document(for: $0.policy, annotations: $0.annotations) } + meshObjects.map(\.document)
   }
 
   /// The exact bytes to write.
@@ -193,7 +202,8 @@ public enum PolicyGenerator {
 
   /// Least-privilege policies for `flows` (see the type's description).
   public static func fromFlows(
-    cluster: Cluster, flows: [ResolvedFlow], defaultDeny: Bool, allowDNS: Bool
+    cluster: Cluster, flows: [ResolvedFlow], defaultDeny: Bool, allowDNS: Bool, emitIstio: Bool = false,
+    options: EngineOptions = .init()
   ) -> GenerationResult {
     var finder = StableSelectorFinder(cluster: cluster)
     var diagnostics: [Diagnostic] = []
@@ -326,7 +336,11 @@ public enum PolicyGenerator {
         || dns.pods.contains { p in ingress.keys.contains(cluster.pods[p].workload) }
       out += dnsPolicies(dns, egressNamespaces: egressNamespaces, isolatedDNS: dnsIsolated)
     }
-    return GenerationResult(policies: sorted(out), diagnostics: diagnostics.sorted())
+    var meshObjects: [GeneratedMeshObject] = []
+    if emitIstio {
+      meshObjects = istio(cluster: cluster, flows: flows, finder: &finder, diagnostics: &diagnostics, options: options)
+    }
+    return GenerationResult(policies: sorted(out), diagnostics: diagnostics.sorted(), meshObjects: meshObjects)
   }
 
   static func labelText(_ labels: [String: String]) -> String {

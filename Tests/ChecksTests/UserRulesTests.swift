@@ -106,10 +106,13 @@ import Testing
       """)
     #expect(
       found.map { "\($0.check) \($0.object) \($0.detail)" } == [
-        "rule/a-isolated Deployment/a/web Ingress", "rule/db-mtls Rule/db-mtls ",
+        "rule/a-isolated Deployment/a/web Ingress", "rule/db-mtls Deployment/a/db a/web => a/db",
       ])
     #expect(found[1].severity == .warning)
-    #expect(found[1].message.contains("not a pass"))
+    // No mesh in the input: what the policies allow is not mutual TLS, never a silent pass.
+    #expect(
+      found[1].message.contains(
+        "a/web => a/db must be mutual TLS but TCP 5432 is allowed without it (no mesh in the input)"))
   }
 
   @Test func rulesFileErrorsAreLocated() throws {

@@ -1,4 +1,6 @@
+import Foundation
 import KubeModel
+import Synthesis
 import Testing
 
 @testable import PolicyGen
@@ -181,5 +183,40 @@ import Testing
       format: .intents)
     #expect(r.flows.isEmpty)
     #expect(r.diagnostics.first?.location?.line != nil)
+  }
+}
+
+/// Large files are read by several threads over line-aligned ranges: the result is the same as
+/// a sequential read, locations included.
+@Suite struct ParallelReadTests {
+  @Test(arguments: [FlowFormat.hubble, .ours]) func parallelEqualsSequential(_ format: FlowFormat) throws {
+    let cluster = SyntheticCluster.generate(pods: 300, namespaces: 10, policies: 20, seed: 3)
+    var synthesizer = HubbleFlowSynthesizer(cluster: cluster, seed: 3)
+    var lines: [String] = []
+    for i in 0..<3000 {
+      if format == .hubble {
+        lines.append(i % 97 == 5 ? "{\"flow\": {broken" : synthesizer.nextLine())
+      } else {
+        let w = cluster.workloads[i % cluster.workloads.count]
+        lines.append(
+          i % 89 == 3 ? "not,a,flow" : "\(w.namespace)/\(w.name),10.0.\(i % 7).0/24,TCP,\(443 + i % 5),\(1 + i % 3)")
+      }
+    }
+    let text = lines.joined(separator: "\n") + (format == .ours ? "" : "\n")
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("kubereach-par-\(getpid())-\(format).txt")
+      .path
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let sequential = try FlowReader.read(.bytes(Array(text.utf8), name: path), format: format)
+    for workers in [2, 3, 7] {
+      let acc = try #require(try FlowReader.parallelRead(path, format: format, workers: workers, threshold: 0))
+      let parallel = acc.finish(format: format)
+      #expect(parallel.flows == sequential.flows, "\(workers) workers")
+      #expect(parallel.diagnostics == sequential.diagnostics, "\(workers) workers")
+      #expect(parallel.skipped == sequential.skipped)
+      #expect(parallel.records == sequential.records)
+    }
+    #expect(sequential.flows.count > 50)
+    #expect(!sequential.diagnostics.isEmpty)
   }
 }

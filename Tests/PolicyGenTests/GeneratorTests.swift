@@ -360,4 +360,51 @@ import Testing
         "unresolved: shop/x has labels that fit several workloads (twin-a, twin-b)"))
     #expect(name(.hubble(namespace: "shop", workload: "cart-v2", pod: nil, labels: [])).hasPrefix("unresolved"))
   }
+
+  @Test func meshDenialsAreNotAdmissibleAndL7DependenciesAreTheirOwnOutcome() throws {
+    let mesh = """
+      apiVersion: v1
+      kind: Namespace
+      metadata: {name: app, labels: {istio-injection: enabled}}
+      ---
+      apiVersion: v1
+      kind: Pod
+      metadata: {name: client, namespace: app, labels: {app: client}}
+      spec: {serviceAccountName: client, containers: [{name: c}]}
+      ---
+      apiVersion: v1
+      kind: Pod
+      metadata: {name: server, namespace: app, labels: {app: server}}
+      spec: {serviceAccountName: server, containers: [{name: c, ports: [{containerPort: 8080}, {containerPort: 9000}]}]}
+      ---
+      apiVersion: security.istio.io/v1
+      kind: AuthorizationPolicy
+      metadata: {name: no-9000, namespace: app}
+      spec:
+        selector: {matchLabels: {app: server}}
+        action: DENY
+        rules: [{to: [{operation: {ports: ["9000"]}}]}]
+      ---
+      apiVersion: security.istio.io/v1
+      kind: AuthorizationPolicy
+      metadata: {name: only-get, namespace: app}
+      spec:
+        selector: {matchLabels: {app: server}}
+        action: ALLOW
+        rules: [{to: [{operation: {ports: ["8080"], methods: ["GET"]}}]}]
+      """
+    let loaded = ManifestLoader.load(yaml: mesh, file: "mesh.yaml")
+    #expect(!loaded.hasErrors, "\(loaded.diagnostics)")
+    let c = loaded.cluster
+    let flows = Self.flows(c, "app/client,app/server,TCP,8080\napp/client,app/server,TCP,9000\n")
+    let r = PolicyGenerator.fromFlows(cluster: c, flows: flows, defaultDeny: true, allowDNS: false)
+    let report = Self.verify(c, r, flows, defaultDeny: true)
+    #expect(report.passed)
+    #expect(report.notAdmissible.map(\.flow.port) == [9000])
+    #expect(report.notAdmissible.first?.reason.contains("AuthorizationPolicy app/no-9000") == true)
+    let policies = ManifestLoader.load(bytes: r.render(.yaml), file: "g").cluster.networkPolicies
+    let replay = Simulator.run(cluster: PolicyVerifier.merge(c, policies), flows: flows)
+    #expect(replay.flows.map(\.outcome) == [.dependsOnL7, .denied])
+    #expect(replay.broken.count == 1 && replay.dependsOnL7.count == 1)
+  }
 }
