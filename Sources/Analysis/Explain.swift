@@ -224,11 +224,16 @@ extension ConnectivityAnalyzer {
       var egress: DirectionVerdict
       var ingress: DirectionVerdict
     }
+    // A pair has few parts: a linear search is cheaper than hashing reasons.
     var order: [Key] = []
-    var parts: [Key: ConnectionSet] = [:]
+    var parts: [ConnectionSet] = []
     func add(_ key: Key, _ conns: ConnectionSet) {
-      if parts[key] == nil { order.append(key) }
-      parts[key, default: .none] = parts[key, default: .none].union(conns)
+      if let i = order.firstIndex(of: key) {
+        parts[i] = parts[i].union(conns)
+      } else {
+        order.append(key)
+        parts.append(conns)
+      }
     }
     for seg in engine.explain(from: s, to: d, within: space).segments {
       var egress = DirectionVerdict.systemDefault
@@ -254,9 +259,8 @@ extension ConnectivityAnalyzer {
         add(Key(allowed: egress.allowed && combined.allowed, egress: egress, ingress: combined), conns)
       }
     }
-    var groups = order.compactMap { key -> ExplainGroup? in
-      guard let conns = parts[key] else { return nil }
-      return ExplainGroup(
+    var groups = zip(order, parts).map { key, conns in
+      ExplainGroup(
         allowed: key.allowed, connections: conns, egress: key.egress, ingress: key.ingress)
     }
     groups.sort { a, b in

@@ -15,6 +15,9 @@ public final class ReachabilityEngine: Sendable {
   let c: Compiled
   private let compileSeconds: Double
   private let lastEvaluate = EvaluationClock()
+  /// One-direction explanations already computed (they depend on the profile, the peer and the
+  /// cell of atoms, not on the pair).
+  let explanationMemo = ExplanationMemo()
 
   /// Compiles the cluster's policies.
   public init(cluster: Cluster, options: EngineOptions = .init()) {
