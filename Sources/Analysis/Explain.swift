@@ -170,8 +170,7 @@ extension ConnectivityAnalyzer {
         reasons: allowing.map {
           ExplainReason(
             tier: $0.kind, policy: $0.name, rule: $0.service, location: $0.location, effect: .allow,
-            text: "\($0.kind) '\($0.name)' allows ingress connections through service \($0.service)"
-          )
+            detail: .forwardAllows)
         })
     }
     return DirectionVerdict(
@@ -179,9 +178,7 @@ extension ConnectivityAnalyzer {
       reasons: forwards.map {
         ExplainReason(
           tier: $0.kind, policy: $0.name, rule: $0.service, location: $0.location, effect: .noMatch,
-          text:
-            "\($0.kind) '\($0.name)' allows ingress to service \($0.service), but the protocols and ports do not match"
-        )
+          detail: .forwardPortsDiffer)
       })
   }
 

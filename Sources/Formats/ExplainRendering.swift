@@ -102,14 +102,15 @@ public struct ExplainTextRenderer: Sendable {
     }
     var out = "\t\t\(name) (\(state))\n"
     var i = 0
-    let reasons = verdict.reasons
+    let reasons = ExplainSentences.sorted(verdict.reasons)
     while i < reasons.count {
       var j = i + 1
-      while j < reasons.count && !reasons[i].kind.isEmpty && reasons[j].kind == reasons[i].kind {
+      let kind = reasons[i].reason.kind
+      while j < reasons.count && !kind.isEmpty && reasons[j].reason.kind == kind {
         j += 1
       }
       if j - i > 1 {
-        out += "\t\t\t\(reasons[i].kind) list:\n"
+        out += "\t\t\t\(kind) list:\n"
         for reason in reasons[i..<j] { out += "\t\t\t\t- \(reason.text)\n" }
         out += "\n"
       } else {
@@ -211,8 +212,8 @@ public struct FlowExplanationRenderer: Sendable {
         "  \(name) at \(subject): \(state): no policy selects it for \(name.lowercased()) (system default: allow all)\n"
     }
     var out = "  \(name) at \(subject): \(state)\n"
-    for reason in verdict.reasons {
-      out += "    - \(reason.text)"
+    for (reason, text) in ExplainSentences.sorted(verdict.reasons) {
+      out += "    - \(text)"
       if let location = reason.location { out += " [\(location)]" }
       out += "\n"
     }
@@ -262,7 +263,7 @@ public struct FlowExplanationRenderer: Sendable {
       ("Ingress", group.ingress, isPod(flow.destination)),
     ]
     for (direction, verdict, evaluated) in sides where evaluated {
-      for reason in verdict.reasons {
+      for (reason, _) in ExplainSentences.sorted(verdict.reasons) {
         out.append(
           object([
             ("tier", JSONRenderer.quote(reason.tier)),
