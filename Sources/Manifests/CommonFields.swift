@@ -9,6 +9,9 @@ extension DecodeContext {
     var name: String
     var namespace: String?
     var labels: [String: String]
+    var annotations: [String: String] = [:]
+    /// `metadata.creationTimestamp` as written.
+    var creationTimestamp: String? = nil
   }
 
   func metadata(_ object: YNode, kind: String) -> Metadata? {
@@ -31,7 +34,13 @@ extension DecodeContext {
       string(meta?["namespace"], "metadata.namespace").flatMap { $0.isEmpty ? nil : $0 }
       ?? defaultNamespace
     let labels = stringMap(meta?["labels"], "metadata.labels") ?? [:]
-    return Metadata(name: name, namespace: namespace, labels: labels)
+    let annotations = stringMap(meta?["annotations"], "metadata.annotations") ?? [:]
+    let created = meta?["creationTimestamp"].flatMap { node in
+      node.isNull ? nil : string(node, "metadata.creationTimestamp")
+    }
+    return Metadata(
+      name: name, namespace: namespace, labels: labels, annotations: annotations,
+      creationTimestamp: created)
   }
 
   static func isDNSSubdomain(_ name: String) -> Bool { KubernetesNames.isDNSSubdomain(name) }

@@ -427,11 +427,11 @@ struct LoaderTests {
     let c = result.cluster
     #expect(
       c.peerAuthentications[0].mode == .strict
-        && c.peerAuthentications[0].portModes == [8080: .disable])
+        && c.peerAuthentications[0].portModes == [8080: .some(.disable)])
     #expect(c.peerAuthentications[0].selector == ["app": "db"])
     #expect(
       c.destinationRules[0].tlsMode == .istioMutual
-        && c.destinationRules[0].portTLSModes == [8080: .disable])
+        && c.destinationRules[0].portTLSModes == [8080: .some(.disable)])
     // Listed by namespace and name: shop/allow-nothing, then shop/ap.
     let ap = c.authorizationPolicies[1]
     #expect(ap.action == .deny)
@@ -439,6 +439,8 @@ struct LoaderTests {
     #expect(ap.rules?[0].from[0].usesHTTPFields == true)
     #expect(ap.rules?[0].to[0].ports == ["8080"] && ap.rules?[0].to[0].usesHTTPFields == true)
     #expect(ap.rules?[0].hasConditions == true)
+    #expect(ap.rules?[0].from[0].requestPrincipals == ["*"] && ap.rules?[0].to[0].methods == ["GET"])
+    #expect(ap.rules?[0].when == [AuthorizationCondition(key: "a", values: ["b"])])
     #expect(c.authorizationPolicies[0].action == .allow && c.authorizationPolicies[0].rules == nil)
   }
 
