@@ -83,6 +83,15 @@ public struct ConnectivityAnalyzer: Sendable {
   let entities: [(peer: ReportPeer, pod: Int)]
   /// Under `--granularity auto`: one note per workload listed pod by pod, saying why.
   public let granularityNotes: [Diagnostic]
+  /// Under `--granularity auto`: the workloads listed pod by pod.
+  public var splitWorkloads: Set<Int> {
+    guard options.granularity == .auto else { return [] }
+    var result = Set<Int>()
+    for entity in entities {
+      if case .pod(let p) = entity.peer.kind { result.insert(cluster.pods[p].workload) }
+    }
+    return result
+  }
 
   /// Builds the engine over the cluster (plus a stand-in ingress-controller pod when needed).
   /// Throws when the workload granularity cannot answer for a workload whose pods differ.

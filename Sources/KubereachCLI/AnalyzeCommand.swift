@@ -152,14 +152,34 @@ struct AnalyzeCommand: IOCommand {
           parts.count == 2 ? ($0.namespace == parts[0] && $0.name == parts[1]) : $0.name == name
         }
       case .auto:
-        return (cluster.workloads.map { ($0.namespace, $0.name) } + cluster.pods.map { ($0.namespace, $0.name) })
-          .contains { parts.count == 2 ? ($0.0 == parts[0] && $0.1 == parts[1]) : $0.1 == name }
+        // Workloads that are reported as such, and the pods of those listed pod by pod.
+        let split = analyzer.splitWorkloads
+        let workloads = cluster.workloads.indices.filter { !split.contains($0) }.map {
+          (cluster.workloads[$0].namespace, cluster.workloads[$0].name)
+        }
+        let pods = cluster.pods.filter { split.contains($0.workload) }.map { ($0.namespace, $0.name) }
+        return (workloads + pods).contains {
+          parts.count == 2 ? ($0.0 == parts[0] && $0.1 == parts[1]) : $0.1 == name
+        }
       }
     }
     let missing = (focusWorkloads + focusWorkloadPeers).filter { !exists($0) }
     if !missing.isEmpty {
       throw CommandFailure(
-        missing.map { .error("unknown-peer", "\(granularity.rawValue) \($0) does not exist in the input", at: nil) })
+        missing.map { name in
+          let split = analyzer.splitWorkloads.map { cluster.workloads[$0] }.first {
+            name == "\($0.namespace)/\($0.name)" || name == $0.name
+          }
+          if let split {
+            let pods = cluster.pods.filter { cluster.workloads[$0.workload] == split }
+              .map { "\($0.namespace)/\($0.name)" }.sorted()
+            return .error(
+              "unknown-peer",
+              "workload \(split.namespace)/\(split.name) is listed pod by pod (its pods differ); focus on one of its pods: \(pods.joined(separator: ", "))",
+              at: nil)
+          }
+          return .error("unknown-peer", "\(granularity.rawValue) \(name) does not exist in the input", at: nil)
+        })
     }
   }
 }

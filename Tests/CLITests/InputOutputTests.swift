@@ -68,6 +68,12 @@ import Testing
     #expect(!auto.stdout.contains("shop/api[Deployment]"))
     #expect(auto.stderr.contains("note:") && auto.stderr.contains("quarantine"))
     #expect(auto.stderr.contains("[workload-split]"))
+    // A focus on the split workload is not an empty answer: it says where its pods went.
+    let focus = Self.run(["analyze", path, "--granularity", "auto", "--focus-workload", "shop/api"])
+    #expect(focus.status == 2)
+    #expect(focus.stderr.contains("listed pod by pod") && focus.stderr.contains("shop/api-1, shop/api-2"))
+    let pod = Self.run(["analyze", path, "--granularity", "auto", "--focus-workload", "shop/api-1"])
+    #expect(pod.status == 0 && pod.stdout.contains("shop/api-1[Pod] => shop/web[Deployment]"))
   }
 
   @Test func namespaceOptionOnEveryCommandThatReadsManifests() throws {
