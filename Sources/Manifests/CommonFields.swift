@@ -21,11 +21,16 @@ extension DecodeContext {
       error("missing-name", "\(kind) has no metadata.name", at: meta ?? object)
       return nil
     }
-    if let nameNode = meta?["name"], !DecodeContext.isDNSSubdomain(name) {
+    // Namespaces are DNS-1123 labels (no dots); most other objects DNS-1123 subdomains.
+    let valid =
+      kind == "Namespace" ? KubernetesNames.isDNSLabel(name) : DecodeContext.isDNSSubdomain(name)
+    if let nameNode = meta?["name"], !valid {
       warning(
         "invalid-name",
         "\(kind) name '\(name)' is not a valid Kubernetes object name (lower-case letters, digits, "
-          + "'-' and '.', starting and ending with a letter or digit, at most 253 characters); "
+          + (kind == "Namespace"
+            ? "and '-', starting and ending with a letter or digit, at most 63 characters); "
+            : "'-' and '.', starting and ending with a letter or digit, at most 253 characters); ")
           + "the API server would refuse it",
         at: nameNode)
     }

@@ -194,6 +194,8 @@ struct InputTruthTests {
     #expect(warnings.count == 1)
     #expect(warnings.first?.location?.line == 3)
     #expect(!result.hasErrors)
+    let namespace = load("apiVersion: v1\nkind: Namespace\nmetadata: {name: team.a}\n")
+    #expect(only("invalid-name", in: namespace).count == 1)
     #expect(KubernetesNames.isDNSSubdomain("a.b-c"))
     #expect(!KubernetesNames.isDNSLabel("a.b"))
   }
