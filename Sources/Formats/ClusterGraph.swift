@@ -391,7 +391,9 @@ extension ClusterGraph {
     }
     let externals = Set(flows.flatMap { [$0.source, $0.destination] }.filter { $0.kind == .external }.map(\.id))
     let external = Endpoint(
-      id: "external", name: externals.count == 1 ? externals.first!.replacingAll("[External]", with: "") : "external addresses (\(externals.count) ranges)",
+      id: "external",
+      name: externals.count == 1
+        ? externals.first!.replacingAll("[External]", with: "") : "external addresses (\(externals.count) ranges)",
       kind: .external)
     var namespaceNodes: [String: Endpoint] = [:]
     func map(_ e: Endpoint) -> Endpoint? {

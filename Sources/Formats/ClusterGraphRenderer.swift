@@ -172,7 +172,8 @@ public struct ClusterGraphRenderer: Sendable {
       let b = "legend:e\(index)b"
       lines.append("\t\t\(Self.quote(a)) [label=\"\" shape=point width=0.05]")
       lines.append("\t\t\(Self.quote(b)) [label=\"\" shape=point width=0.05]")
-      var line = Self.edgeLine(ClusterGraph.Edge(from: a, to: b, label: edge.label, change: edge.change, mesh: edge.mesh, flows: 1))
+      var line = Self.edgeLine(
+        ClusterGraph.Edge(from: a, to: b, label: edge.label, change: edge.change, mesh: edge.mesh, flows: 1))
       line = "\t" + line
       lines.append(line)
     }

@@ -16,12 +16,34 @@ public struct GraphvizRenderer: ReportRenderer {
     self.format = format
   }
 
+  /// Above this many edges `dot` takes many minutes (the corpus' ipblockstest_4, 23,943 labelled
+  /// edges, did not finish in 10 minutes with dot, sfdp or osage), and no one reads such a
+  /// drawing: it is drawn aggregated by namespace, as `kubereach render` draws it, and its title
+  /// says so.
+  public static let maxDrawnEdges = 1500
+
   public func render(_ report: ConnectivityReport) throws(RenderError) -> [UInt8] {
-    try Graphviz.render(dot: DOTRenderer().dot(report), format: format.rawValue)
+    let edges = report.rows.count + (report.exposure.map { $0.egress.count + $0.ingress.count } ?? 0)
+    if edges > Self.maxDrawnEdges {
+      return try aggregated(ClusterGraph(report), edges: edges)
+    }
+    return try Graphviz.render(dot: DOTRenderer().dot(report), format: format.rawValue)
   }
 
   public func render(_ diff: DiffReport) throws(RenderError) -> [UInt8] {
-    try Graphviz.render(dot: DOTRenderer().dot(diff), format: format.rawValue)
+    let edges = diff.rows.count + diff.unchanged.count
+    if edges > Self.maxDrawnEdges {
+      return try aggregated(ClusterGraph(diff), edges: edges)
+    }
+    return try Graphviz.render(dot: DOTRenderer().dot(diff), format: format.rawValue)
+  }
+
+  func aggregated(_ graph: ClusterGraph, edges: Int) throws(RenderError) -> [UInt8] {
+    var graph = graph
+    graph.notes.insert(
+      "\(edges) edges are too many to draw one by one (limit \(Self.maxDrawnEdges)): drawn as kubereach render draws it; "
+        + "-o dot writes every edge", at: 0)
+    return try ClusterGraphRenderer().render(graph, format: format == .svg ? .svg : .png)
   }
 }
 

@@ -90,7 +90,9 @@ struct GraphInputs {
     if !missing.isEmpty || !unknownNamespaces.isEmpty {
       throw CommandFailure(
         missing.map { .error("unknown-peer", "workload \($0) does not exist in the input", at: nil) }
-          + unknownNamespaces.map { .error("unknown-namespace", "namespace \($0) has no workload in the input", at: nil) })
+          + unknownNamespaces.map {
+            .error("unknown-namespace", "namespace \($0) has no workload in the input", at: nil)
+          })
     }
   }
 }

@@ -41,6 +41,23 @@ import Testing
       Golden(
         arguments: ["explain", "shop/frontend", "svc:shop/api", "--port", "9090", "Scenarios/shop"],
         file: "Output/shop/explain-frontend-api.txt"))
+    // The graph gallery (render's own styling) and the HTML report.
+    for scenario in ["shop", "shop-v2", "multi-tenant"] {
+      for format in ["svg", "png"] {
+        list.append(
+          Golden(
+            arguments: ["render", "Scenarios/\(scenario)", "-o", format], file: "Output/\(scenario)/graph.\(format)"))
+      }
+    }
+    for format in ["svg", "png"] {
+      list.append(
+        Golden(
+          arguments: ["render", "Scenarios/shop-v2", "--before", "Scenarios/shop", "-o", format],
+          file: "Output/shop-v2/diff-graph.\(format)"))
+    }
+    list.append(
+      Golden(
+        arguments: ["report", "Scenarios/shop-v2", "--before", "Scenarios/shop"], file: "Output/shop-v2/report.html"))
     return list
   }()
 
@@ -57,16 +74,17 @@ import Testing
   }
 
   @Test(arguments: goldens) func outputIsCurrent(_ golden: Golden) throws {
-    let (status, stdout, stderr) = Self.output(of: golden.arguments)
-    #expect(status == 0, "\(golden.arguments) failed: \(stderr)")
+    let io = CommandIO()
+    let status = Kubereach.run(arguments: golden.arguments, io: io)
+    #expect(status == 0, "\(golden.arguments) failed: \(String(decoding: io.standardError, as: UTF8.self))")
     let url = Self.root.appendingPathComponent(golden.file)
     if Self.recording {
       try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-      try stdout.write(to: url, atomically: true, encoding: .utf8)
+      try Data(io.standardOutput).write(to: url)
       return
     }
-    let committed = try String(contentsOf: url, encoding: .utf8)
-    #expect(stdout == committed, "\(golden.file) is stale: run scripts/regenerate-output.sh")
+    let committed = try Data(contentsOf: url)
+    #expect(Data(io.standardOutput) == committed, "\(golden.file) is stale: run scripts/regenerate-output.sh")
   }
 
   @Test func outputIsDeterministic() {
