@@ -26,25 +26,31 @@ let package = Package(
       dependencies: ["KubeModel", .product(name: "Collections", package: "swift-collections")]),
     .target(name: "Synthesis", dependencies: ["KubeModel"]),
     .target(name: "Analysis", dependencies: ["KubeModel", "Reachability"]),
-    .target(name: "Formats", dependencies: ["KubeModel", "Reachability", "Analysis", "CGraphviz"]),
+    .target(name: "Checks", dependencies: ["KubeModel", "Manifests", "Reachability", "Analysis"]),
+    .target(name: "PolicyGen", dependencies: ["KubeModel", "Manifests", "Reachability", "Analysis"]),
+    .target(name: "Formats", dependencies: ["KubeModel", "Reachability", "Analysis", "Checks", "PolicyGen", "CGraphviz"]),
     .target(
       name: "KubereachCLI",
       dependencies: [
-        "KubeModel", "Manifests", "Reachability", "Analysis", "Formats", "Synthesis",
+        "KubeModel", "Manifests", "Reachability", "Analysis", "Checks", "Formats", "Synthesis", "PolicyGen",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "kubereach", dependencies: ["KubereachCLI"]),
     .executableTarget(
       name: "kubereach-bench", dependencies: ["KubeModel", "Manifests", "Reachability", "Synthesis", "CYAML"],
       path: "Benchmarks/kubereach-bench"),
+    .target(name: "TestSupport", dependencies: ["KubeModel", "Reachability"], path: "Tests/TestSupport"),
     .testTarget(name: "KubeModelTests", dependencies: ["KubeModel"]),
-    .testTarget(name: "ManifestsTests", dependencies: ["Manifests", "KubeModel"]),
-    .testTarget(name: "ReachabilityTests", dependencies: ["Reachability", "Synthesis", "KubeModel", "Manifests"]),
-    .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Reachability", "KubeModel", "Manifests"]),
+    .testTarget(name: "ManifestsTests", dependencies: ["TestSupport", "Manifests", "KubeModel"]),
+    .testTarget(name: "ReachabilityTests", dependencies: ["TestSupport", "Reachability", "Synthesis", "KubeModel", "Manifests"]),
+    .testTarget(name: "AnalysisTests", dependencies: ["TestSupport", "Analysis", "Formats", "Reachability", "KubeModel", "Manifests", "Synthesis"]),
     .testTarget(name: "FormatsTests", dependencies: ["Formats", "Analysis", "Reachability", "KubeModel"]),
-    .testTarget(name: "CLITests", dependencies: ["KubereachCLI"]),
+    .testTarget(name: "ChecksTests", dependencies: ["Checks", "Manifests", "Reachability", "KubeModel", "Synthesis"]),
     .testTarget(
-      name: "ConformanceTests", dependencies: ["KubereachCLI", "Manifests", "Reachability", "Analysis", "Formats"],
+      name: "PolicyGenTests", dependencies: ["TestSupport", "PolicyGen", "Synthesis", "Manifests", "Reachability", "Analysis", "KubeModel"]),
+    .testTarget(name: "CLITests", dependencies: ["TestSupport", "KubereachCLI"]),
+    .testTarget(
+      name: "ConformanceTests", dependencies: ["TestSupport", "KubereachCLI", "Manifests", "Reachability", "Analysis", "Formats"],
       exclude: ["Fixtures", "conformance-ratchet.txt"]),
   ]
 )

@@ -9,5 +9,5 @@ RECORD=1 swift test --filter GoldenOutputTests
 swift build --product kubereach
 search="shop/db["
 expected=$(.build/debug/kubereach analyze Scenarios/shop-v2 -o csv | tail -n +2 | grep -cF "$search" || true)
-.venv-browser/bin/python scripts/report-browser-test.py Output/shop-v2/report.html --search "$search" \
+.venv/bin/python scripts/report-browser-test.py Output/shop-v2/report.html --search "$search" \
   --expect-rows "$expected" --screenshot Output/shop-v2/report.png

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what kubereach builds and tests against, only when it is missing: the system libraries,
 # the fonts graphs are drawn with, Debian's Chromium and its driver for the report's browser test,
-# and a venv (.venv-browser) with selenium. Nothing here downloads a browser or a driver of its own.
+# and the project's venv (.venv) with the PyPI packages the tests use. Nothing here downloads a
+# browser or a driver of its own.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 need=()
 for pkg in libyaml-dev libgraphviz-dev graphviz fonts-dejavu-core chromium chromium-driver python3-venv; do
@@ -18,9 +19,7 @@ config=$(ls /usr/lib/*/graphviz/config6* 2>/dev/null | head -n1 || true)
 if [ -z "$config" ]; then
   $SUDO dot -c
 fi
-venv="$root/.venv-browser"
-if ! "$venv/bin/python" -c "import selenium" 2>/dev/null; then
-  echo "setup: creating $venv with selenium" >&2
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q selenium
-fi
+# Python packages the tests use (SARIF schema validation; Kubernetes schema validation of generated
+# policies, offline with the package's bundled schemas; selenium for the report's browser test,
+# driving Debian's chromium through chromium-driver), in the project's venv.
+"$(dirname "$0")/python-venv.sh" jsonschema==4.26.0 kubernetes-validate==1.37.0 selenium==4.51.0

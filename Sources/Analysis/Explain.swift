@@ -36,7 +36,7 @@ public struct ExplainGroup: Hashable, Sendable {
 
   /// netpol-analyzer's text of the connections: `TCP, UDP:[1-52,54-65535], SCTP`.
   public var connectionsText: String {
-    ExplainEvaluator.protocolOrder.compactMap { proto -> String? in
+    ExplainReasons.protocolOrder.compactMap { proto -> String? in
       guard let ranges = connections.ranges[proto] else { return nil }
       if ranges == [PortRange.all] { return proto.rawValue }
       return "\(proto.rawValue):[\(ranges.map(\.description).joined(separator: ","))]"
@@ -93,32 +93,34 @@ public struct ExplainReport: Sendable {
 }
 
 /// An Ingress or Route that forwards to a Service selecting a pod, with the pod ports it opens.
-struct IngressForward: Sendable {
-  var kind: String
-  var name: String
-  var service: String
-  var ports: ConnectionSet
-  var location: SourceLocation
+public struct IngressForward: Sendable {
+  /// `Ingress` or `Route`.
+  public var kind: String
+  /// `ns/name` of the Ingress or Route.
+  public var name: String
+  /// The backend Service's name.
+  public var service: String
+  /// The TCP container ports it forwards to.
+  public var ports: ConnectionSet
+  public var location: SourceLocation
 }
 
 extension ConnectivityAnalyzer {
   /// The explanation of every pair in scope (the focus options apply), optionally only the
-  /// allowed or only the denied parts.
+  /// allowed or only the denied parts. Every reason is read from `engine.explain`.
   public func explainReport(only: ExplainOnly? = nil) -> ExplainReport {
-    let evaluator = ExplainEvaluator(cluster: cluster)
-    var atoms = evaluator.portAtoms(cuts: evaluator.portCuts())
+    var space: ConnectionSet? = nil
     if let focus = options.focusConnection {
-      atoms = [(focus.transport, PortRange(focus.port, focus.port))]
+      space = ConnectionSet([focus.transport: [PortRange(focus.port, focus.port)]])
     }
     let ranges = ExternalRanges(cluster: cluster, includeIPv6: options.includeIPv6)
     let focus = FocusFilter(options: options)
     var pairs: [ExplainedPair] = []
     func add(
-      _ src: ReportPeer, _ s: ExplainEndpoint, _ dst: ReportPeer, _ d: ExplainEndpoint,
-      forwards: [IngressForward]?
+      _ src: ReportPeer, _ s: Peer, _ dst: ReportPeer, _ d: Peer, forwards: [IngressForward]?
     ) {
       var pair = Self.explainPair(
-        evaluator: evaluator, atoms: atoms, source: src, s, destination: dst, d, forwards: forwards,
+        engine: engine, space: space, source: src, s, destination: dst, d, forwards: forwards,
         upstreamQuirks: true)
       if let only { pair.groups = pair.groups.filter { $0.allowed == (only == .allow) } }
       if !pair.groups.isEmpty { pairs.append(pair) }
@@ -157,11 +159,11 @@ extension ConnectivityAnalyzer {
     IngressControllerStandIn.forwards(cluster: cluster, to: podIndex)
   }
 
-  /// The verdict of the Ingress/Route objects at one port: allowed when one forwards it.
-  static func forwardVerdict(_ forwards: [IngressForward], _ proto: TransportProtocol, _ port: Int)
+  /// The verdict of the Ingress/Route objects on connections that the same objects forward:
+  /// allowed when one of `allowing` forwards them.
+  static func forwardVerdict(_ forwards: [IngressForward], allowing: [IngressForward])
     -> DirectionVerdict
   {
-    let allowing = forwards.filter { $0.ports.contains(proto, port) }
     if !allowing.isEmpty {
       return DirectionVerdict(
         allowed: true,
@@ -183,24 +185,39 @@ extension ConnectivityAnalyzer {
       })
   }
 
-  /// Explains one pair over the given port atoms and groups the atoms by verdict and reasons.
+  /// Splits `space` into parts on which the same forwards apply.
+  static func forwardParts(_ space: ConnectionSet, _ forwards: [IngressForward]) -> [(
+    ConnectionSet, [IngressForward]
+  )] {
+    var parts: [(ConnectionSet, [IngressForward])] = [(space, [])]
+    for f in forwards {
+      var next: [(ConnectionSet, [IngressForward])] = []
+      for (conns, list) in parts {
+        let inside = conns.intersection(f.ports)
+        let outside = conns.subtracting(f.ports)
+        if inside != .none { next.append((inside, list + [f])) }
+        if outside != .none { next.append((outside, list)) }
+      }
+      parts = next
+    }
+    return parts
+  }
+
+  /// Explains one pair (over `space`, nil: every protocol and port) from the engine's walk and
+  /// groups the parts by verdict and reasons.
   static func explainPair(
-    evaluator: ExplainEvaluator, atoms: [(proto: TransportProtocol, range: PortRange)],
-    source: ReportPeer,
-    _ s: ExplainEndpoint, destination: ReportPeer, _ d: ExplainEndpoint,
-    forwards: [IngressForward]?,
+    engine: ReachabilityEngine, space: ConnectionSet?, source: ReportPeer, _ s: Peer,
+    destination: ReportPeer, _ d: Peer, forwards: [IngressForward]?,
     upstreamQuirks: Bool = false
   ) -> ExplainedPair {
-    let fullAtoms = upstreamQuirks ? evaluator.portAtoms(cuts: evaluator.portCuts()) : []
     var silentEgress = false
     var silentIngress = false
     if upstreamQuirks, case .pod(let sp) = s, forwards == nil {
-      silentEgress = evaluator.losesNetworkPolicyDenials(
-        subject: sp, peer: d, direction: .egress, destination: d, atoms: fullAtoms)
+      silentEgress = engine.networkPolicyDenialsUnreported(direction: .egress, subject: sp, peer: d)
     }
     if upstreamQuirks, case .pod(let dp) = d {
-      silentIngress = evaluator.losesNetworkPolicyDenials(
-        subject: dp, peer: s, direction: .ingress, destination: d, atoms: fullAtoms)
+      silentIngress = engine.networkPolicyDenialsUnreported(
+        direction: .ingress, subject: dp, peer: s)
     }
     struct Key: Hashable {
       var allowed: Bool
@@ -208,38 +225,39 @@ extension ConnectivityAnalyzer {
       var ingress: DirectionVerdict
     }
     var order: [Key] = []
-    var parts: [Key: [TransportProtocol: [PortRange]]] = [:]
-    for (proto, range) in atoms {
-      let port = range.lower
-      var egress = DirectionVerdict.systemDefault
-      if case .pod(let sp) = s, forwards == nil {
-        egress = evaluator.decide(
-          subject: sp, subjectName: source.name, peer: d, peerName: destination.name,
-          direction: .egress,
-          destination: d, proto, port, silentNetworkPolicyDenials: silentEgress)
-      }
-      var ingress = DirectionVerdict.systemDefault
-      if case .pod(let dp) = d {
-        ingress = evaluator.decide(
-          subject: dp, subjectName: destination.name, peer: s, peerName: source.name,
-          direction: .ingress,
-          destination: d, proto, port, silentNetworkPolicyDenials: silentIngress)
-      }
-      if let forwards {
-        let routes = forwardVerdict(forwards, proto, port)
-        let policyReasons = ingress.isSystemDefaultOnly ? [] : ingress.reasons
-        ingress = DirectionVerdict(
-          allowed: routes.allowed && ingress.allowed, reasons: routes.reasons + policyReasons)
-      }
-      let key = Key(allowed: egress.allowed && ingress.allowed, egress: egress, ingress: ingress)
+    var parts: [Key: ConnectionSet] = [:]
+    func add(_ key: Key, _ conns: ConnectionSet) {
       if parts[key] == nil { order.append(key) }
-      parts[key, default: [:]][proto, default: []].append(range)
+      parts[key, default: .none] = parts[key, default: .none].union(conns)
+    }
+    for seg in engine.explain(from: s, to: d, within: space).segments {
+      var egress = DirectionVerdict.systemDefault
+      if forwards == nil {
+        egress = ExplainReasons.verdict(
+          seg.egress, subjectName: source.name, peerName: destination.name,
+          silentNetworkPolicyDenials: silentEgress)
+      }
+      let ingress = ExplainReasons.verdict(
+        seg.ingress, subjectName: destination.name, peerName: source.name,
+        silentNetworkPolicyDenials: silentIngress)
+      guard let forwards else {
+        add(
+          Key(allowed: egress.allowed && ingress.allowed, egress: egress, ingress: ingress),
+          seg.connections)
+        continue
+      }
+      for (conns, allowing) in forwardParts(seg.connections, forwards) {
+        let routes = forwardVerdict(forwards, allowing: allowing)
+        let policyReasons = ingress.isSystemDefaultOnly ? [] : ingress.reasons
+        let combined = DirectionVerdict(
+          allowed: routes.allowed && ingress.allowed, reasons: routes.reasons + policyReasons)
+        add(Key(allowed: egress.allowed && combined.allowed, egress: egress, ingress: combined), conns)
+      }
     }
     var groups = order.compactMap { key -> ExplainGroup? in
-      guard let ports = parts[key] else { return nil }
+      guard let conns = parts[key] else { return nil }
       return ExplainGroup(
-        allowed: key.allowed, connections: ConnectionSet(ports), egress: key.egress,
-        ingress: key.ingress)
+        allowed: key.allowed, connections: conns, egress: key.egress, ingress: key.ingress)
     }
     groups.sort { a, b in
       if a.allowed != b.allowed { return a.allowed }

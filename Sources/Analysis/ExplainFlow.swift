@@ -49,6 +49,20 @@ public struct FlowExplanation: Sendable {
   /// whether any connection is allowed.
   public var allowed: Bool { groups.contains(where: \.allowed) }
 
+  /// The overall verdict of several explanations (every pod pair, every backend): allowed
+  /// only when each of them is.
+  public static func allAllowed(_ flows: [FlowExplanation]) -> Bool {
+    !flows.isEmpty && flows.allSatisfy(\.allowed)
+  }
+
+  /// The connections allowed between every pair of several explanations (their intersection).
+  public static func commonConnections(_ flows: [FlowExplanation]) -> ConnectionSet {
+    guard let first = flows.first else { return .none }
+    return flows.dropFirst().reduce(first.allowedConnections) {
+      $0.intersection($1.allowedConnections)
+    }
+  }
+
   /// The connections allowed (over the asked space).
   public var allowedConnections: ConnectionSet {
     groups.filter(\.allowed).reduce(ConnectionSet.none) { $0.union($1.connections) }
@@ -57,21 +71,26 @@ public struct FlowExplanation: Sendable {
 
 /// Explains single flows between named peers: `ns/name` of a workload or pod, an IP address, or
 /// (as destination) `svc:ns/name`, whose port is translated per backend.
+///
+/// Every answer is read from `ReachabilityEngine.explain` per pod pair. A workload whose pods
+/// (or pod pairs) get different answers is answered per pod pair; a workload with itself is
+/// answered between its distinct replicas (a pod to itself is exempt, replicas are not).
 public struct FlowExplainer: Sendable {
   /// The cluster whose policies are evaluated.
   public let cluster: Cluster
-  let evaluator: ExplainEvaluator
+  /// The engine every answer comes from.
+  public let engine: ReachabilityEngine
 
-  /// Prepares the explainer over a cluster.
-  public init(cluster: Cluster) {
+  /// Prepares the explainer over a cluster, compiled with `options`.
+  public init(cluster: Cluster, options: EngineOptions = .init()) {
     self.cluster = cluster
-    self.evaluator = ExplainEvaluator(cluster: cluster)
+    self.engine = ReachabilityEngine(cluster: cluster, options: options)
   }
 
-  /// A resolved end of a flow.
+  /// A resolved end of a flow: the named peer and its pods (or its address).
   struct End {
     var peer: ReportPeer
-    var endpoint: ExplainEndpoint
+    var members: [(peer: ReportPeer, endpoint: Peer)]
   }
 
   /// Resolves `ns/name` (workload first, then pod) or an IP address.
@@ -79,7 +98,7 @@ public struct FlowExplainer: Sendable {
     if let address = IPAddress(text) {
       let range = IPRange(family: address.family, lower: address.value, upper: address.value)
       let peer = ReportPeer(kind: .external(range), name: text, namespace: nil, shortName: text)
-      return End(peer: peer, endpoint: .external(range))
+      return End(peer: peer, members: [(peer, .external(range))])
     }
     let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
     guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
@@ -89,20 +108,25 @@ public struct FlowExplainer: Sendable {
     }
     if let w = cluster.workloads.firstIndex(where: {
       $0.namespace == parts[0] && $0.name == parts[1]
-    }),
-      let pod = cluster.pods.firstIndex(where: { $0.workload == w })
-    {
-      return End(peer: .workload(w, in: cluster), endpoint: .pod(pod))
+    }) {
+      let pods = cluster.pods.indices.filter { cluster.pods[$0].workload == w }
+      if !pods.isEmpty {
+        return End(
+          peer: .workload(w, in: cluster),
+          members: pods.map { (ReportPeer.pod($0, in: cluster), Peer.pod($0)) })
+      }
     }
     if let pod = cluster.pods.firstIndex(where: { $0.namespace == parts[0] && $0.name == parts[1] }) {
-      return End(peer: .pod(pod, in: cluster), endpoint: .pod(pod))
+      let peer = ReportPeer.pod(pod, in: cluster)
+      return End(peer: peer, members: [(peer, .pod(pod))])
     }
     throw .error(
       "unknown-peer", "\(role) \(text): no workload or pod of that name in the input", at: nil)
   }
 
   /// Explains the flow from `source` to `destination`; a `svc:ns/name` destination yields one
-  /// explanation per backend workload. Throws for unknown peers or Service ports.
+  /// explanation per backend workload (per backend pod when a workload's pods differ). Throws
+  /// for unknown peers or Service ports.
   public func explain(
     source: String, destination: String, port: Int?, transport: TransportProtocol?
   ) throws(Diagnostic) -> [FlowExplanation] {
@@ -115,56 +139,96 @@ public struct FlowExplainer: Sendable {
         src, String(destination.dropFirst(4)), port: port, transport: transport)
     }
     let dst = try resolve(destination, role: "destination")
-    if case .external = src.endpoint, case .external = dst.endpoint {
+    if src.peer.isExternal && dst.peer.isExternal {
       throw .error("usage", "at least one end of the flow must be a workload or pod", at: nil)
     }
-    var explanation = FlowExplanation(
-      source: src.peer, destination: dst.peer, transport: transport ?? (port == nil ? nil : .tcp),
-      port: port, groups: [])
-    if case .pod(let a) = src.endpoint, case .pod(let b) = dst.endpoint, a == b {
+    let proto = transport ?? (port == nil ? nil : .tcp)
+    return perPodPair(src, dst) { s, sp, d, dp in
+      var explanation = FlowExplanation(
+        source: s, destination: d, transport: proto, port: port, groups: [])
+      explanation.groups = groups(s, sp, d, dp, space: space(port: port, transport: proto))
+      annotate(&explanation, sp, dp)
+      return explanation
+    }
+  }
+
+  /// One explanation for the named ends when every pod pair between them gets the same answer,
+  /// else one per pod pair. Pairs of a pod with itself are left out unless there is no other.
+  func perPodPair(
+    _ src: End, _ dst: End,
+    _ make: (ReportPeer, Peer, ReportPeer, Peer) -> FlowExplanation
+  ) -> [FlowExplanation] {
+    var pairs: [(s: (peer: ReportPeer, endpoint: Peer), d: (peer: ReportPeer, endpoint: Peer))] =
+      []
+    for s in src.members {
+      for d in dst.members where s.endpoint != d.endpoint { pairs.append((s, d)) }
+    }
+    if pairs.isEmpty {
+      for s in src.members { for d in dst.members { pairs.append((s, d)) } }
+    }
+    struct Key: Hashable {
+      var s: Peer
+      var d: Peer
+      var itself: Bool
+    }
+    func key(_ s: Peer, _ d: Peer) -> Key {
+      func cls(_ p: Peer) -> Peer {
+        if case .pod(let i) = p { return .pod(engine.podClass(i)) }
+        return p
+      }
+      return Key(s: cls(s), d: cls(d), itself: s == d)
+    }
+    var answers: [Key: FlowExplanation] = [:]
+    var first: FlowExplanation? = nil
+    var uniform = true
+    for (s, d) in pairs {
+      let k = key(s.endpoint, d.endpoint)
+      if answers[k] == nil {
+        let answer = make(src.peer, s.endpoint, dst.peer, d.endpoint)
+        answers[k] = answer
+        if let first, !first.sameAnswer(answer) { uniform = false }
+        if first == nil { first = answer }
+      }
+      if !uniform { break }
+    }
+    if uniform, let first { return [first] }
+    return pairs.map { make($0.s.peer, $0.s.endpoint, $0.d.peer, $0.d.endpoint) }
+  }
+
+  /// Records which policies select each pod end for its direction.
+  func annotate(_ explanation: inout FlowExplanation, _ src: Peer, _ dst: Peer) {
+    func names(_ refs: [PolicyRef]) -> [String] { refs.map { "\($0.kind) '\($0.policy)'" } }
+    if case .pod(let p) = src {
+      explanation.egressSelectedBy = names(engine.selectingPolicies(pod: p, direction: .egress))
+    }
+    if case .pod(let p) = dst {
+      explanation.ingressSelectedBy = names(engine.selectingPolicies(pod: p, direction: .ingress))
+    }
+  }
+
+  /// The connection space asked about (nil: every protocol and port).
+  func space(port: Int?, transport: TransportProtocol?) -> ConnectionSet? {
+    if let port { return ConnectionSet([transport ?? .tcp: [PortRange(port, port)]]) }
+    return transport.map { ConnectionSet(protocols: [$0]) }
+  }
+
+  /// The explained parts of one pod pair (a pod to itself: allowed, exempt from policy).
+  func groups(
+    _ source: ReportPeer, _ s: Peer, _ destination: ReportPeer, _ d: Peer, space: ConnectionSet?
+  ) -> [ExplainGroup] {
+    if case .pod = s, s == d {
       let itself = ExplainReason(
         tier: "SystemDefault", policy: "", rule: "", location: nil, effect: .allow,
         text: "a pod's traffic to itself is always allowed")
       let verdict = DirectionVerdict(allowed: true, reasons: [itself])
-      var ports: [TransportProtocol: [PortRange]] = [:]
-      for (proto, range) in atoms(port: port, transport: transport) {
-        ports[proto, default: []].append(range)
-      }
-      explanation.groups = [
+      return [
         ExplainGroup(
-          allowed: true, connections: ConnectionSet(ports), egress: verdict, ingress: verdict)
+          allowed: true, connections: space ?? .all, egress: verdict, ingress: verdict)
       ]
-    } else {
-      explanation.groups = groups(src, dst, port: port, transport: transport)
     }
-    annotate(&explanation, src, dst)
-    return [explanation]
-  }
-
-  /// Records which policies select each pod end for its direction.
-  func annotate(_ explanation: inout FlowExplanation, _ src: End, _ dst: End) {
-    if case .pod(let p) = src.endpoint {
-      explanation.egressSelectedBy = evaluator.policiesSelecting(pod: p, direction: .egress)
-    }
-    if case .pod(let p) = dst.endpoint {
-      explanation.ingressSelectedBy = evaluator.policiesSelecting(pod: p, direction: .ingress)
-    }
-  }
-
-  func atoms(port: Int?, transport: TransportProtocol?) -> [(
-    proto: TransportProtocol, range: PortRange
-  )] {
-    if let port { return [(transport ?? .tcp, PortRange(port, port))] }
-    let all = evaluator.portAtoms(cuts: evaluator.portCuts())
-    guard let transport else { return all }
-    return all.filter { $0.proto == transport }
-  }
-
-  func groups(_ src: End, _ dst: End, port: Int?, transport: TransportProtocol?) -> [ExplainGroup] {
-    ConnectivityAnalyzer.explainPair(
-      evaluator: evaluator, atoms: atoms(port: port, transport: transport), source: src.peer,
-      src.endpoint,
-      destination: dst.peer, dst.endpoint, forwards: nil
+    return ConnectivityAnalyzer.explainPair(
+      engine: engine, space: space, source: source, s, destination: destination, d,
+      forwards: nil
     ).groups
   }
 
@@ -196,13 +260,17 @@ public struct FlowExplainer: Sendable {
         at: service.location)
     }
     let match = LabelSelector(matchLabels: selector)
-    var backends: [(peer: ReportPeer, pod: Int)] = []
-    var seen = Set<Int>()
+    var backends: [End] = []
+    var byWorkload: [Int: Int] = [:]
     for (i, pod) in cluster.pods.enumerated()
-    where pod.namespace == service.namespace && match.matches(pod.labels)
-      && seen.insert(pod.workload).inserted
-    {
-      backends.append((.workload(pod.workload, in: cluster), i))
+    where pod.namespace == service.namespace && match.matches(pod.labels) {
+      let member = (ReportPeer.pod(i, in: cluster), Peer.pod(i))
+      if let b = byWorkload[pod.workload] {
+        backends[b].members.append(member)
+      } else {
+        byWorkload[pod.workload] = backends.count
+        backends.append(End(peer: .workload(pod.workload, in: cluster), members: [member]))
+      }
     }
     if backends.isEmpty {
       throw .error(
@@ -210,32 +278,45 @@ public struct FlowExplainer: Sendable {
     }
     var out: [FlowExplanation] = []
     for servicePort in servicePorts {
-      for (peer, podIndex) in backends {
-        let dst = End(peer: peer, endpoint: .pod(podIndex))
-        var explanation = FlowExplanation(
-          source: src.peer, destination: peer, service: name, servicePort: servicePort.port,
-          transport: servicePort.protocol, groups: [])
-        switch servicePort.targetPort {
-        case .number(let n):
-          explanation.targetPort = n
-        case .name(let portName):
-          explanation.targetPort =
-            cluster.pods[podIndex].ports.first {
-              $0.name == portName && $0.protocol == servicePort.protocol
-            }?.port
-          if explanation.targetPort == nil {
-            explanation.note =
-              "the pod declares no \(servicePort.protocol.rawValue) port named \(portName)"
+      for backend in backends {
+        out += perPodPair(src, backend) { s, sp, d, dp in
+          var explanation = FlowExplanation(
+            source: s, destination: d, service: name, servicePort: servicePort.port,
+            transport: servicePort.protocol, groups: [])
+          switch servicePort.targetPort {
+          case .number(let n):
+            explanation.targetPort = n
+          case .name(let portName):
+            if case .pod(let podIndex) = dp {
+              explanation.targetPort =
+                cluster.pods[podIndex].ports.first {
+                  $0.name == portName && $0.protocol == servicePort.protocol
+                }?.port
+            }
+            if explanation.targetPort == nil {
+              explanation.note =
+                "the pod declares no \(servicePort.protocol.rawValue) port named \(portName)"
+            }
           }
+          if let target = explanation.targetPort {
+            explanation.port = target
+            explanation.groups = groups(
+              s, sp, d, dp, space: space(port: target, transport: servicePort.protocol))
+          }
+          annotate(&explanation, sp, dp)
+          return explanation
         }
-        if let target = explanation.targetPort {
-          explanation.port = target
-          explanation.groups = groups(src, dst, port: target, transport: servicePort.protocol)
-        }
-        annotate(&explanation, src, dst)
-        out.append(explanation)
       }
     }
     return out
+  }
+}
+
+extension FlowExplanation {
+  /// Whether two explanations give the same answer for the same question (names aside).
+  func sameAnswer(_ other: FlowExplanation) -> Bool {
+    groups == other.groups && port == other.port && targetPort == other.targetPort
+      && note == other.note && egressSelectedBy == other.egressSelectedBy
+      && ingressSelectedBy == other.ingressSelectedBy
   }
 }

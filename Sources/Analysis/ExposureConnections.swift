@@ -4,7 +4,10 @@ import Reachability
 /// Connections toward peers whose ports are unknown: numeric port ranges plus named ports that
 /// could not be resolved. Names are kept per protocol; an admin policy's named port toward an
 /// unknown peer has no protocol (the empty key), as netpol-analyzer prints it.
-struct ExposureConnections: Hashable, Sendable, CustomStringConvertible {
+struct ExposureConnections: Hashable, Sendable, CustomStringConvertible, TierSet {
+  static var nothing: ExposureConnections { .none }
+  var isNothing: Bool { isEmpty }
+
   /// Numeric ports (without named ports).
   var ports: ConnectionSet
   /// Unresolved named ports by protocol name (`TCP`, `UDP`, `SCTP`, or empty for any protocol).

@@ -99,7 +99,7 @@ struct ExposureEvaluator {
     var labels: [String: [String: String]] = [:]
     for namespace in cluster.namespaces { labels[namespace.name] = namespace.labels }
     self.namespaceLabels = labels
-    self.adminPolicies = cluster.adminNetworkPolicies.sorted { $0.priority < $1.priority }
+    self.adminPolicies = cluster.adminNetworkPoliciesInPriorityOrder
   }
 
   func labelsOfNamespace(_ name: String) -> [String: String] {
@@ -316,57 +316,47 @@ struct ExposureEvaluator {
     case .representative, .entireCluster:
       target = .unresolved
     }
-    var allowed = ExposureConnections.none
-    var denied = ExposureConnections.none
-    var passed = ExposureConnections.none
     var protected = false
+    var admin: [(action: AdminPolicyAction, hit: ExposureConnections)] = []
     for policy in adminPolicies where adminSelects(policy, subject, ingress: ingress) {
       protected = true
-      for rule in ingress ? policy.ingress : policy.egress
-      where rule.peers.contains(where: { adminPeerMatches($0, other) }) {
-        let fresh = connections(rule.ports, target: target).subtracting(
-          allowed.union(denied).union(passed))
-        switch rule.action {
-        case .allow: allowed = allowed.union(fresh)
-        case .deny: denied = denied.union(fresh)
-        case .pass: passed = passed.union(fresh)
-        }
+      for rule in ingress ? policy.ingress : policy.egress {
+        let hit =
+          rule.peers.contains(where: { adminPeerMatches($0, other) })
+          ? connections(rule.ports, target: target) : .none
+        admin.append((rule.action, hit))
       }
     }
     var selecting: [Int] = []
     if case .pod(let p) = subject { selecting = selectingPolicies(p, ingress: ingress) }
+    var networkPolicies: [ExposureConnections]? = nil
     if !selecting.isEmpty {
-      var permitted = ExposureConnections.none
+      var hits: [ExposureConnections] = []
       for index in selecting {
         let rules =
           ingress ? cluster.networkPolicies[index].ingress : cluster.networkPolicies[index].egress
         for ruleIndex in rules.indices where ruleMatches(index, ingress, ruleIndex, other) {
-          permitted = permitted.union(ruleConnections(index, ingress, ruleIndex, target: target))
+          hits.append(ruleConnections(index, ingress, ruleIndex, target: target))
         }
       }
-      return (allowed.union(permitted.subtracting(denied)), true)
+      networkPolicies = hits
     }
-    var baselineDenied = ExposureConnections.none
-    if let baseline = cluster.baselineAdminNetworkPolicies.first,
-      adminSelects(baseline, subject, ingress: ingress)
+    var baseline: [(action: AdminPolicyAction, hit: ExposureConnections)] = []
+    if networkPolicies == nil, let policy = cluster.baselineAdminNetworkPolicies.first,
+      adminSelects(policy, subject, ingress: ingress)
     {
       protected = true
-      var baselineAllowed = ExposureConnections.none
-      for rule in ingress ? baseline.ingress : baseline.egress
-      where rule.peers.contains(where: { adminPeerMatches($0, other) }) {
-        let fresh = connections(rule.ports, target: target).subtracting(
-          baselineAllowed.union(baselineDenied))
-        if rule.action == .deny {
-          baselineDenied = baselineDenied.union(fresh)
-        } else {
-          baselineAllowed = baselineAllowed.union(fresh)
-        }
+      for rule in ingress ? policy.ingress : policy.egress {
+        let hit =
+          rule.peers.contains(where: { adminPeerMatches($0, other) })
+          ? connections(rule.ports, target: target) : .none
+        baseline.append((rule.action, hit))
       }
     }
-    return (
-      allowed.union(ExposureConnections.all.subtracting(denied).subtracting(baselineDenied)),
-      protected
-    )
+    let outcome = TierWalk.walk(
+      everything: ExposureConnections.all, admin: admin, networkPolicies: networkPolicies,
+      baseline: baseline)
+    return (outcome.allowed, protected || networkPolicies != nil)
   }
 
   /// The connections from `source` to `destination`: the source's egress AND the destination's

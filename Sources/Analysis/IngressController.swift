@@ -3,12 +3,14 @@ import Reachability
 
 /// The ingress controller stands for the unknown pod that forwards traffic from Ingress and
 /// Route objects: a pod without labels in a namespace of its own.
-enum IngressControllerStandIn {
-  static let namespace = "ingress-controller-ns"
-  static let name = "ingress-controller"
+public enum IngressControllerStandIn {
+  /// The stand-in's namespace.
+  public static let namespace = "ingress-controller-ns"
+  /// The stand-in pod's name.
+  public static let name = "ingress-controller"
 
   /// Adds the stand-in pod (and its namespace) and returns its pod index.
-  static func add(to cluster: inout Cluster) -> Int {
+  public static func add(to cluster: inout Cluster) -> Int {
     let location = SourceLocation.synthetic("<ingress-controller>")
     if cluster.namespace(named: namespace) == nil {
       cluster.namespaces.append(Namespace(name: namespace, declared: false, location: location))
@@ -35,7 +37,7 @@ enum IngressControllerStandIn {
   /// The Ingress and Route objects that forward to a pod, one entry per object and Service: the
   /// backend Service port (by number, name or target port; every port when the object names
   /// none) translated to its target port, kept when the pod declares that TCP container port.
-  static func forwards(cluster: Cluster, to podIndex: Int) -> [IngressForward] {
+  public static func forwards(cluster: Cluster, to podIndex: Int) -> [IngressForward] {
     let pod = cluster.pods[podIndex]
     var out: [IngressForward] = []
     for ingress in cluster.ingresses where ingress.namespace == pod.namespace {

@@ -119,7 +119,7 @@ public struct FlowExplanationRenderer: Sendable {
 
   /// Whether every backend allows the flow (a flow to one peer: whether it is allowed).
   static func overall(_ flows: [FlowExplanation]) -> Bool {
-    !flows.isEmpty && flows.allSatisfy(\.allowed)
+    FlowExplanation.allAllowed(flows)
   }
 
   static func what(_ flow: FlowExplanation) -> String {
@@ -136,6 +136,9 @@ public struct FlowExplanationRenderer: Sendable {
       out += ")"
     }
     out += " on \(what(flow))\n"
+    if flow.source.kind == flow.destination.kind, case .workload = flow.source.kind {
+      out += "Asked between distinct pods of \(flow.source.name) (a pod's traffic to itself is always allowed)\n"
+    }
     if let note = flow.note {
       return out + "Verdict: denied (\(note))\n"
     }
@@ -210,6 +213,8 @@ public struct FlowExplanationRenderer: Sendable {
       }
     }
     fields.append("\"allowed\": \(allowed)")
+    fields.append(
+      "\"connections\": \(JSONRenderer.quote(FlowExplanation.commonConnections(flows).description))")
     fields.append("\"network\": \"\(allowed ? "allowed" : "denied")\"")
     let reasons = flows.flatMap { flow in flow.groups.flatMap { Self.reasonObjects(flow, $0) } }
     fields.append("\"reasons\": " + Self.array(reasons, indent: "  "))

@@ -213,9 +213,19 @@ public struct Cluster: Sendable {
     return labels
   }
 
-  /// AdminNetworkPolicies in evaluation order: ascending priority, then name.
+  /// The indices of `adminNetworkPolicies` in evaluation order: ascending priority, then name,
+  /// then input order. Upstream leaves the order of two policies with the same priority
+  /// undefined (the loader warns `duplicate-priority`); this is the one order every reading uses.
+  public var adminNetworkPolicyOrder: [Int] {
+    adminNetworkPolicies.indices.sorted {
+      let (a, b) = (adminNetworkPolicies[$0], adminNetworkPolicies[$1])
+      return (a.priority, a.name, $0) < (b.priority, b.name, $1)
+    }
+  }
+
+  /// AdminNetworkPolicies in evaluation order (`adminNetworkPolicyOrder`).
   public var adminNetworkPoliciesInPriorityOrder: [AdminNetworkPolicy] {
-    adminNetworkPolicies.sorted { ($0.priority, $0.name) < ($1.priority, $1.name) }
+    adminNetworkPolicyOrder.map { adminNetworkPolicies[$0] }
   }
 
   /// The namespace of that name, if present.

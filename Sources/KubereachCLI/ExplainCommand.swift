@@ -53,7 +53,7 @@ struct ExplainCommand: IOCommand {
     stats.lap("load")
     let flows: [FlowExplanation]
     do {
-      flows = try FlowExplainer(cluster: cluster).explain(
+      flows = try FlowExplainer(cluster: cluster, options: input.engineOptions).explain(
         source: source, destination: destination, port: port, transport: proto)
     } catch {
       throw CommandFailure([error])
@@ -69,6 +69,6 @@ struct ExplainCommand: IOCommand {
         cluster.networkPolicies.count + cluster.adminNetworkPolicies.count + cluster.baselineAdminNetworkPolicies.count)
       io.log(stats.report())
     }
-    return .success
+    return FlowExplanation.allAllowed(flows) ? .success : .denied
   }
 }

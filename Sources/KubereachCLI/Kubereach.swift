@@ -7,7 +7,7 @@ public struct Kubereach: ParsableCommand {
     abstract: "Tells which traffic a Kubernetes cluster's policies allow, and why.",
     subcommands: [
       AnalyzeCommand.self, ExplainCommand.self, DiffCommand.self, RenderCommand.self, ReportCommand.self,
-      SynthCommand.self,
+      CheckCommand.self, GenerateCommand.self, SimulateCommand.self, SynthCommand.self,
     ])
 
   public init() {}

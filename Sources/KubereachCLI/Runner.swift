@@ -1,4 +1,5 @@
 import ArgumentParser
+import Checks
 import Foundation
 import KubeModel
 
@@ -28,6 +29,14 @@ public enum ExitStatus: Int32, Sendable {
   case findings = 1
   /// Bad input or bad usage: nothing reliable could be computed.
   case inputError = 2
+
+  /// `check`: findings at or above the fail level fail the run.
+  init(_ report: CheckReport) {
+    self = report.failing.isEmpty ? .success : .findings
+  }
+
+  /// `explain`: the flow is denied (0 allowed, 1 denied, 2 bad input, as `kubectl auth can-i`).
+  public static var denied: ExitStatus { .findings }
 }
 
 /// A failure that ends a command with a status and diagnostics to print.

@@ -25,6 +25,9 @@ struct SynthCommand: IOCommand {
   @Flag(help: "Give every workload one replica (to compare with tools that report pods).")
   var onePodPerWorkload = false
 
+  @Option(help: "Also write this many Hubble flow lines (hubble observe -o json) for the cluster to flows-hubble.jsonl.")
+  var flows: Int = 0
+
   @Flag(help: "Print timings and peak memory to standard error.")
   var stats = false
 
@@ -35,6 +38,7 @@ struct SynthCommand: IOCommand {
     guard pods > 0 else { throw ValidationError("--pods must be positive") }
     if let namespaces, namespaces <= 0 { throw ValidationError("--namespaces must be positive") }
     if let policies, policies < 0 { throw ValidationError("--policies must not be negative") }
+    if flows < 0 { throw ValidationError("--flows must not be negative") }
   }
 
   func execute(_ io: CommandIO) throws(CommandFailure) -> ExitStatus {
@@ -69,11 +73,30 @@ struct SynthCommand: IOCommand {
     for (name, part) in files {
       try emit(Array(ManifestWriter.yaml(for: part).utf8), to: outputDirectory + "/" + name, io: io)
     }
+    if flows > 0 { try writeFlows(cluster) }
     statistics.lap("output")
     if stats { io.log(statistics.report()) }
     io.log(
-      "synth: \(cluster.pods.count) pods in \(cluster.workloads.count) workloads, \(cluster.namespaces.count) namespaces, \(cluster.networkPolicies.count) policies written to \(outputDirectory)\n"
+      "synth: \(flows > 0 ? "\(flows) Hubble flow lines and " : "")\(cluster.pods.count) pods in \(cluster.workloads.count) workloads, \(cluster.namespaces.count) namespaces, \(cluster.networkPolicies.count) policies written to \(outputDirectory)\n"
     )
     return .success
+  }
+
+  /// Streams the flow lines to `flows-hubble.jsonl` in blocks.
+  func writeFlows(_ cluster: Cluster) throws(CommandFailure) {
+    let path = outputDirectory + "/flows-hubble.jsonl"
+    guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path)
+    else { throw CommandFailure([.error("output", "cannot write \(path)", at: nil)]) }
+    defer { try? handle.close() }
+    var synthesizer = HubbleFlowSynthesizer(cluster: cluster, seed: seed)
+    var block = ""
+    for i in 0..<flows {
+      block += synthesizer.nextLine()
+      block += "\n"
+      if block.utf8.count > 4 << 20 || i == flows - 1 {
+        handle.write(Data(block.utf8))
+        block = ""
+      }
+    }
   }
 }

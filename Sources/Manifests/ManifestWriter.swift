@@ -278,7 +278,14 @@ public enum ManifestWriter {
 
   // MARK: - Policies
 
-  private static func networkPolicy(_ np: NetworkPolicy) -> YAMLValue {
+  /// One NetworkPolicy as a manifest, with `metadata.annotations` (sorted) when given.
+  public static func document(for np: NetworkPolicy, annotations: [String: String] = [:]) -> YAMLValue {
+    networkPolicy(np, annotations: annotations)
+  }
+
+  private static func networkPolicy(_ np: NetworkPolicy) -> YAMLValue { networkPolicy(np, annotations: [:]) }
+
+  private static func networkPolicy(_ np: NetworkPolicy, annotations: [String: String]) -> YAMLValue {
     func peer(_ p: NetworkPolicyPeer) -> YAMLValue {
       switch p {
       case .selector(let pods, let namespaces):
@@ -324,6 +331,7 @@ public enum ManifestWriter {
     if !types.isEmpty { spec.append(YAMLEntry("policyTypes", .sequence(types))) }
     return object(
       "networking.k8s.io/v1", "NetworkPolicy", name: np.name, namespace: np.namespace,
+      extraMetadata: annotations.isEmpty ? [] : [YAMLEntry("annotations", .stringMap(annotations))],
       spec: .mapping(spec))
   }
 

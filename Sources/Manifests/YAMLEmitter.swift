@@ -141,3 +141,69 @@ public enum YAMLEmitter {
     return copy.withUTF8 { YAMLReader.resolvePlain($0) != .string }
   }
 }
+
+/// Writes `YAMLValue` trees as JSON (two-space indent, keys in the order given), for `-o json`
+/// of generated manifests; the manifest loader reads it back.
+public enum JSONEmitter {
+  /// One JSON value followed by a newline.
+  public static func emit(_ value: YAMLValue) -> String {
+    var out = ""
+    write(value, indent: "", into: &out)
+    return out + "\n"
+  }
+
+  private static func write(_ value: YAMLValue, indent: String, into out: inout String) {
+    switch value {
+    case .null: out += "null"
+    case .bool(let b): out += b ? "true" : "false"
+    case .int(let n): out += String(n)
+    case .string(let s): out += quote(s)
+    case .sequence(let items):
+      if items.isEmpty {
+        out += "[]"
+        return
+      }
+      out += "[\n"
+      for (i, item) in items.enumerated() {
+        out += indent + "  "
+        write(item, indent: indent + "  ", into: &out)
+        out += i + 1 < items.count ? ",\n" : "\n"
+      }
+      out += indent + "]"
+    case .mapping(let entries):
+      if entries.isEmpty {
+        out += "{}"
+        return
+      }
+      out += "{\n"
+      for (i, entry) in entries.enumerated() {
+        out += indent + "  " + quote(entry.key) + ": "
+        write(entry.value, indent: indent + "  ", into: &out)
+        out += i + 1 < entries.count ? ",\n" : "\n"
+      }
+      out += indent + "}"
+    }
+  }
+
+  /// A JSON string literal.
+  public static func quote(_ s: String) -> String {
+    var out = "\""
+    for scalar in s.unicodeScalars {
+      switch scalar {
+      case "\"": out += "\\\""
+      case "\\": out += "\\\\"
+      case "\n": out += "\\n"
+      case "\r": out += "\\r"
+      case "\t": out += "\\t"
+      default:
+        if scalar.value < 0x20 {
+          let hex = String(scalar.value, radix: 16)
+          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        } else {
+          out.unicodeScalars.append(scalar)
+        }
+      }
+    }
+    return out + "\""
+  }
+}

@@ -16,6 +16,8 @@ struct CompiledRule: Sendable {
   var names: [NameKey]
   var action: AdminPolicyAction
   var ref: RuleRef
+  /// The rule lists ports (an admin rule with `ports`, a NetworkPolicy rule with `ports`).
+  var restrictsPorts: Bool
 }
 
 /// A compiled policy: its subject as classes, its rules per direction.
@@ -372,7 +374,7 @@ struct Compiler {
         hi = mid - 1
       }
     }
-    return 0
+    preconditionFailure("\(p.rawValue) port \(port) lies in no port atom")
   }
 
   func atomBits(_ p: TransportProtocol, _ lo: Int, _ hi: Int, into w: inout [UInt64]) {
@@ -490,7 +492,8 @@ struct Compiler {
             action: .allow,
             ref: RuleRef(
               kind: "NetworkPolicy", policy: policyName, ruleIndex: i, ruleName: "", direction: dir,
-              action: .allow, location: rule.location))
+              action: .allow, location: rule.location),
+            restrictsPorts: !rule.ports.isEmpty)
         }
       }
       let ingress = np.isolatesIngress ? rules(np.ingress, .ingress, &self) : []
@@ -501,10 +504,7 @@ struct Compiler {
           subject: members(subject), ingress: ingress, egress: egress,
           isolatesIngress: np.isolatesIngress, isolatesEgress: np.isolatesEgress))
     }
-    let ordered = cluster.adminNetworkPolicies.indices.sorted {
-      let (a, b) = (cluster.adminNetworkPolicies[$0], cluster.adminNetworkPolicies[$1])
-      return (a.priority, a.name, $0) < (b.priority, b.name, $1)
-    }
+    let ordered = cluster.adminNetworkPolicyOrder
     c.anpSource = ordered
     for i in ordered { c.anps.append(compileAdmin(cluster.adminNetworkPolicies[i])) }
     if let banp = cluster.baselineAdminNetworkPolicies.first { c.banp = compileAdmin(banp) }
@@ -541,7 +541,8 @@ struct Compiler {
           action: rule.action,
           ref: RuleRef(
             kind: kind, policy: anp.name, ruleIndex: i, ruleName: rule.name, direction: dir,
-            action: rule.action, location: rule.location))
+            action: rule.action, location: rule.location),
+          restrictsPorts: rule.ports != nil)
       }
     }
     return CompiledPolicy(
@@ -706,38 +707,20 @@ struct SegmentBuilder {
     let words = (universe + 63) / 64
     var mask = [UInt64](repeating: ~0, count: words)
     if universe % 64 != 0 { mask[words - 1] = (1 << UInt64(universe % 64)) - 1 }
-    var undecided = mask
-    var allowed = [UInt64](repeating: 0, count: words)
-    var passed = [UInt64](repeating: 0, count: words)
-    var m = [UInt64](repeating: 0, count: words)
-    for (r, hit) in zip(anp, anpHits) where !hit.isEmpty {
-      hit.write(into: &m)
-      for i in 0..<words {
-        let x = m[i] & undecided[i]
-        switch r.action {
-        case .allow: allowed[i] |= x
-        case .pass: passed[i] |= x
-        case .deny: break
-        }
-        undecided[i] &= ~x
-      }
+    func bits(_ set: PeerSet) -> PeerBits {
+      if set.isEmpty { return .nothing }
+      var w = [UInt64](repeating: 0, count: words)
+      set.write(into: &w)
+      for i in 0..<words { w[i] &= mask[i] }
+      return PeerBits(words: w)
     }
-    var rest = [UInt64](repeating: 0, count: words)
-    for i in 0..<words { rest[i] = (undecided[i] | passed[i]) & mask[i] }
-    if isolated {
-      PeerSet.union(npHits, universe: universe).write(into: &m)
-      for i in 0..<words { allowed[i] |= rest[i] & m[i] }
-    } else {
-      for (r, hit) in zip(banp, banpHits) where !hit.isEmpty && r.action != .pass {
-        hit.write(into: &m)
-        for i in 0..<words {
-          let x = m[i] & rest[i]
-          if r.action == .allow { allowed[i] |= x }
-          rest[i] &= ~x
-        }
-      }
-      for i in 0..<words { allowed[i] |= rest[i] }
-    }
+    let outcome = TierWalk.walk(
+      everything: PeerBits(words: mask),
+      admin: zip(anp, anpHits).map { ($0.action, bits($1)) },
+      networkPolicies: isolated ? npHits.map(bits) : nil,
+      baseline: zip(banp, banpHits).map { ($0.action, bits($1)) })
+    var allowed = outcome.allowed.words
+    if allowed.isEmpty { return .empty }
     for i in 0..<words { allowed[i] &= mask[i] }
     return PeerSet.make(words: allowed, universe: universe)
   }

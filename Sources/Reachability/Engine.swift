@@ -271,34 +271,6 @@ public final class ReachabilityEngine: Sendable {
     }
     return result
   }
-
-  /// Every pod pair (source != destination) and pod/external-range pair with a non-empty
-  /// verdict, sorted by source then destination. Expands `classConnections()`.
-  public func allConnections() -> [(src: Peer, dst: Peer, conns: ConnectionSet)] {
-    var out: [(src: Peer, dst: Peer, conns: ConnectionSet)] = []
-    for (s, d, conns) in classConnections() {
-      switch (s, d) {
-      case (.podClass(let a), .podClass(let b)):
-        for ps in c.classMembers[a] {
-          for pd in c.classMembers[b] where ps != pd {
-            out.append((.pod(Int(ps)), .pod(Int(pd)), conns))
-          }
-        }
-      case (.podClass(let a), .external(let e)):
-        for ps in c.classMembers[a] {
-          out.append((.pod(Int(ps)), .external(c.externals[e]), conns))
-        }
-      case (.external(let e), .podClass(let b)):
-        for pd in c.classMembers[b] {
-          out.append((.external(c.externals[e]), .pod(Int(pd)), conns))
-        }
-      case (.external, .external):
-        continue
-      }
-    }
-    out.sort { ($0.src, $0.dst) < ($1.src, $1.dst) }
-    return out
-  }
 }
 
 /// Packed class-level connections: rows sorted by source then destination (classes before

@@ -7,11 +7,21 @@ public struct UnmatchedPolicy: Hashable, Comparable, Sendable {
   public var policy: PolicyRef
   /// The policy has no rules in that direction (netpol-analyzer adds "(no rules defined)").
   public var noRulesDefined: Bool
+  /// The first rule of the policy whose peers include the other end (its ports do not admit
+  /// the flow), if any.
+  public var peerRule: RuleRef?
+  /// With `peerRule`: every port of that rule is a name the destination does not declare.
+  public var namedPortsUnresolved: Bool
 
   /// A selecting policy without a matching rule.
-  public init(policy: PolicyRef, noRulesDefined: Bool) {
+  public init(
+    policy: PolicyRef, noRulesDefined: Bool, peerRule: RuleRef? = nil,
+    namedPortsUnresolved: Bool = false
+  ) {
     self.policy = policy
     self.noRulesDefined = noRulesDefined
+    self.peerRule = peerRule
+    self.namedPortsUnresolved = namedPortsUnresolved
   }
 
   public static func < (lhs: UnmatchedPolicy, rhs: UnmatchedPolicy) -> Bool {
@@ -90,8 +100,20 @@ public struct PairExplanation: Hashable, Sendable {
 
 extension ReachabilityEngine {
   /// Why the flows from `src` to `dst` are allowed or denied, per part of the connection space.
-  /// Walks the compiled rules of this pair only.
+  ///
+  /// This is THE tier walk with reasons: it reads the same compiled rules, classes, port atoms
+  /// and tier order as `connections(from:to:)` and `classConnectionTable()`, so
+  /// `allowedConnections` always equals `connections(from:to:)` (under the engine's
+  /// `EngineOptions`). A pod to itself is exempt (allowed, system default); two different pods
+  /// are never exempt, even replicas of one workload. An external range spanning several of
+  /// `externalRanges` is explained by its first denying part. External to external: denied.
   public func explain(from src: Peer, to dst: Peer) -> PairExplanation {
+    explain(from: src, to: dst, within: nil)
+  }
+
+  /// `explain(from:to:)` restricted to the connections `space` (nil: every protocol and port);
+  /// the segments cover exactly `space`.
+  public func explain(from src: Peer, to dst: Peer, within space: ConnectionSet?) -> PairExplanation {
     let base = c.classCount
     func index(_ p: Peer) -> [Int] {
       switch p {
@@ -101,28 +123,45 @@ extension ReachabilityEngine {
     }
     let srcIdx = index(src)
     let dstIdx = index(dst)
+    let dstClass: Int? = {
+      if case .pod(let d) = dst { return podClass(d) }
+      return nil
+    }()
+    let selfTraffic: Bool = {
+      if case .pod(let s) = src, case .pod(let d) = dst { return s == d }
+      return false
+    }()
     var groups: [[DirectionExplanation]: [Int]] = [:]
     var order: [[DirectionExplanation]] = []
     for a in 0..<c.atoms.count {
+      if let space,
+        !(space.ranges[c.atoms[a].proto] ?? []).contains(where: {
+          $0.lower <= c.atoms[a].range.upper && c.atoms[a].range.lower <= $0.upper
+        })
+      {
+        continue
+      }
       var egress = DirectionExplanation(
         direction: .egress, allowed: true, decidingTier: .systemDefault)
       var ingress = DirectionExplanation(
         direction: .ingress, allowed: true, decidingTier: .systemDefault)
-      let selfTraffic: Bool = {
-        if case .pod(let s) = src, case .pod(let d) = dst { return s == d }
-        return false
-      }()
       if case .external = src, case .external = dst {
         egress.allowed = false
         ingress.allowed = false
       } else if !selfTraffic {
         if case .pod = src {
           egress = worstOf(
-            dstIdx.map { explainDirection(.egress, subject: srcIdx[0], peer: $0, atom: a) })
+            dstIdx.map {
+              explainDirection(
+                .egress, subject: srcIdx[0], peer: $0, destinationClass: dstClass, atom: a)
+            }, .egress)
         }
         if case .pod = dst {
           ingress = worstOf(
-            srcIdx.map { explainDirection(.ingress, subject: dstIdx[0], peer: $0, atom: a) })
+            srcIdx.map {
+              explainDirection(
+                .ingress, subject: dstIdx[0], peer: $0, destinationClass: dstClass, atom: a)
+            }, .ingress)
         }
       }
       let key = [egress, ingress]
@@ -134,20 +173,72 @@ extension ReachabilityEngine {
       let atoms = groups[key] ?? []
       var ports: [TransportProtocol: [PortRange]] = [:]
       for a in atoms { ports[c.atoms[a].proto, default: []].append(c.atoms[a].range) }
+      var connections = ConnectionSet(ports)
+      if let space { connections = connections.intersection(space) }
       segments.append(
         ExplanationSegment(
-          connections: ConnectionSet(ports), allowed: key[0].allowed && key[1].allowed,
-          egress: key[0],
-          ingress: key[1]))
+          connections: connections, allowed: key[0].allowed && key[1].allowed,
+          egress: key[0], ingress: key[1]))
     }
     segments.sort { $0.allowed && !$1.allowed }
     return PairExplanation(source: src, destination: dst, segments: segments)
   }
 
-  /// For a range spanning several external ranges: the first denying explanation, else the first.
-  func worstOf(_ list: [DirectionExplanation]) -> DirectionExplanation {
+  /// The policies that select pod `pod` for `direction`, tier by tier: admin policies (in
+  /// evaluation order) with rules of that direction, the NetworkPolicies that isolate it (input
+  /// order), the baseline when it has rules of that direction.
+  public func selectingPolicies(pod: Int, direction: Direction) -> [PolicyRef] {
+    let cls = podClass(pod)
+    let key =
+      direction == .ingress
+      ? c.ingressProfiles[Int(c.ingressProfileOf[cls])]
+      : c.egressProfiles[Int(c.egressProfileOf[cls])]
+    var out = key.anps.map { c.anps[Int($0)].ref }
+    out += key.nps.map { c.nps[Int($0)].ref }
+    if key.banp, let banp = c.banp { out.append(banp.ref) }
+    return out
+  }
+
+  /// netpol-analyzer drops the NetworkPolicy reasons of a direction when an admin rule with a
+  /// port restriction matches the peer there and the NetworkPolicies isolating the subject admit
+  /// the peer on no port at all. True when that holds for `direction` at `subject` (the pod whose
+  /// policies apply) with `peer` at the other end. Read from the compiled rules.
+  public func networkPolicyDenialsUnreported(direction: Direction, subject: Int, peer: Peer)
+    -> Bool
+  {
+    let cls = podClass(subject)
+    let key =
+      direction == .ingress
+      ? c.ingressProfiles[Int(c.ingressProfileOf[cls])]
+      : c.egressProfiles[Int(c.egressProfileOf[cls])]
+    guard !key.nps.isEmpty else { return false }
+    let peers: [Int] = {
+      switch peer {
+      case .pod(let p): return [podClass(p)]
+      case .external(let r): return externalIndices(overlapping: r).map { c.classCount + $0 }
+      }
+    }()
+    let adminHit = key.anps.contains { p in
+      c.anps[Int(p)].rules(direction).contains { r in
+        r.restrictsPorts && peers.contains(where: r.peers.contains)
+      }
+    }
+    guard adminHit else { return false }
+    return !key.nps.contains { p in
+      c.nps[Int(p)].rules(direction).contains { r in
+        peers.contains { peer in
+          (0..<c.atoms.count).contains { ruleAdmits(r, direction, subject: cls, peer: peer, atom: $0) }
+        }
+      }
+    }
+  }
+
+  /// For a range spanning several external ranges: the first denying explanation, else the
+  /// first. An address of a family no policy names (no external range of the engine) is
+  /// allowed by the system default, as `connections(from:to:)` answers.
+  func worstOf(_ list: [DirectionExplanation], _ direction: Direction) -> DirectionExplanation {
     list.first { !$0.allowed } ?? list.first
-      ?? DirectionExplanation(direction: .ingress, allowed: true, decidingTier: .systemDefault)
+      ?? DirectionExplanation(direction: direction, allowed: true, decidingTier: .systemDefault)
   }
 
   /// Whether a compiled rule admits peer index `peer` on atom `a`, seen from class `subject`.
@@ -155,6 +246,13 @@ extension ReachabilityEngine {
     -> Bool
   {
     guard r.peers.contains(peer) else { return false }
+    return portsAdmit(r, direction, subject: subject, peer: peer, atom: a)
+  }
+
+  /// Whether the ports of a compiled rule admit atom `a` (named ports resolved at the destination).
+  func portsAdmit(_ r: CompiledRule, _ direction: Direction, subject: Int, peer: Int, atom a: Int)
+    -> Bool
+  {
     if AtomBits.test(r.numeric, a) { return true }
     let resolver = direction == .ingress ? subject : peer
     guard resolver < c.classCount else { return false }
@@ -162,59 +260,70 @@ extension ReachabilityEngine {
     return r.names.contains { named[$0]?.contains(Int32(a)) ?? false }
   }
 
-  /// One direction's tiers for one atom, with the rules that decide.
-  func explainDirection(_ direction: Direction, subject: Int, peer: Int, atom a: Int)
-    -> DirectionExplanation
-  {
+  /// Whether every port of a rule is a name that destination class `dst` (nil: external) does not
+  /// declare.
+  func namedPortsUnresolved(_ r: CompiledRule, destinationClass dst: Int?) -> Bool {
+    guard r.restrictsPorts, !r.names.isEmpty, r.numeric.allSatisfy({ $0 == 0 }) else {
+      return false
+    }
+    guard let dst else { return true }
+    return !r.names.contains { c.classNamed[dst][$0] != nil }
+  }
+
+  /// One direction's tiers for one atom, with the rules that decide. The same tier order as
+  /// `SegmentBuilder.row`: admin policies by priority (first matching rule; Pass goes to the
+  /// NetworkPolicy tier, or to the baseline when no NetworkPolicy isolates the subject),
+  /// NetworkPolicies (union), the baseline (first matching Allow/Deny), then allow.
+  func explainDirection(
+    _ direction: Direction, subject: Int, peer: Int, destinationClass: Int?, atom a: Int
+  ) -> DirectionExplanation {
     let key =
       direction == .ingress
       ? c.ingressProfiles[Int(c.ingressProfileOf[subject])]
       : c.egressProfiles[Int(c.egressProfileOf[subject])]
+    let admin = key.anps.flatMap { c.anps[Int($0)].rules(direction) }
+    let nps = key.nps.map { c.nps[Int($0)] }
+    let baseline = key.banp ? (c.banp?.rules(direction) ?? []) : []
+    func admits(_ r: CompiledRule) -> Bool {
+      ruleAdmits(r, direction, subject: subject, peer: peer, atom: a)
+    }
+    let npHits = nps.map { $0.rules(direction).map(admits) }
+    let outcome = TierWalk.walk(
+      everything: true, admin: admin.map { ($0.action, admits($0)) },
+      networkPolicies: key.nps.isEmpty ? nil : npHits.flatMap { $0 },
+      baseline: baseline.map { ($0.action, admits($0)) })
     var out = DirectionExplanation(
-      direction: direction, allowed: true, decidingTier: .systemDefault)
-    anpLoop: for p in key.anps {
-      for r in c.anps[Int(p)].rules(direction)
-      where ruleAdmits(r, direction, subject: subject, peer: peer, atom: a) {
-        out.adminRules.append(r.ref)
-        switch r.action {
-        case .allow, .deny:
-          out.allowed = r.action == .allow
-          out.decidingTier = .adminNetworkPolicy
-          return out
-        case .pass:
-          break anpLoop
-        }
+      direction: direction, allowed: outcome.allowed, decidingTier: .systemDefault)
+    if let i = outcome.admin.firstIndex(of: true) {
+      out.adminRules = [admin[i].ref]
+      if admin[i].action != .pass {
+        out.decidingTier = .adminNetworkPolicy
+        return out
       }
     }
     if !key.nps.isEmpty {
       out.decidingTier = .networkPolicy
-      for p in key.nps {
-        let policy = c.nps[Int(p)]
+      for (policy, hits) in zip(nps, npHits) {
         let rules = policy.rules(direction)
-        let admitting = rules.filter {
-          ruleAdmits($0, direction, subject: subject, peer: peer, atom: a)
-        }
-        if admitting.isEmpty {
-          out.unmatchedPolicies.append(
-            UnmatchedPolicy(policy: policy.ref, noRulesDefined: rules.isEmpty))
+        if hits.contains(true) {
+          out.allowingRules += zip(rules, hits).filter(\.1).map(\.0.ref)
         } else {
-          out.allowingRules += admitting.map(\.ref)
+          let peerRule = rules.first { $0.peers.contains(peer) }
+          out.unmatchedPolicies.append(
+            UnmatchedPolicy(
+              policy: policy.ref, noRulesDefined: rules.isEmpty, peerRule: peerRule?.ref,
+              namedPortsUnresolved: peerRule.map {
+                namedPortsUnresolved($0, destinationClass: destinationClass)
+              } ?? false))
         }
       }
-      out.allowed = !out.allowingRules.isEmpty
       out.allowingRules.sort()
       out.unmatchedPolicies.sort()
       return out
     }
-    if key.banp, let banp = c.banp {
-      for r in banp.rules(direction) where r.action != .pass {
-        if ruleAdmits(r, direction, subject: subject, peer: peer, atom: a) {
-          out.baselineRule = r.ref
-          out.allowed = r.action == .allow
-          out.decidingTier = .baselineAdminNetworkPolicy
-          return out
-        }
-      }
+    if let i = outcome.baseline.firstIndex(of: true) {
+      out.baselineRule = baseline[i].ref
+      out.decidingTier = .baselineAdminNetworkPolicy
     }
     return out
   }

@@ -3,6 +3,7 @@ import Foundation
 import KubeModel
 import Manifests
 import Reachability
+import TestSupport
 import Testing
 
 /// Explanations over small clusters built in code: two namespaces, one pod each.
@@ -201,11 +202,6 @@ import Testing
 
 /// The explanation's allowed parts agree with the connectivity list on netpol-analyzer's corpus.
 @Suite struct ExplainAgreementTests {
-  static let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
-      "shared/corpus/netpol-analyzer/tests")
-
   static let directories = [
     "acs-security-demos", "anp_banp_blog_demo", "anp_demo", "anp_test_10", "ipblockstest",
     "netpol-demo",
@@ -214,9 +210,9 @@ import Testing
     "anp_banp_test_with_named_port_matched", "anp_and_banp_using_networks_and_nodes_test",
   ]
 
-  @Test(arguments: directories) func allowedPartsMatchConnectivity(_ directory: String) throws {
-    let path = Self.corpus.appendingPathComponent(directory).path
-    guard FileManager.default.fileExists(atPath: path) else { return }
+  @Test(.enabled(if: TestCorpus.netpolAnalyzerIsPresent), arguments: directories)
+  func allowedPartsMatchConnectivity(_ directory: String) throws {
+    let path = TestCorpus.netpolAnalyzerTest(directory)
     let loaded = ManifestLoader.load(paths: [path])
     let analyzer = try ConnectivityAnalyzer(cluster: loaded.cluster, options: ConnectivityOptions())
     var listed: [String: ConnectionSet] = [:]

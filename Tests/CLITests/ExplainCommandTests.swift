@@ -31,7 +31,7 @@ import Testing
     let (status, stdout, stderr) = Self.run([
       "explain", "1.2.3.4", "shop/db", "--port", "5432", "-o", "json", Self.shop,
     ])
-    #expect(status == 0, "\(stderr)")
+    #expect(status == 1, "denied exits with 1: \(stderr)")
     let object = try #require(
       try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any])
     #expect(object["allowed"] as? Bool == false)
@@ -63,7 +63,7 @@ import Testing
 
   @Test func everyPortWithoutPortOption() {
     let (status, stdout, _) = Self.run(["explain", "shop/frontend", "shop/db", Self.shop])
-    #expect(status == 0)
+    #expect(status == 1)
     #expect(stdout.contains("on all protocols and ports"))
     #expect(stdout.contains("Denied TCP, UDP, SCTP:"))
   }
@@ -105,13 +105,43 @@ import Testing
 
   @Test func namesTheSelectingPoliciesAndAllowsAPodToItself() {
     let (status, stdout, _) = Self.run([
-      "explain", "shop/api", "shop/api", "--port", "1", Self.shop,
+      "explain", "shop/api-0", "shop/api-0", "--port", "1", Self.shop,
     ])
     #expect(status == 0)
     #expect(
       stdout.contains(
-        "Ingress at shop/api[Deployment]: selected by NetworkPolicy 'shop/default-deny'"))
+        "Ingress at shop/api-0[Pod]: selected by NetworkPolicy 'shop/default-deny'"))
     #expect(stdout.contains("a pod's traffic to itself is always allowed"))
     #expect(stdout.contains("Verdict: allowed"))
+  }
+
+  /// Issue 8: a multi-replica workload with itself was answered as a pod to itself (allowed).
+  @Test func explainOfAMultiReplicaWorkloadWithItselfAsksBetweenReplicas() {
+    let (status, stdout, _) = Self.run([
+      "explain", "shop/api", "shop/api", "--port", "1", Self.shop,
+    ])
+    #expect(status == 1)
+    #expect(stdout.contains("Verdict: denied"))
+    #expect(!stdout.contains("- a pod's traffic to itself is always allowed"))
+    #expect(stdout.contains("between distinct pods of shop/api[Deployment]"))
+  }
+
+  /// Exit codes follow `kubectl auth can-i`: 0 allowed, 1 denied, 2 bad input.
+  @Test func exitCodesFollowKubectlAuthCanI() {
+    #expect(Self.run(["explain", "shop/frontend", "shop/api", "--port", "9090", Self.shop]).status == 0)
+    #expect(Self.run(["explain", "shop/frontend", "shop/db", "--port", "5432", Self.shop]).status == 1)
+    #expect(Self.run(["explain", "shop/frontend", "shop/nobody", Self.shop]).status == 2)
+  }
+
+  /// Without --port the JSON carries the allowed connection set next to `allowed`.
+  @Test func jsonCarriesTheAllowedConnections() throws {
+    let (status, stdout, _) = Self.run([
+      "explain", "shop/frontend", "shop/api", "-o", "json", Self.shop,
+    ])
+    #expect(status == 0)
+    let object = try #require(
+      try JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any])
+    #expect(object["allowed"] as? Bool == true)
+    #expect(object["connections"] as? String == "TCP 9090")
   }
 }

@@ -12,6 +12,10 @@ import Testing
   struct Golden: CustomTestStringConvertible, Sendable {
     var arguments: [String]
     var file: String
+    /// The exit status the command must end with.
+    var status: Int32 = 0
+    /// Where its standard error (a report, such as the generator's verification) lives.
+    var stderrFile: String? = nil
     var testDescription: String { file }
   }
 
@@ -58,7 +62,67 @@ import Testing
     list.append(
       Golden(
         arguments: ["report", "Scenarios/shop-v2", "--before", "Scenarios/shop"], file: "Output/shop-v2/report.html"))
+    // The generator and the replay (order matters when recording: later commands read earlier outputs).
+    let shop = "Scenarios/shop-flows/manifests"
+    let flows = "Scenarios/shop-flows/flows"
+    let out = "Output/shop-flows"
+    list.append(
+      Golden(
+        arguments: ["generate", "from-flows", shop, "--flows", "\(flows)/observed.jsonl", "--default-deny", "--allow-dns"],
+        file: "\(out)/policies.yaml", stderrFile: "\(out)/generate-report.txt"))
+    list.append(
+      Golden(
+        arguments: [
+          "generate", "from-flows", shop, "--flows", "\(flows)/observed.csv", "--default-deny", "--allow-dns", "-o", "json",
+        ],
+        file: "\(out)/policies.json"))
+    list.append(
+      Golden(
+        arguments: [
+          "generate", "from-flows", shop, "--flows", "\(flows)/observed-hubble.jsonl", "--default-deny", "--allow-dns",
+        ],
+        file: "\(out)/policies-from-hubble.yaml", stderrFile: "\(out)/generate-from-hubble-report.txt"))
+    list.append(
+      Golden(
+        arguments: [
+          "generate", "from-flows", shop, "--flows", "\(flows)/observed-partial.jsonl", "--default-deny", "--allow-dns",
+        ],
+        file: "\(out)/too-tight.yaml"))
+    list.append(
+      Golden(arguments: ["generate", "default-deny", shop, "--allow-dns"], file: "\(out)/default-deny.yaml"))
+    list.append(
+      Golden(
+        arguments: ["simulate", shop, "--flows", "\(flows)/observed.jsonl", "--with", "\(out)/policies.yaml"],
+        file: "\(out)/simulate.txt"))
+    list.append(
+      Golden(
+        arguments: [
+          "simulate", shop, "--flows", "\(flows)/observed-hubble.jsonl", "--with", "\(out)/policies.yaml", "-o", "json",
+        ],
+        file: "\(out)/simulate-hubble.json"))
+    list.append(
+      Golden(
+        arguments: ["simulate", shop, "--flows", "\(flows)/observed.jsonl", "--with", "\(out)/too-tight.yaml"],
+        file: "\(out)/simulate-too-tight.txt", status: 1))
+    list += checkGoldens
     return list
+  }()
+
+  /// `kubereach check` on the check scenarios, in every format that has a golden file.
+  static let checkGoldens: [Golden] = {
+    let planted = ["check", "Scenarios/check-planted/cluster", "--rules", "Scenarios/check-planted/rules.yaml"]
+    let pr = ["check", "Scenarios/check-pr/pr", "--baseline", "Scenarios/check-pr/base"]
+    return [
+      Golden(arguments: planted, file: "Output/check-planted/check.txt", status: 1),
+      Golden(arguments: planted + ["-o", "json"], file: "Output/check-planted/check.json", status: 1),
+      Golden(arguments: planted + ["-o", "junit"], file: "Output/check-planted/check.junit.xml", status: 1),
+      Golden(arguments: planted + ["-o", "sarif"], file: "Output/check-planted/check.sarif", status: 1),
+      Golden(arguments: ["check", "Scenarios/check-clean"], file: "Output/check-clean/check.txt"),
+      Golden(arguments: ["check", "Scenarios/check-clean", "-o", "sarif"], file: "Output/check-clean/check.sarif"),
+      Golden(arguments: pr, file: "Output/check-pr/check.txt", status: 1),
+      Golden(arguments: pr + ["-o", "sarif"], file: "Output/check-pr/check.sarif", status: 1),
+      Golden(arguments: pr + ["-o", "junit"], file: "Output/check-pr/check.junit.xml", status: 1),
+    ]
   }()
 
   static var recording: Bool { ProcessInfo.processInfo.environment["RECORD"] == "1" }
@@ -76,15 +140,21 @@ import Testing
   @Test(arguments: goldens) func outputIsCurrent(_ golden: Golden) throws {
     let io = CommandIO()
     let status = Kubereach.run(arguments: golden.arguments, io: io)
-    #expect(status == 0, "\(golden.arguments) failed: \(String(decoding: io.standardError, as: UTF8.self))")
-    let url = Self.root.appendingPathComponent(golden.file)
-    if Self.recording {
-      try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-      try Data(io.standardOutput).write(to: url)
-      return
+    let stderr = String(decoding: io.standardError, as: UTF8.self)
+    #expect(status == golden.status, "\(golden.arguments) exited \(status), not \(golden.status): \(stderr)")
+    // Bytes, not text: the gallery holds PNG files.
+    var files = [(golden.file, Data(io.standardOutput))]
+    if let stderrFile = golden.stderrFile { files.append((stderrFile, Data(io.standardError))) }
+    for (file, bytes) in files {
+      let url = Self.root.appendingPathComponent(file)
+      if Self.recording {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try bytes.write(to: url)
+        continue
+      }
+      let committed = try Data(contentsOf: url)
+      #expect(bytes == committed, "\(file) is stale: run scripts/regenerate-output.sh")
     }
-    let committed = try Data(contentsOf: url)
-    #expect(Data(io.standardOutput) == committed, "\(golden.file) is stale: run scripts/regenerate-output.sh")
   }
 
   @Test func outputIsDeterministic() {

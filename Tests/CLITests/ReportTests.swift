@@ -114,7 +114,7 @@ import Testing
   /// The page in Debian's headless Chromium (scripts/setup.sh installs chromium, chromium-driver
   /// and a venv with selenium).
   @Test func opensInHeadlessChromium() throws {
-    let python = Self.root.appendingPathComponent(".venv-browser/bin/python").path
+    let python = Self.root.appendingPathComponent(".venv/bin/python").path
     guard FileManager.default.isExecutableFile(atPath: python),
       FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver")
     else {

@@ -1,14 +1,9 @@
 import Foundation
+import TestSupport
 
 /// The netpol-analyzer golden corpus beside the project (`../shared/corpus/netpol-analyzer`).
 enum NetpolCorpus {
-  static let root: URL = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("shared/corpus/netpol-analyzer")
-
-  static var isPresent: Bool {
-    FileManager.default.fileExists(atPath: root.appendingPathComponent("manifest.json").path)
-  }
+  static var root: URL { TestCorpus.netpolAnalyzer }
 
   static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
 

@@ -2,6 +2,7 @@ import Foundation
 import KubeModel
 import Manifests
 import Reachability
+import TestSupport
 import Testing
 
 /// Agreement with IBM's network-config-analyzer (NCA) on committed synthetic clusters.

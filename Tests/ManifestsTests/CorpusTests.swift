@@ -1,29 +1,14 @@
 import Foundation
 import KubeModel
+import TestSupport
 import Testing
 
 @testable import Manifests
 
 /// The shared corpora next to the package, when present.
 enum Corpus {
-  /// `../shared/corpus` beside the package root, or `$KUBEREACH_CORPUS` when set.
-  static let root: URL = {
-    if let override = ProcessInfo.processInfo.environment["KUBEREACH_CORPUS"] {
-      return URL(fileURLWithPath: override)
-    }
-    return URL(fileURLWithPath: #filePath)
-      .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent().appendingPathComponent("shared/corpus")
-  }()
-
-  static var netpolAnalyzer: URL { root.appendingPathComponent("netpol-analyzer") }
-  static var ncaTests: URL { root.appendingPathComponent("nca-tests") }
-
-  static func exists(_ url: URL) -> Bool {
-    let present = FileManager.default.fileExists(atPath: url.path)
-    if !present { print("SKIPPED: corpus not found at \(url.path)") }
-    return present
-  }
+  static var netpolAnalyzer: URL { TestCorpus.netpolAnalyzer }
+  static var ncaTests: URL { TestCorpus.ncaTests }
 
   struct FatalCase {
     var name: String
@@ -79,9 +64,11 @@ let engineLevelFatalCases: Set<String> = [
 
 @Suite("Corpus")
 struct CorpusTests {
-  @Test("every good-path folder of netpol-analyzer loads without errors")
+  @Test(
+    "every good-path folder of netpol-analyzer loads without errors",
+    .enabled(if: TestCorpus.netpolAnalyzerIsPresent))
   func goodPathsLoadCleanly() throws {
-    guard Corpus.exists(Corpus.netpolAnalyzer), let manifest = Corpus.manifest() else { return }
+    let manifest = try #require(Corpus.manifest())
     var failures: [String] = []
     for dir in manifest.good {
       let result = ManifestLoader.load(paths: [
@@ -99,9 +86,11 @@ struct CorpusTests {
     #expect(failures.isEmpty, "\(failures.count) folders:\n\(failures.joined(separator: "\n"))")
   }
 
-  @Test("every non-multi-network fatal case of netpol-analyzer yields a located error")
+  @Test(
+    "every non-multi-network fatal case of netpol-analyzer yields a located error",
+    .enabled(if: TestCorpus.netpolAnalyzerIsPresent))
   func fatalCasesFail() throws {
-    guard Corpus.exists(Corpus.netpolAnalyzer), let manifest = Corpus.manifest() else { return }
+    let manifest = try #require(Corpus.manifest())
     var failures: [String] = []
     for entry in manifest.fatal {
       let multiNetwork = entry.dirs.contains {
@@ -138,19 +127,27 @@ struct CorpusTests {
     return table.first { symbol.contains($0.0) }?.1 ?? "?"
   }
 
-  @Test("every folder of both corpora loads without crashing")
+  @Test(
+    "every folder of both corpora loads without crashing and yields objects or diagnostics",
+    .enabled(if: TestCorpus.netpolAnalyzerIsPresent && TestCorpus.ncaTestsArePresent))
   func allFoldersLoad() throws {
-    var folders: [String] = []
-    if Corpus.exists(Corpus.netpolAnalyzer) {
-      folders += Corpus.folders(under: Corpus.netpolAnalyzer.appendingPathComponent("tests"))
-    }
-    if Corpus.exists(Corpus.ncaTests) { folders += Corpus.folders(under: Corpus.ncaTests) }
-    var loaded = 0
+    let folders =
+      Corpus.folders(under: Corpus.netpolAnalyzer.appendingPathComponent("tests"))
+      + Corpus.folders(under: Corpus.ncaTests)
+    #expect(folders.count > 300)
+    var empty: [String] = []
     for folder in folders {
-      _ = ManifestLoader.load(paths: [folder])
-      loaded += 1
+      let result = ManifestLoader.load(paths: [folder])
+      let c = result.cluster
+      if c.pods.isEmpty && c.networkPolicies.isEmpty && c.adminNetworkPolicies.isEmpty
+        && c.baselineAdminNetworkPolicies.isEmpty && c.namespaces.isEmpty
+        && result.diagnostics.isEmpty
+      {
+        empty.append(URL(fileURLWithPath: folder).lastPathComponent)
+      }
     }
-    #expect(loaded == folders.count)
+    // bad_yamls/subdir holds an empty file; nad_test_2 only multi-network kinds.
+    #expect(Set(empty) == ["subdir", "nad_test_2"], "folders that yield nothing: \(empty.prefix(5))")
   }
 
   /// nca-tests folders whose policies are invalid Kubernetes input on purpose.
@@ -159,9 +156,10 @@ struct CorpusTests {
     "k8s-withipblock2-np3",  // except entries outside their cidr
   ]
 
-  @Test("nca-tests folders load without errors, except the deliberately invalid ones")
+  @Test(
+    "nca-tests folders load without errors, except the deliberately invalid ones",
+    .enabled(if: TestCorpus.ncaTestsArePresent))
   func ncaFoldersLoadCleanly() throws {
-    guard Corpus.exists(Corpus.ncaTests) else { return }
     for folder in Corpus.folders(under: Corpus.ncaTests) {
       let result = ManifestLoader.load(paths: [folder])
       let errors = result.diagnostics.filter { $0.severity == .error }

@@ -1,5 +1,6 @@
 import Foundation
 import KubeModel
+import TestSupport
 import Testing
 
 @testable import Manifests
@@ -291,8 +292,8 @@ struct FuzzTests {
     }
   }
 
-  @Test func mutatedCorpusFiles() throws {
-    guard Corpus.exists(Corpus.netpolAnalyzer) else { return }
+  @Test(.enabled(if: TestCorpus.netpolAnalyzerIsPresent))
+  func mutatedCorpusFiles() throws {
     let dirs = [
       "tests/onlineboutique", "tests/anp_test_4", "tests/ipblockstest", "tests/acs-security-demos",
     ]
@@ -321,10 +322,15 @@ struct FuzzTests {
           bytes = Array(bytes.prefix(Int.random(in: 0...bytes.count, using: &rng)))
         }
         let result = ManifestLoader.load(bytes: bytes, file: "fuzz")
+        for error in result.diagnostics where error.severity == .error {
+          #expect(
+            error.location.map { $0.file == "fuzz" && $0.line >= 1 && $0.column >= 1 } == true,
+            "an error on mangled input must point into it: \(error)")
+        }
         _ = ManifestWriter.yaml(for: result.cluster)
         loads += 1
       }
     }
-    #expect(loads > 0)
+    #expect(loads > 100)
   }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import KubeModel
 import Manifests
+import TestSupport
 import Testing
 
 /// Workload names the loader produces match those netpol-analyzer prints.
@@ -8,8 +9,8 @@ import Testing
 struct WorkloadNamingTests {
   /// Every `ns/name[Kind]` peer of the expected txt outputs of plain connlist cases names a
   /// workload of the loaded input.
-  @Test func expectedPeersAreLoadedWorkloads() throws {
-    guard Corpus.exists(Corpus.netpolAnalyzer) else { return }
+  @Test(.enabled(if: TestCorpus.netpolAnalyzerIsPresent))
+  func expectedPeersAreLoadedWorkloads() throws {
     let url = Corpus.netpolAnalyzer.appendingPathComponent("manifest.json")
     let data = try Data(contentsOf: url)
     let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])

@@ -1,6 +1,7 @@
 import Foundation
 import KubeModel
 import Manifests
+import TestSupport
 import Testing
 
 @Suite("Writer")
@@ -137,9 +138,11 @@ struct WriterTests {
     #expect(YAMLEmitter.emit([]) == "")
   }
 
-  @Test("every good-path corpus folder survives a round trip")
-  func corpusRoundTrip() {
-    guard Corpus.exists(Corpus.netpolAnalyzer), let manifest = Corpus.manifest() else { return }
+  @Test(
+    "every good-path corpus folder survives a round trip",
+    .enabled(if: TestCorpus.netpolAnalyzerIsPresent))
+  func corpusRoundTrip() throws {
+    let manifest = try #require(Corpus.manifest())
     var failures: [String] = []
     for dir in manifest.good {
       let first = ManifestLoader.load(paths: [

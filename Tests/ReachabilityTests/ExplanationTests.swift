@@ -3,11 +3,11 @@ import KubeModel
 import Manifests
 import Reachability
 import Synthesis
+import TestSupport
 import Testing
 
 @Suite("Explanations")
 struct ExplanationTests {
-  static let corpus = "/work/shared/corpus/netpol-analyzer/tests"
 
   @Test("allowed segments of an explanation equal the verdict, on random clusters")
   func explanationsAgreeWithVerdicts() {
@@ -37,10 +37,11 @@ struct ExplanationTests {
     return false
   }
 
-  @Test("anp_banp_blog_demo: pass then NetworkPolicy; BANP deny; NP selects without allowing")
+  @Test(
+    "anp_banp_blog_demo: pass then NetworkPolicy; BANP deny; NP selects without allowing",
+    .enabled(if: TestCorpus.netpolAnalyzerIsPresent))
   func blogDemo() throws {
-    let dir = "\(Self.corpus)/anp_banp_blog_demo"
-    guard FileManager.default.fileExists(atPath: dir) else { return }
+    let dir = TestCorpus.netpolAnalyzerTest("anp_banp_blog_demo")
     let loaded = ManifestLoader.load(paths: [dir])
     let engine = ReachabilityEngine(cluster: loaded.cluster)
     func pod(_ name: String) throws -> Peer {
@@ -70,7 +71,9 @@ struct ExplanationTests {
     #expect(bazToFoo.ingress.unmatchedPolicies.first?.noRulesDefined == false)
   }
 
-  @Test("corpus scenarios: engine and reference agree on every pair")
+  @Test(
+    "corpus scenarios: engine and reference agree on every pair",
+    .enabled(if: TestCorpus.netpolAnalyzerIsPresent))
   func corpusScenarios() {
     let names = [
       "anp_banp_blog_demo", "netpol-demo", "anp_and_banp_using_networks_and_nodes_test",
@@ -81,46 +84,11 @@ struct ExplanationTests {
     ]
     var failing: [String] = []
     for name in names {
-      let dir = "\(Self.corpus)/\(name)"
-      guard FileManager.default.fileExists(atPath: dir) else { continue }
+      let dir = TestCorpus.netpolAnalyzerTest(name)
       let loaded = ManifestLoader.load(paths: [dir])
       let failures = compareWithReference(loaded.cluster, options: .init(), limit: 2)
       if !failures.isEmpty { failing.append("\(name): \(failures[0])") }
     }
     #expect(failing.isEmpty, "\(failing)")
-  }
-}
-
-@Suite("Ingress controller")
-struct IngressControllerTests {
-  @Test("equals a stand-in pod without labels in its own namespace, on random clusters")
-  func standIn() {
-    var failing: [String] = []
-    for seed in UInt64(0)..<300 {
-      let cluster = RandomCluster.generate(seed: seed)
-      let engine = ReachabilityEngine(cluster: cluster)
-      var withStandIn = cluster
-      let loc = SourceLocation.synthetic("stand-in")
-      withStandIn.namespaces.append(
-        Namespace(
-          name: ReachabilityEngine.ingressControllerNamespace, declared: false, location: loc))
-      withStandIn.workloads.append(
-        Workload(
-          namespace: ReachabilityEngine.ingressControllerNamespace, name: "ic", kind: .pod,
-          podLabels: [:],
-          location: loc))
-      withStandIn.pods.append(
-        Pod(
-          namespace: ReachabilityEngine.ingressControllerNamespace, name: "ic", labels: [:],
-          workload: withStandIn.workloads.count - 1, location: loc))
-      let reference = ReferenceEvaluator(cluster: withStandIn)
-      let standIn = withStandIn.pods.count - 1
-      for pod in cluster.pods.indices {
-        let got = engine.connectionsFromIngressController(toPod: pod)
-        let want = reference.connections(from: .pod(standIn), to: .pod(pod))
-        if got != want { failing.append("seed \(seed) pod \(pod): \(got) vs \(want)") }
-      }
-    }
-    #expect(failing.isEmpty, "\(failing.prefix(5))")
   }
 }

@@ -1,6 +1,7 @@
 import KubeModel
 import Reachability
 import Synthesis
+import TestSupport
 import Testing
 
 /// Compares the engine with the reference evaluator on one cluster; returns the mismatches.

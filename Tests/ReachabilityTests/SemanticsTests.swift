@@ -1,5 +1,6 @@
 import KubeModel
 import Reachability
+import TestSupport
 import Testing
 
 /// One small case per rule of SEMANTICS.md section 1 (NetworkPolicy).
@@ -228,12 +229,12 @@ struct NetworkPolicySemanticsTests {
   }
 
   @Test("1.14 ipBlock except carves out; another rule may allow it back")
-  func ipBlockExcept() {
+  func ipBlockExcept() throws {
     var b = ClusterBuilder()
     let a = b.pod("a")
-    guard let cidr = CIDR("10.0.0.0/8"), let ex = CIDR("10.1.0.0/16"),
-      let back = CIDR("10.1.2.0/24")
-    else { return }
+    let cidr = try #require(CIDR("10.0.0.0/8"))
+    let ex = try #require(CIDR("10.1.0.0/16"))
+    let back = try #require(CIDR("10.1.2.0/24"))
     b.np(
       "p",
       ingress: [
@@ -249,12 +250,12 @@ struct NetworkPolicySemanticsTests {
   }
 
   @Test("1.16 ipBlock and pod IPs: both readings")
-  func ipBlockPodIPs() {
+  func ipBlockPodIPs() throws {
     var b = ClusterBuilder()
     let inside = b.pod("in", labels: ["app": "x"], ips: ["10.0.0.5"])
     let outside = b.pod("out", labels: ["app": "x"], ips: ["192.168.0.5"])
     let dst = b.pod("dst", labels: ["app": "dst"])
-    guard let cidr = CIDR("10.0.0.0/24") else { return }
+    let cidr = try #require(CIDR("10.0.0.0/24"))
     b.np("p", select: sel(["app": "dst"]), ingress: [rule([.ipBlock(IPBlock(cidr: cidr))])])
     let analyzer = b.engine()
     #expect(analyzer.connections(from: .pod(inside), to: .pod(dst)).isEmpty)
@@ -277,10 +278,10 @@ struct NetworkPolicySemanticsTests {
   }
 
   @Test("1.20 an ipBlock applies to its own address family only")
-  func dualStack() {
+  func dualStack() throws {
     var b = ClusterBuilder()
     let a = b.pod("a")
-    guard let v6 = CIDR("2001:db8::/32") else { return }
+    let v6 = try #require(CIDR("2001:db8::/32"))
     b.np("p", egress: [rule([.ipBlock(IPBlock(cidr: v6))])])
     let e = b.engine()
     #expect(e.connections(from: .pod(a), to: ext("2001:db8::/48")).isAll)
@@ -377,10 +378,10 @@ struct AdminPolicySemanticsTests {
   }
 
   @Test("admin peers: networks match external ranges, nodes match nothing")
-  func networksAndNodes() {
+  func networksAndNodes() throws {
     var b = ClusterBuilder()
     let a = b.pod("a")
-    guard let net = CIDR("104.154.164.160/32") else { return }
+    let net = try #require(CIDR("104.154.164.160/32"))
     b.anp(
       "egress", priority: 1,
       egress: [

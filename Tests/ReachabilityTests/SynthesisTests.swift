@@ -1,6 +1,7 @@
 import KubeModel
 import Reachability
 import Synthesis
+import TestSupport
 import Testing
 
 @Suite("Synthesis")

@@ -1,4 +1,5 @@
 import KubeModel
+import Reachability
 
 /// The ports where a verdict may change: every rule port and range edge, every container port
 /// (named ports resolve to them) and, optionally, every Service port and numeric target port.

@@ -1,4 +1,5 @@
 import KubeModel
+import Reachability
 
 /// A slow, literal evaluator: one flow (source, destination, protocol, port) at a time, read
 /// straight from the policies as SEMANTICS.md words them. It shares no code with the engine

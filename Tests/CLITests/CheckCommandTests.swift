@@ -1,0 +1,143 @@
+import Foundation
+import KubereachCLI
+import Testing
+
+/// `kubereach check` end to end, in-process: exit statuses, rules file errors, baselines, and
+/// every SARIF output validated against the published SARIF 2.1.0 schema.
+@Suite struct CheckCommandTests {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+  static let planted = "Scenarios/check-planted/cluster"
+  static let plantedRules = "Scenarios/check-planted/rules.yaml"
+
+  static func run(_ arguments: [String]) -> (status: Int32, stdout: String, stderr: String) {
+    ExitCodeTests.run(arguments)
+  }
+
+  @Test func plantedScenarioFailsWithEveryPlantedProblem() {
+    let result = Self.run(["check", Self.planted, "--rules", Self.plantedRules])
+    #expect(result.status == 1)
+    for expected in [
+      "store/db is reachable from outside the cluster through LoadBalancer Service store/db-public on TCP 5432 [external-exposure]",
+      "namespace legacy has no default-deny Ingress policy", "batch/report cannot reach the cluster DNS",
+      "NetworkPolicy store/allow-cache selects no pod [policy-selects-nothing]",
+      "NetworkPolicy store/api-from-frontend-8080 changes nothing", "[host-network]",
+      "rule db-mtls: mutual TLS cannot be checked yet",
+    ] {
+      #expect(result.stdout.contains(expected), "missing: \(expected)")
+    }
+    #expect(!result.stdout.contains("changes nothing: removing it leaves every verdict as is (other policies selecting its pods: store/api-from-frontend-8080"))
+    #expect(result.stdout.contains("accepted: external-exposure Deployment/store/frontend: the public storefront"))
+  }
+
+  @Test func failOnDecidesTheStatus() {
+    #expect(Self.run(["check", Self.planted, "--fail-on", "never"]).status == 0)
+    #expect(Self.run(["check", "Scenarios/check-clean", "--fail-on", "warning"]).status == 0)
+    #expect(Self.run(["check", "Scenarios/check-pr/base"]).status == 0)
+    #expect(Self.run(["check", "Scenarios/check-pr/base", "--fail-on", "warning"]).status == 1)
+  }
+
+  @Test func baselineKeepsOnlyNewFindings() {
+    let result = Self.run(["check", "Scenarios/check-pr/pr", "--baseline", "Scenarios/check-pr/base", "-o", "json"])
+    #expect(result.status == 1)
+    #expect(result.stdout.contains("\"baselined\": 4"))
+    #expect(result.stdout.contains("app/api is reachable from outside the cluster through NodePort Service app/api-debug"))
+    #expect(!result.stdout.contains("namespace metrics"))
+    // The base against itself: nothing new, even though the files differ in name.
+    #expect(Self.run(["check", "Scenarios/check-pr/base", "--baseline", "Scenarios/check-pr/base", "--fail-on", "warning"]).status == 0)
+  }
+
+  static func rulesFile(_ text: String) throws -> String { try ExitCodeTests.write(text, name: "rules.yaml") }
+
+  @Test func unknownKeyInRulesFileIsExitTwoWithLocation() throws {
+    let path = try Self.rulesFile(
+      """
+      rules:
+        - name: x
+          deny:
+            from: {external: true}
+            to: {namespace: store, wrokload: db}
+      """)
+    let result = Self.run(["check", Self.planted, "--rules", path])
+    #expect(result.status == 2)
+    #expect(result.stderr.contains("\(path):5:30: error: rule 'x' to: unknown key 'wrokload'"))
+    #expect(result.stdout.isEmpty)
+  }
+
+  @Test func malformedRulesFilesAreExitTwo() throws {
+    let cases: [(String, String)] = [
+      ("rules: [{name: x, deny: {from: {}, to: {}}, allow: {from: {}, to: {}}}]", "needs exactly one of"),
+      ("rules:\n  - name: x\n    deny: {from: {cidr: 10.0.0/8}, to: {}}\n", "invalid CIDR"),
+      ("rules:\n  - name: x\n    allow: {from: {}, to: {}, ports: [{port: 70000}]}\n", "port number"),
+      ("accept:\n  - {check: no-such-check, object: a/b}\n", "unknown check 'no-such-check'"),
+      ("severity: {host-network: fatal}\n", "must be error, warning or note"),
+      ("rules: [unclosed\n", "error:"),
+      ("bogus: 1\n", "unknown key 'bogus'"),
+    ]
+    for (text, message) in cases {
+      let path = try Self.rulesFile(text)
+      let result = Self.run(["check", Self.planted, "--rules", path])
+      #expect(result.status == 2, "\(text)")
+      #expect(result.stderr.contains(path + ":"), "\(text): \(result.stderr)")
+      #expect(result.stderr.contains(message), "\(text): \(result.stderr)")
+    }
+  }
+
+  @Test func severityOverrideAndAcceptByShortName() throws {
+    let path = try Self.rulesFile(
+      """
+      accept:
+        - {check: workload-not-isolated, object: metrics/collector, reason: legacy}
+      severity:
+        namespace-no-default-deny: error
+      """)
+    let result = Self.run(["check", "Scenarios/check-pr/base", "--rules", path])
+    #expect(result.status == 1)
+    #expect(result.stdout.contains("error: namespace metrics has no default-deny Egress policy"))
+    #expect(!result.stdout.contains("warning: metrics/collector is not isolated"))
+    #expect(result.stdout.contains("accepted: workload-not-isolated Deployment/metrics/collector: legacy"))
+  }
+
+  @Test func outputFileIsWritten() throws {
+    let out = FileManager.default.temporaryDirectory.appendingPathComponent("check-\(UUID().uuidString).xml").path
+    let result = Self.run(["check", Self.planted, "-o", "junit", "--output-file", out])
+    #expect(result.status == 1)
+    #expect(result.stdout.isEmpty)
+    let text = try String(contentsOfFile: out, encoding: .utf8)
+    #expect(text.hasPrefix("<?xml"))
+    #expect(text.contains("<testcase classname=\"kubereach.check\" name=\"dns-blocked\">"))
+  }
+
+  /// Every SARIF golden and the SARIF of every scenario, validated with Python's jsonschema
+  /// (installed into .venv by scripts/setup.sh) against ../shared/schemas/sarif-schema-2.1.0.json.
+  @Test func sarifOutputsAreValidSARIF() throws {
+    let python = Self.root.appendingPathComponent(".venv/bin/python").path
+    let schema = Self.root.appendingPathComponent("../shared/schemas/sarif-schema-2.1.0.json").standardized.path
+    try #require(FileManager.default.isExecutableFile(atPath: python), "no .venv: run scripts/setup.sh")
+    try #require(FileManager.default.fileExists(atPath: schema), "SARIF schema missing at \(schema)")
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sarif-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    var files: [String] = []
+    let runs: [[String]] = GoldenOutputTests.checkGoldens.filter { $0.arguments.contains("sarif") }.map(\.arguments) + [
+      ["check", "Scenarios/shop"], ["check", "Scenarios/multi-tenant"], ["check", "Scenarios/shop-v2"],
+      ["check", Self.planted, "--rules", Self.plantedRules, "--baseline", "Scenarios/check-clean"],
+    ].map { $0 + ["-o", "sarif"] }
+    for (i, arguments) in runs.enumerated() {
+      let result = Self.run(arguments)
+      #expect(result.status != 2, "\(arguments): \(result.stderr)")
+      let file = dir.appendingPathComponent("\(i).sarif").path
+      try result.stdout.write(toFile: file, atomically: true, encoding: .utf8)
+      files.append(file)
+    }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: python)
+    process.arguments = [Self.root.appendingPathComponent("scripts/validate-sarif.py").path, schema] + files
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0, "\(output)")
+    #expect(output.components(separatedBy: "valid SARIF 2.1.0").count - 1 == files.count, "\(output)")
+  }
+}
