@@ -58,7 +58,7 @@ public struct ClusterGraph: Sendable {
 public struct ClusterGraphOptions: Sendable {
   /// Above this many nodes (or `maxEdges` edges) the graph falls back to namespaces as nodes.
   public var maxNodes = 150
-  public var maxEdges = 400
+  public var maxEdges = 200
   /// Only flows with an end in one of these namespaces (empty: all).
   public var focusNamespaces: [String] = []
   /// Only flows with an end at one of these workloads, `name` or `namespace/name` (empty: all).

@@ -102,7 +102,7 @@ public struct ClusterGraphRenderer: Sendable {
     if graph.edges.isEmpty { title.append("No connections") }
     lines.append(
       "\tgraph [fontname=\(Self.quote(Self.fontName)) fontsize=14 rankdir=LR labelloc=t labeljust=l "
-        + "nodesep=0.35 ranksep=1.1 newrank=true label=\(Self.label(title))]")
+        + "nodesep=0.35 ranksep=1.1 newrank=true size=\"40,40\" label=\(Self.label(title))]")
     lines.append("\tnode [fontname=\(Self.quote(Self.fontName)) fontsize=11 margin=\"0.12,0.06\"]")
     lines.append("\tedge [fontname=\(Self.quote(Self.fontName)) fontsize=9 arrowsize=0.7]")
     var byNamespace: [String: [ClusterGraph.Node]] = [:]

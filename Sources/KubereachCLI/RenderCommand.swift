@@ -18,7 +18,7 @@ struct GraphOptions: ParsableArguments {
   var maxNodes = 150
 
   @Option(name: .customLong("max-edges"), help: "Above this many edges, draw namespaces as nodes.")
-  var maxEdges = 400
+  var maxEdges = 200
 
   @Option(name: .customLong("focus-namespace"), help: "Only flows to or from this namespace; repeatable.")
   var focusNamespaces: [String] = []

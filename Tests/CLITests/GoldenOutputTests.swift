@@ -45,19 +45,28 @@ import Testing
       Golden(
         arguments: ["explain", "shop/frontend", "svc:shop/api", "--port", "9090", "Scenarios/shop"],
         file: "Output/shop/explain-frontend-api.txt"))
-    // The graph gallery (render's own styling) and the HTML report.
-    for scenario in ["shop", "shop-v2", "multi-tenant"] {
+    // The graph gallery (render's own styling): every scenario, and diff graphs for the
+    // before/after pairs; then the HTML report.
+    let gallery = [
+      ("shop", "Scenarios/shop"), ("shop-v2", "Scenarios/shop-v2"), ("multi-tenant", "Scenarios/multi-tenant"),
+      ("shop-flows", "Scenarios/shop-flows/manifests"), ("check-planted", "Scenarios/check-planted/cluster"),
+      ("check-clean", "Scenarios/check-clean"), ("check-pr", "Scenarios/check-pr/pr"),
+    ]
+    for (name, path) in gallery {
+      for format in ["svg", "png"] {
+        list.append(Golden(arguments: ["render", path, "-o", format], file: "Output/\(name)/graph.\(format)"))
+      }
+    }
+    for (name, before, after) in [
+      ("shop-v2", "Scenarios/shop", "Scenarios/shop-v2"),
+      ("check-pr", "Scenarios/check-pr/base", "Scenarios/check-pr/pr"),
+    ] {
       for format in ["svg", "png"] {
         list.append(
           Golden(
-            arguments: ["render", "Scenarios/\(scenario)", "-o", format], file: "Output/\(scenario)/graph.\(format)"))
+            arguments: ["render", after, "--before", before, "-o", format], file: "Output/\(name)/diff-graph.\(format)")
+        )
       }
-    }
-    for format in ["svg", "png"] {
-      list.append(
-        Golden(
-          arguments: ["render", "Scenarios/shop-v2", "--before", "Scenarios/shop", "-o", format],
-          file: "Output/shop-v2/diff-graph.\(format)"))
     }
     list.append(
       Golden(
@@ -68,12 +77,15 @@ import Testing
     let out = "Output/shop-flows"
     list.append(
       Golden(
-        arguments: ["generate", "from-flows", shop, "--flows", "\(flows)/observed.jsonl", "--default-deny", "--allow-dns"],
+        arguments: [
+          "generate", "from-flows", shop, "--flows", "\(flows)/observed.jsonl", "--default-deny", "--allow-dns",
+        ],
         file: "\(out)/policies.yaml", stderrFile: "\(out)/generate-report.txt"))
     list.append(
       Golden(
         arguments: [
-          "generate", "from-flows", shop, "--flows", "\(flows)/observed.csv", "--default-deny", "--allow-dns", "-o", "json",
+          "generate", "from-flows", shop, "--flows", "\(flows)/observed.csv", "--default-deny", "--allow-dns", "-o",
+          "json",
         ],
         file: "\(out)/policies.json"))
     list.append(

@@ -3,16 +3,13 @@ import Formats
 import Foundation
 import KubereachCLI
 import Manifests
+import TestSupport
 import Testing
 
 /// Every corpus folder that analyzes renders to SVG and PNG in-process; the folders with fatal
 /// errors exit 2 from `analyze -o svg` without crashing.
 @Suite(.serialized) struct CorpusRenderTests {
-  @Test func everyFolderRendersOrFailsCleanly() throws {
-    guard NetpolCorpus.isPresent else {
-      print("render: corpus absent at \(NetpolCorpus.root.path); no folder rendered")
-      return
-    }
+  @Test(.enabled(if: TestCorpus.netpolAnalyzerIsPresent)) func everyFolderRendersOrFailsCleanly() throws {
     let testsRoot = NetpolCorpus.root.appendingPathComponent("tests")
     let folders = try FileManager.default.contentsOfDirectory(atPath: testsRoot.path).sorted()
     var rendered = 0

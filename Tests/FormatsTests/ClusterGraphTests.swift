@@ -95,7 +95,7 @@ import Testing
   @Test func diffColoursAndLegend() {
     let before = Self.report([(Self.a, Self.b, Self.tcp(80)), (Self.a, Self.c, Self.tcp(5432))])
     let d = Self.peer("shop", "d", 3)
-    let after = Self.report([(Self.a, Self.b, Self.tcp(8080)), (Self.d, Self.c, Self.tcp(5432))], peers: [Self.a])
+    let after = Self.report([(Self.a, Self.b, Self.tcp(8080)), (d, Self.c, Self.tcp(5432))], peers: [Self.a])
     let graph = ClusterGraph(DiffReport(before: before, after: after))
     #expect(graph.isDiff)
     let changed = graph.edges.first { $0.from == Self.a.name && $0.to == Self.b.name }
