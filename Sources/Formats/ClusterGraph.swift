@@ -323,34 +323,71 @@ extension ClusterGraph {
   }
 
   /// Workloads of one namespace with the same change and the same edges (same other ends, same
-  /// labels) become one node listing their names.
+  /// labels; edges between them, if any, the same both ways) become one node listing their names.
   static func groupIdentical(
     _ graph: (nodes: [Node], edges: [Edge]), flows: [Flow], peers: [Endpoint], isDiff: Bool
   ) -> (nodes: [Node], edges: [Edge]) {
-    var signature: [String: [String]] = [:]
-    for edge in graph.edges {
-      signature[edge.from, default: []].append("out\u{0}\(edge.to == edge.from ? "" : edge.to)\u{0}\(edge.label)")
-      if edge.to != edge.from { signature[edge.to, default: []].append("in\u{0}\(edge.from)\u{0}\(edge.label)") }
+    // What links each node to each other node: the label of the edge out to it and of the edge in
+    // from it (a loop has both under the node's own id).
+    struct Links: Equatable {
+      var out: String?
+      var into: String?
     }
-    var byKey: [String: [Node]] = [:]
+    var links: [String: [String: Links]] = [:]
+    for edge in graph.edges {
+      links[edge.from, default: [:]][edge.to, default: Links()].out = edge.label
+      links[edge.to, default: [:]][edge.from, default: Links()].into = edge.label
+    }
+    // Twins: the same links to every other node, and between the two either nothing or one label
+    // both ways (the group's loop, the same within a group). With the inner label fixed per group
+    // this is an equivalence, so comparing with the group's first member suffices.
+    func twins(_ a: String, _ b: String, inner: Links?) -> Bool {
+      let la = links[a] ?? [:]
+      let lb = links[b] ?? [:]
+      guard la[b] == inner, lb[a] == inner, la[a] == lb[b] else { return false }
+      if let inner, inner.out != inner.into { return false }
+      if let loop = la[a], let inner, loop != inner { return false }
+      for (other, link) in la where other != a && other != b {
+        if lb[other] != link { return false }
+      }
+      return true
+    }
+    var buckets: [String: [Node]] = [:]
     for node in graph.nodes where node.kind == .workload {
-      let key =
-        (node.namespace ?? "") + "\u{1}" + node.change.rawValue + "\u{1}"
-        + (signature[node.id] ?? []).sorted().joined(separator: "\u{1}")
-      byKey[key, default: []].append(node)
+      let degree = (links[node.id] ?? [:]).keys.filter { $0 != node.id }.count
+      buckets[(node.namespace ?? "") + "\u{1}" + node.change.rawValue + "\u{1}\(degree)", default: []].append(node)
     }
     var groupOf: [String: String] = [:]
     var groupNodes: [Node] = []
-    for members in byKey.values where members.count > 1 {
-      let sorted = members.sorted { $0.id < $1.id }
-      let id = "group:" + sorted[0].id
-      for member in sorted { groupOf[member.id] = id }
-      let names = sorted.map { $0.lines.joined(separator: " ") }
-      var lines = ["\(sorted.count) workloads with the same connections"]
-      lines += names.prefix(8)
-      if names.count > 8 { lines.append("and \(names.count - 8) more") }
-      groupNodes.append(
-        Node(id: id, lines: lines, kind: .workloadGroup, namespace: sorted[0].namespace, change: sorted[0].change))
+    for bucket in buckets.values where bucket.count > 1 {
+      var remaining = bucket.sorted { $0.id < $1.id }
+      while remaining.count > 1 {
+        let first = remaining.removeFirst()
+        var members = [first]
+        var inner: Links?? = .none
+        var rest: [Node] = []
+        for candidate in remaining {
+          let link = links[first.id]?[candidate.id]
+          if let fixed = inner, fixed != link {
+            rest.append(candidate)
+          } else if twins(first.id, candidate.id, inner: link) {
+            members.append(candidate)
+            inner = .some(link)
+          } else {
+            rest.append(candidate)
+          }
+        }
+        remaining = rest
+        guard members.count > 1 else { continue }
+        let id = "group:" + first.id
+        for member in members { groupOf[member.id] = id }
+        let names = members.map { $0.lines.joined(separator: " ") }
+        var lines = ["\(members.count) workloads with the same connections"]
+        lines += names.prefix(8)
+        if names.count > 8 { lines.append("and \(names.count - 8) more") }
+        groupNodes.append(
+          Node(id: id, lines: lines, kind: .workloadGroup, namespace: first.namespace, change: first.change))
+      }
     }
     if groupOf.isEmpty { return graph }
     var edges: [String: Edge] = [:]

@@ -26,7 +26,10 @@ import Testing
     ] {
       #expect(result.stdout.contains(expected), "missing: \(expected)")
     }
-    #expect(!result.stdout.contains("changes nothing: removing it leaves every verdict as is (other policies selecting its pods: store/api-from-frontend-8080"))
+    #expect(
+      !result.stdout.contains(
+        "changes nothing: removing it leaves every verdict as is (other policies selecting its pods: store/api-from-frontend-8080"
+      ))
     #expect(result.stdout.contains("accepted: external-exposure Deployment/store/frontend: the public storefront"))
   }
 
@@ -41,10 +44,13 @@ import Testing
     let result = Self.run(["check", "Scenarios/check-pr/pr", "--baseline", "Scenarios/check-pr/base", "-o", "json"])
     #expect(result.status == 1)
     #expect(result.stdout.contains("\"baselined\": 4"))
-    #expect(result.stdout.contains("app/api is reachable from outside the cluster through NodePort Service app/api-debug"))
+    #expect(
+      result.stdout.contains("app/api is reachable from outside the cluster through NodePort Service app/api-debug"))
     #expect(!result.stdout.contains("namespace metrics"))
     // The base against itself: nothing new, even though the files differ in name.
-    #expect(Self.run(["check", "Scenarios/check-pr/base", "--baseline", "Scenarios/check-pr/base", "--fail-on", "warning"]).status == 0)
+    #expect(
+      Self.run(["check", "Scenarios/check-pr/base", "--baseline", "Scenarios/check-pr/base", "--fail-on", "warning"])
+        .status == 0)
   }
 
   static func rulesFile(_ text: String) throws -> String { try ExitCodeTests.write(text, name: "rules.yaml") }
@@ -118,10 +124,12 @@ import Testing
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sarif-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     var files: [String] = []
-    let runs: [[String]] = GoldenOutputTests.checkGoldens.filter { $0.arguments.contains("sarif") }.map(\.arguments) + [
-      ["check", "Scenarios/shop"], ["check", "Scenarios/multi-tenant"], ["check", "Scenarios/shop-v2"],
-      ["check", Self.planted, "--rules", Self.plantedRules, "--baseline", "Scenarios/check-clean"],
-    ].map { $0 + ["-o", "sarif"] }
+    let runs: [[String]] =
+      GoldenOutputTests.checkGoldens.filter { $0.arguments.contains("sarif") }.map(\.arguments)
+      + [
+        ["check", "Scenarios/shop"], ["check", "Scenarios/multi-tenant"], ["check", "Scenarios/shop-v2"],
+        ["check", Self.planted, "--rules", Self.plantedRules, "--baseline", "Scenarios/check-clean"],
+      ].map { $0 + ["-o", "sarif"] }
     for (i, arguments) in runs.enumerated() {
       let result = Self.run(arguments)
       #expect(result.status != 2, "\(arguments): \(result.stderr)")

@@ -111,16 +111,33 @@ import Testing
     #expect(html.components(separatedBy: "<svg").count == 3, "the graph and the diff graph")
   }
 
-  /// The page in Debian's headless Chromium (scripts/setup.sh installs chromium, chromium-driver
-  /// and a venv with selenium).
-  @Test func opensInHeadlessChromium() throws {
+  /// Runs scripts/report-browser-test.py on a page; nil when the browser environment is missing.
+  static func browserCheck(_ page: String, search: String, expectedRows: Int) throws -> (Int32, String)? {
     let python = Self.root.appendingPathComponent(".venv/bin/python").path
     guard FileManager.default.isExecutableFile(atPath: python),
       FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver")
     else {
       Issue.record("no browser test environment: run scripts/setup.sh (installs chromium, chromium-driver, selenium)")
-      return
+      return nil
     }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: python)
+    process.arguments = [
+      Self.root.appendingPathComponent("scripts/report-browser-test.py").path, page, "--search", search,
+      "--expect-rows", String(expectedRows), "--xss",
+    ]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (process.terminationStatus, output)
+  }
+
+  /// The page in Debian's headless Chromium (scripts/setup.sh installs chromium, chromium-driver
+  /// and selenium into .venv).
+  @Test func opensInHeadlessChromium() throws {
     let folder = try Self.hostileCluster()
     let work = folder.deletingLastPathComponent()
     defer { try? FileManager.default.removeItem(at: work) }
@@ -130,20 +147,26 @@ import Testing
     let (_, csv, _) = Self.run(["analyze", folder.path, "-o", "csv"])
     let search = "shop/db["
     let expected = csv.split(separator: "\n").dropFirst().filter { $0.contains(search) }.count
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = [
-      Self.root.appendingPathComponent("scripts/report-browser-test.py").path, page, "--search", search,
-      "--expect-rows", String(expected), "--xss",
-    ]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 0, "\(output)")
+    guard let result = try Self.browserCheck(page, search: search, expectedRows: expected) else { return }
+    let (code, output) = result
+    #expect(code == 0, "\(output)")
     #expect(output.contains("ok   no script from the input ran"), "\(output)")
     #expect(output.contains("ok   search filters the table"), "\(output)")
+  }
+
+  /// The browser check fails on a page where markup got through unescaped (so it can fail).
+  @Test func browserCheckCatchesInjectedMarkup() throws {
+    let folder = try Self.hostileCluster()
+    let work = folder.deletingLastPathComponent()
+    defer { try? FileManager.default.removeItem(at: work) }
+    let (_, html, _) = Self.run(["report", folder.path])
+    let page = work.appendingPathComponent("injected.html")
+    try html.replacingOccurrences(
+      of: "<h1>kubereach report</h1>", with: "<h1>kubereach report</h1><img src=x onerror=\"window.__pwned=1\">"
+    ).write(to: page, atomically: true, encoding: .utf8)
+    guard let result = try Self.browserCheck(page.path, search: "shop/db[", expectedRows: 0) else { return }
+    let (code, output) = result
+    #expect(code != 0)
+    #expect(output.contains("FAIL no element from the input"), "\(output)")
   }
 }

@@ -43,6 +43,19 @@ import Testing
     #expect(ungrouped.nodes.count == 3 && ungrouped.edges.count == 2)
   }
 
+  @Test func workloadsConnectedToEachOtherAlikeAreGrouped() {
+    let all = [
+      (Self.a, Self.b), (Self.b, Self.a), (Self.a, Self.c), (Self.c, Self.a), (Self.b, Self.c), (Self.c, Self.b),
+    ]
+    let graph = ClusterGraph(Self.report(all.map { ($0.0, $0.1, Self.tcp(80)) }))
+    #expect(graph.nodes.count == 1 && graph.nodes.first?.kind == .workloadGroup)
+    #expect(graph.edges.count == 1 && graph.edges.first.map { $0.from == $0.to && $0.flows == 6 } == true)
+    // One direction with another label: no longer alike.
+    let uneven = all.map { ($0.0, $0.1, $0.0 == Self.a && $0.1 == Self.b ? Self.tcp(81) : Self.tcp(80)) }
+    let apart = ClusterGraph(Self.report(uneven))
+    #expect(apart.nodes.count == 3 && !apart.nodes.contains { $0.kind == .workloadGroup })
+  }
+
   @Test func differentConnectionsAreNotGrouped() {
     let graph = ClusterGraph(Self.report([(Self.a, Self.c, Self.tcp(80)), (Self.b, Self.c, Self.tcp(81))]))
     #expect(!graph.nodes.contains { $0.kind == .workloadGroup })

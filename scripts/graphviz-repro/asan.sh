@@ -20,7 +20,7 @@ run() {
   "$@" >/dev/null 2>>"$log.err"
   local rc=$?
   if grep -q "AddressSanitizer\|LeakSanitizer" "$log.err" 2>/dev/null; then
-    cat "$log.err" >> "$log"; echo "ASAN: $*" >> "$log"; return 99
+    cat "$log.err" >> "$log"; rm -f "$log.err"; echo "ASAN: $*" >> "$log"; return 99
   fi
   rm -f "$log.err"
   return $rc
