@@ -10,7 +10,6 @@ let package = Package(
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-    .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
   ],
   targets: [
     .systemLibrary(
@@ -21,9 +20,7 @@ let package = Package(
       providers: [.apt(["libgraphviz-dev"])]),
     .target(name: "KubeModel"),
     .target(name: "Manifests", dependencies: ["KubeModel", "CYAML"]),
-    .target(
-      name: "Reachability",
-      dependencies: ["KubeModel", .product(name: "Collections", package: "swift-collections")]),
+    .target(name: "Reachability", dependencies: ["KubeModel"]),
     .target(name: "Synthesis", dependencies: ["KubeModel"]),
     .target(name: "Analysis", dependencies: ["KubeModel", "Reachability"]),
     .target(name: "Checks", dependencies: ["KubeModel", "Manifests", "Reachability", "Analysis"]),
@@ -47,7 +44,8 @@ let package = Package(
     .testTarget(name: "FormatsTests", dependencies: ["Formats", "Analysis", "Reachability", "KubeModel"]),
     .testTarget(name: "ChecksTests", dependencies: ["Checks", "Manifests", "Reachability", "KubeModel", "Synthesis"]),
     .testTarget(
-      name: "PolicyGenTests", dependencies: ["TestSupport", "PolicyGen", "Synthesis", "Manifests", "Reachability", "Analysis", "KubeModel"]),
+      name: "PolicyGenTests", dependencies: ["TestSupport", "PolicyGen", "Synthesis", "Manifests", "Reachability", "Analysis", "KubeModel"],
+      exclude: ["Fixtures"]),
     .testTarget(name: "CLITests", dependencies: ["TestSupport", "KubereachCLI"]),
     .testTarget(
       name: "ConformanceTests", dependencies: ["TestSupport", "KubereachCLI", "Manifests", "Reachability", "Analysis", "Formats"],

@@ -28,5 +28,5 @@ if [ ! -s "$out/flows-hubble.jsonl" ]; then
 fi
 ls -l "$out/flows-hubble.jsonl" >&2
 nice /usr/bin/time -v "$KUBEREACH" generate from-flows "$out" --flows "$out/flows-hubble.jsonl" --default-deny \
-  --stats --output-file "$out/generated.yaml" 2> "$out/run.txt" || { cat "$out/run.txt" >&2; exit 1; }
-grep -E "^(flows|verify|stats):|Elapsed|Maximum resident|User time|System time" "$out/run.txt"
+  --stats --output-file "$out.generated.yaml" 2> "$out.run.txt" || { cat "$out.run.txt" >&2; exit 1; }
+grep -E "^(flows|verify|stats):|Elapsed|Maximum resident|User time|System time" "$out.run.txt"

@@ -17,10 +17,14 @@ public struct DiffRow: Hashable, Sendable {
   public var after: ConnectionSet
   /// `workload X added` / `workload X removed` when an end exists on one side only.
   public var workloadInfo: String
+  /// The connections as printed, with the mesh's transport and authorization annotations
+  /// (`TCP 80 [mTLS]`): a change of transport or authorization is a difference too.
+  public var beforeText: String
+  public var afterText: String
 
   public init(
     kind: DiffKind, source: ReportPeer, destination: ReportPeer, before: ConnectionSet, after: ConnectionSet,
-    workloadInfo: String
+    workloadInfo: String, beforeText: String? = nil, afterText: String? = nil
   ) {
     self.kind = kind
     self.source = source
@@ -28,6 +32,8 @@ public struct DiffRow: Hashable, Sendable {
     self.before = before
     self.after = after
     self.workloadInfo = workloadInfo
+    self.beforeText = beforeText ?? before.description
+    self.afterText = afterText ?? after.description
   }
 }
 
@@ -39,30 +45,87 @@ public struct DiffReport: Sendable {
   /// Peer names present only in the new version / only in the old one.
   public var addedPeers: Set<String>
   public var removedPeers: Set<String>
-  /// Connections unchanged between the versions (shown in graphs).
-  public var unchanged: [ConnectionRow]
+  /// The new version's rows (external ranges refined) and the keys of those that changed or
+  /// were added, from which `unchanged` is computed when a graph asks for it.
+  let afterRows: ConnectionRows
+  let changedAfterKeys: Set<UInt64>
 
-  /// Compares two connectivity reports pair by pair.
+  /// Connections unchanged between the versions (shown in graphs), computed on demand.
+  public var unchanged: [ConnectionRow] {
+    afterRows.indices.compactMap { i in
+      changedAfterKeys.contains(afterRows.entries[i] >> ConnectionRows.fieldBits) ? nil : afterRows[i]
+    }
+  }
+
+  /// Compares two connectivity reports by merging their sorted compact row tables: no row is
+  /// materialised unless it changed.
   public init(before unrefinedBefore: ConnectivityReport, after unrefinedAfter: ConnectivityReport) {
-    let cuts = Self.boundaries(Array(unrefinedBefore.rows) + Array(unrefinedAfter.rows))
-    let before = Self.refined(unrefinedBefore, at: cuts)
-    let after = Self.refined(unrefinedAfter, at: cuts)
-    let beforePeers = Set(before.peers.map(\.name))
-    let afterPeers = Set(after.peers.map(\.name))
+    let originals = Set(
+      (unrefinedBefore.rows.peerTable + unrefinedAfter.rows.peerTable).compactMap { peer -> IPRange? in
+        if case .external(let r) = peer.kind { return r }
+        return nil
+      })
+    let cuts = Self.boundaries(originals)
+    let before = Self.refined(unrefinedBefore.rows, at: cuts)
+    let after = Self.refined(unrefinedAfter.rows, at: cuts)
+    let beforePeers = Set(unrefinedBefore.peers.map(\.name))
+    let afterPeers = Set(unrefinedAfter.peers.map(\.name))
     addedPeers = afterPeers.subtracting(beforePeers)
     removedPeers = beforePeers.subtracting(afterPeers)
     var merged: [String: ReportPeer] = [:]
-    for peer in before.peers + after.peers { merged[peer.name] = peer }
+    for peer in unrefinedBefore.peers + unrefinedAfter.peers { merged[peer.name] = peer }
     peers = merged.values.sorted()
 
-    func key(_ row: ConnectionRow) -> String { row.source.name + "\u{0}" + row.destination.name }
-    var old: [String: ConnectionRow] = [:]
-    for row in before.rows { old[key(row)] = row }
-    var new: [String: ConnectionRow] = [:]
-    for row in after.rows { new[key(row)] = row }
+    // One peer order for both tables: ranks of either version map monotonically into it, so
+    // both entry lists stay sorted after remapping.
+    var oldRank = [Int](repeating: 0, count: before.peerTable.count)
+    var newRank = [Int](repeating: 0, count: after.peerTable.count)
+    var common: [ReportPeer] = []
+    var i = 0
+    var j = 0
+    while i < before.peerTable.count || j < after.peerTable.count {
+      if j == after.peerTable.count
+        || (i < before.peerTable.count && before.peerTable[i].name < after.peerTable[j].name)
+      {
+        oldRank[i] = common.count
+        common.append(before.peerTable[i])
+        i += 1
+      } else if i == before.peerTable.count || after.peerTable[j].name < before.peerTable[i].name {
+        newRank[j] = common.count
+        common.append(after.peerTable[j])
+        j += 1
+      } else {
+        oldRank[i] = common.count
+        newRank[j] = common.count
+        common.append(after.peerTable[j])
+        i += 1
+        j += 1
+      }
+    }
+    let bits = ConnectionRows.fieldBits
+    let mask = ConnectionRows.fieldMask
+    func key(_ entry: UInt64, _ rank: [Int]) -> UInt64 {
+      UInt64(rank[Int(entry >> (2 * bits))]) << bits | UInt64(rank[Int((entry >> bits) & mask)])
+    }
+    // Sets are equal when their connections and their printed text (with the mesh's
+    // annotations) are.
+    struct SetKey: Hashable {
+      var set: ConnectionSet
+      var text: String
+    }
+    // Several set indices may print alike (verdicts whose reasons differ): compare by the
+    // id of their key on both sides.
+    var keyIDs: [SetKey: Int] = [:]
+    func id(_ key: SetKey) -> Int {
+      if let known = keyIDs[key] { return known }
+      keyIDs[key] = keyIDs.count
+      return keyIDs.count - 1
+    }
+    let oldIDs = before.sets.indices.map { id(SetKey(set: before.sets[$0], text: before.texts[$0])) }
+    let newIDs = after.sets.indices.map { id(SetKey(set: after.sets[$0], text: after.texts[$0])) }
 
     var rows: [DiffRow] = []
-    var unchanged: [ConnectionRow] = []
+    var changedAfter = Set<UInt64>()
     let added = addedPeers
     let removed = removedPeers
     func info(_ src: ReportPeer, _ dst: ReportPeer) -> String {
@@ -72,33 +135,40 @@ public struct DiffReport: Sendable {
       }
       return ""
     }
-    for (k, row) in new {
-      if let previous = old[k] {
-        if previous.connections == row.connections {
-          unchanged.append(row)
-        } else {
-          rows.append(
-            DiffRow(
-              kind: .changed, source: row.source, destination: row.destination, before: previous.connections,
-              after: row.connections, workloadInfo: info(row.source, row.destination)))
-        }
-      } else {
-        rows.append(
-          DiffRow(
-            kind: .added, source: row.source, destination: row.destination, before: .none, after: row.connections,
-            workloadInfo: info(row.source, row.destination)))
-      }
-    }
-    for (k, row) in old where new[k] == nil {
+    func row(_ kind: DiffKind, _ k: UInt64, before old: Int?, after new: Int?) {
+      let src = common[Int(k >> bits)]
+      let dst = common[Int(k & mask)]
       rows.append(
         DiffRow(
-          kind: .removed, source: row.source, destination: row.destination, before: row.connections, after: .none,
-          workloadInfo: info(row.source, row.destination)))
+          kind: kind, source: src, destination: dst, before: old.map { before.sets[$0] } ?? .none,
+          after: new.map { after.sets[$0] } ?? .none, workloadInfo: info(src, dst),
+          beforeText: old.map { before.texts[$0] }, afterText: new.map { after.texts[$0] }))
     }
-    let originals = Set(
-      (Array(unrefinedBefore.rows) + Array(unrefinedAfter.rows)).flatMap { row -> [IPRange] in
-        [row.source.kind, row.destination.kind].compactMap { if case .external(let r) = $0 { r } else { nil } }
-      })
+    let oldEntries = before.entries
+    let newEntries = after.entries
+    i = 0
+    j = 0
+    while i < oldEntries.count || j < newEntries.count {
+      let ko = i < oldEntries.count ? key(oldEntries[i], oldRank) : UInt64.max
+      let kn = j < newEntries.count ? key(newEntries[j], newRank) : UInt64.max
+      if ko == kn {
+        let so = Int(oldEntries[i] & mask)
+        let sn = Int(newEntries[j] & mask)
+        if oldIDs[so] != newIDs[sn] {
+          row(.changed, kn, before: so, after: sn)
+          changedAfter.insert(newEntries[j] >> bits)
+        }
+        i += 1
+        j += 1
+      } else if ko < kn {
+        row(.removed, ko, before: Int(oldEntries[i] & mask), after: nil)
+        i += 1
+      } else {
+        row(.added, kn, before: nil, after: Int(newEntries[j] & mask))
+        changedAfter.insert(newEntries[j] >> bits)
+        j += 1
+      }
+    }
     // Ingress-controller differences come last, as netpol-analyzer lists them in a block of their own.
     let order: [DiffKind: Int] = [.changed: 0, .added: 1, .removed: 2]
     func rank(_ row: DiffRow) -> (Int, Int, String, String) {
@@ -106,41 +176,51 @@ public struct DiffReport: Sendable {
       return (ingress, order[row.kind] ?? 0, row.source.name, row.destination.name)
     }
     self.rows = Self.coalesced(rows, within: originals).sorted { rank($0) < rank($1) }
-    self.unchanged = Array(ConnectionRows(unchanged))
+    self.afterRows = after
+    self.changedAfterKeys = changedAfter
   }
 
   /// Every external range boundary of both versions, per family.
-  static func boundaries(_ rows: [ConnectionRow]) -> [IPFamily: Set<UInt128>] {
+  static func boundaries(_ ranges: Set<IPRange>) -> [IPFamily: Set<UInt128>] {
     var cuts: [IPFamily: Set<UInt128>] = [:]
-    for row in rows {
-      for case .external(let range) in [row.source.kind, row.destination.kind] {
-        cuts[range.family, default: []].insert(range.lower)
-        if range.upper < range.family.maxAddress { cuts[range.family, default: []].insert(range.upper + 1) }
-      }
+    for range in ranges {
+      cuts[range.family, default: []].insert(range.lower)
+      if range.upper < range.family.maxAddress { cuts[range.family, default: []].insert(range.upper + 1) }
     }
     return cuts
   }
 
-  /// The report with each external range cut at the given boundaries, so that two versions
-  /// whose policies split the address space differently compare range by range.
-  static func refined(_ report: ConnectivityReport, at cuts: [IPFamily: Set<UInt128>]) -> ConnectivityReport {
-    var result = report
-    result.rows = ConnectionRows(
-      report.rows.flatMap { row -> [ConnectionRow] in
-        switch (row.source.kind, row.destination.kind) {
-        case (.external(let range), _):
-          return pieces(range, cuts).map {
-            ConnectionRow(source: .external($0), destination: row.destination, connections: row.connections)
-          }
-        case (_, .external(let range)):
-          return pieces(range, cuts).map {
-            ConnectionRow(source: row.source, destination: .external($0), connections: row.connections)
-          }
-        default:
-          return [row]
-        }
-      })
-    return result
+  /// The rows with each external range cut at the given boundaries, so that two versions whose
+  /// policies split the address space differently compare range by range. Rows without an
+  /// external range that needs cutting are kept as they are (no copy when none does).
+  static func refined(_ rows: ConnectionRows, at cuts: [IPFamily: Set<UInt128>]) -> ConnectionRows {
+    var piecesOf: [Int: [IPRange]] = [:]
+    for (rank, peer) in rows.peerTable.enumerated() {
+      if case .external(let range) = peer.kind {
+        let split = pieces(range, cuts)
+        if split.count > 1 { piecesOf[rank] = split }
+      }
+    }
+    if piecesOf.isEmpty { return rows }
+    var peers = rows.peerTable.enumerated().filter { piecesOf[$0.offset] == nil }.map(\.element)
+    for split in piecesOf.values { peers += split.map { ReportPeer.external($0) } }
+    var builder = ConnectionRows.Builder(peers: peers)
+    let ranks: [[Int]] = rows.peerTable.indices.map { rank in
+      if let split = piecesOf[rank] { return split.map { builder.rank(of: .external($0)) } }
+      return [builder.rank(of: rows.peerTable[rank])]
+    }
+    let setIndex = rows.sets.indices.map { i in
+      rows.meshes[i].map { builder.setIndex(mesh: $0) } ?? builder.setIndex(rows.sets[i])
+    }
+    let bits = ConnectionRows.fieldBits
+    let mask = ConnectionRows.fieldMask
+    for entry in rows.entries {
+      let set = setIndex[Int(entry & mask)]
+      for s in ranks[Int(entry >> (2 * bits))] {
+        for d in ranks[Int((entry >> bits) & mask)] { builder.append(s, d, set) }
+      }
+    }
+    return builder.finish()
   }
 
   static func pieces(_ range: IPRange, _ cuts: [IPFamily: Set<UInt128>]) -> [IPRange] {
@@ -164,6 +244,8 @@ public struct DiffReport: Sendable {
       var other: String
       var before: ConnectionSet
       var after: ConnectionSet
+      var beforeText: String
+      var afterText: String
     }
     var groups: [Key: [(range: IPRange, row: DiffRow)]] = [:]
     var result: [DiffRow] = []
@@ -171,11 +253,13 @@ public struct DiffReport: Sendable {
       switch (row.source.kind, row.destination.kind) {
       case (.external(let range), _):
         let key = Key(
-          kind: row.kind, externalIsSource: true, other: row.destination.name, before: row.before, after: row.after)
+          kind: row.kind, externalIsSource: true, other: row.destination.name, before: row.before, after: row.after,
+          beforeText: row.beforeText, afterText: row.afterText)
         groups[key, default: []].append((range, row))
       case (_, .external(let range)):
         let key = Key(
-          kind: row.kind, externalIsSource: false, other: row.source.name, before: row.before, after: row.after)
+          kind: row.kind, externalIsSource: false, other: row.source.name, before: row.before, after: row.after,
+          beforeText: row.beforeText, afterText: row.afterText)
         groups[key, default: []].append((range, row))
       default:
         result.append(row)

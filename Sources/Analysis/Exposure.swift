@@ -51,6 +51,10 @@ public struct ExposureReport: Sendable {
   public var unprotected: [String]
   /// The width of the widest exposed peer name, for the aligned text format.
   public var peerColumnWidth: Int
+  /// Mesh servers (PERMISSIVE or DISABLE) that clients outside the mesh reach in plaintext:
+  /// `exposed` is the server, `other` the client (a workload without a sidecar or an external
+  /// range), sorted by server then client. Empty without the mesh.
+  public var meshPlaintext: [Line] = []
 
   /// A report from sorted lines.
   public init(egress: [Line], ingress: [Line], unprotected: [String], peerColumnWidth: Int) {
@@ -69,7 +73,7 @@ struct ExposureAnalysis {
   let skipPod: Int?
 
   /// One direction of one workload's exposure, as netpol-analyzer's exposure map keeps it.
-  struct Direction {
+  struct Side {
     var isProtected = true
     var items: [(other: ExposureReport.Endpoint, conns: ExposureConnections)] = []
   }
@@ -147,18 +151,17 @@ struct ExposureAnalysis {
     let focusConnection = options.focusConnection.map {
       ExposureConnections(ports: ConnectionSet([$0.transport: [PortRange($0.port, $0.port)]]))
     }
-    var exposedIngress: [String: (peer: ReportPeer, data: Direction)] = [:]
-    var exposedEgress: [String: (peer: ReportPeer, data: Direction)] = [:]
+    var exposedIngress: [String: (peer: ReportPeer, data: Side)] = [:]
+    var exposedEgress: [String: (peer: ReportPeer, data: Side)] = [:]
 
     for (peer, pod) in entities {
       let isFocus = focus.isFocus(peer)
-      for ingress in [false, true] {
-        let direction: FocusDirection = ingress ? .ingress : .egress
-        let general = evaluator.side(subject: .pod(pod), other: .entireCluster, ingress: ingress)
-        var data: Direction? = nil
+      for direction in [Direction.egress, .ingress] {
+        let general = evaluator.side(subject: .pod(pod), other: .entireCluster, direction: direction)
+        var data: Side? = nil
         if isFocus && (options.focusDirection == nil || options.focusDirection == direction) {
           if !general.protected {
-            data = Direction(isProtected: false)
+            data = Side(isProtected: false)
           } else if !general.conns.isEmpty {
             var conns = general.conns
             var include = true
@@ -169,17 +172,17 @@ struct ExposureAnalysis {
                 include = false
               }
             }
-            if include { data = Direction(isProtected: true, items: [(.entireCluster, conns)]) }
+            if include { data = Side(isProtected: true, items: [(.entireCluster, conns)]) }
           }
         }
         let included =
-          ingress
+          direction == .ingress
           ? Self.includes(options: options, src: nil, dst: peer)
           : Self.includes(options: options, src: peer, dst: nil)
         for (index, representative) in representatives.enumerated()
         where included && general.protected {
           var conns =
-            ingress
+            direction == .ingress
             ? evaluator.connections(from: .representative(index), to: .pod(pod))
             : evaluator.connections(from: .pod(pod), to: .representative(index))
           if let focusConnection {
@@ -195,12 +198,12 @@ struct ExposureAnalysis {
           let namespace = representative.namespaceText
           let endpoint = ExposureReport.Endpoint.representative(
             namespace: namespace.text, isName: namespace.isName, pod: representative.podText)
-          var current = data ?? Direction(isProtected: true)
+          var current = data ?? Side(isProtected: true)
           current.items.append((endpoint, conns))
           data = current
         }
         if let data {
-          if ingress {
+          if direction == .ingress {
             exposedIngress[peer.name] = (peer, data)
           } else {
             exposedEgress[peer.name] = (peer, data)
@@ -225,7 +228,7 @@ struct ExposureAnalysis {
       width = max(width, name.utf8.count)
       for isIngress in [true, false] {
         let data =
-          (isIngress ? exposedIngress[name]?.data : exposedEgress[name]?.data) ?? Direction()
+          (isIngress ? exposedIngress[name]?.data : exposedEgress[name]?.data) ?? Side()
         var lines: [ExposureReport.Line] = []
         if !data.isProtected {
           lines.append(

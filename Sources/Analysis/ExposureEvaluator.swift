@@ -75,7 +75,7 @@ struct ExposureEvaluator {
   /// A rule of a NetworkPolicy by policy index, direction and rule index.
   struct RuleKey: Hashable {
     var policy: Int
-    var ingress: Bool
+    var direction: Direction
     var rule: Int
   }
 
@@ -118,8 +118,8 @@ struct ExposureEvaluator {
   }
 
   /// The NetworkPolicies (indices) that select the pod in a direction.
-  func selectingPolicies(_ pod: Int, ingress: Bool) -> [Int] {
-    let key = pod * 2 + (ingress ? 1 : 0)
+  func selectingPolicies(_ pod: Int, direction: Direction) -> [Int] {
+    let key = pod * 2 + (direction == .ingress ? 1 : 0)
     if let known = memo.selecting[key] { return known }
     let target = cluster.pods[pod]
     if memo.policiesByNamespace == nil {
@@ -131,7 +131,7 @@ struct ExposureEvaluator {
     }
     let found = (memo.policiesByNamespace?[target.namespace] ?? []).filter { index in
       let policy = cluster.networkPolicies[index]
-      return (ingress ? policy.isolatesIngress : policy.isolatesEgress)
+      return (direction == .ingress ? policy.isolatesIngress : policy.isolatesEgress)
         && policy.podSelector.matches(target.labels)
     }
     memo.selecting[key] = found
@@ -186,21 +186,21 @@ struct ExposureEvaluator {
     return podSetMatches(set, party)
   }
 
-  func adminSelects(_ policy: AdminNetworkPolicy, _ party: Party, ingress: Bool) -> Bool {
+  func adminSelects(_ policy: AdminNetworkPolicy, _ party: Party, direction: Direction) -> Bool {
     if case .entireCluster = party { return false }
-    guard !(ingress ? policy.ingress : policy.egress).isEmpty else { return false }
+    guard !(direction == .ingress ? policy.ingress : policy.egress).isEmpty else { return false }
     return podSetMatches(policy.subject, party)
   }
 
   /// Whether a NetworkPolicy rule matches a party (cached for representatives).
-  func ruleMatches(_ policyIndex: Int, _ ingress: Bool, _ ruleIndex: Int, _ party: Party) -> Bool {
+  func ruleMatches(_ policyIndex: Int, _ direction: Direction, _ ruleIndex: Int, _ party: Party) -> Bool {
     let policy = cluster.networkPolicies[policyIndex]
-    let rule = (ingress ? policy.ingress : policy.egress)[ruleIndex]
+    let rule = (direction == .ingress ? policy.ingress : policy.egress)[ruleIndex]
     if rule.peers.isEmpty { return true }
     guard case .representative(let r) = party else {
       return rule.peers.contains { networkPolicyPeerMatches(policy, $0, party) }
     }
-    let key = RuleKey(policy: policyIndex, ingress: ingress, rule: ruleIndex)
+    let key = RuleKey(policy: policyIndex, direction: direction, rule: ruleIndex)
     if let known = memo.ruleRepresentatives[key] { return known[r] }
     let computed = representatives.indices.map { index in
       rule.peers.contains { networkPolicyPeerMatches(policy, $0, .representative(index)) }
@@ -210,11 +210,11 @@ struct ExposureEvaluator {
   }
 
   /// A NetworkPolicy rule's connections toward a port target (cached).
-  func ruleConnections(_ policyIndex: Int, _ ingress: Bool, _ ruleIndex: Int, target: PortTarget)
+  func ruleConnections(_ policyIndex: Int, _ direction: Direction, _ ruleIndex: Int, target: PortTarget)
     -> ExposureConnections
   {
     let policy = cluster.networkPolicies[policyIndex]
-    let rule = (ingress ? policy.ingress : policy.egress)[ruleIndex]
+    let rule = (direction == .ingress ? policy.ingress : policy.egress)[ruleIndex]
     let named = rule.ports.contains {
       if case .name = $0.port { return true } else { return false }
     }
@@ -224,7 +224,7 @@ struct ExposureEvaluator {
     case .unresolved: targetKey = named ? -1 : -2
     case .pod(let p): targetKey = named ? p : -2
     }
-    let key = RuleKey(policy: policyIndex, ingress: ingress, rule: ruleIndex)
+    let key = RuleKey(policy: policyIndex, direction: direction, rule: ruleIndex)
     if let known = memo.ruleConnections[key]?[targetKey] { return known }
     let computed = connections(rule.ports, target: target)
     memo.ruleConnections[key, default: [:]][targetKey] = computed
@@ -301,14 +301,14 @@ struct ExposureEvaluator {
   /// The connections one direction allows: for ingress, what `subject` accepts from `other`;
   /// for egress, what `subject` may send to `other`. Also whether any policy selects the
   /// subject in that direction.
-  func side(subject: Party, other: Party, ingress: Bool) -> (
+  func side(subject: Party, other: Party, direction: Direction) -> (
     conns: ExposureConnections, protected: Bool
   ) {
     let target: PortTarget
-    let destination = ingress ? subject : other
+    let destination = direction == .ingress ? subject : other
     switch destination {
     case .pod(let p):
-      if ingress, case .entireCluster = other {
+      if direction == .ingress, case .entireCluster = other {
         target = .entireClusterIngress(p)
       } else {
         target = .pod(p)
@@ -318,9 +318,9 @@ struct ExposureEvaluator {
     }
     var protected = false
     var admin: [(action: AdminPolicyAction, hit: ExposureConnections)] = []
-    for policy in adminPolicies where adminSelects(policy, subject, ingress: ingress) {
+    for policy in adminPolicies where adminSelects(policy, subject, direction: direction) {
       protected = true
-      for rule in ingress ? policy.ingress : policy.egress {
+      for rule in direction == .ingress ? policy.ingress : policy.egress {
         let hit =
           rule.peers.contains(where: { adminPeerMatches($0, other) })
           ? connections(rule.ports, target: target) : .none
@@ -328,25 +328,25 @@ struct ExposureEvaluator {
       }
     }
     var selecting: [Int] = []
-    if case .pod(let p) = subject { selecting = selectingPolicies(p, ingress: ingress) }
+    if case .pod(let p) = subject { selecting = selectingPolicies(p, direction: direction) }
     var networkPolicies: [ExposureConnections]? = nil
     if !selecting.isEmpty {
       var hits: [ExposureConnections] = []
       for index in selecting {
         let rules =
-          ingress ? cluster.networkPolicies[index].ingress : cluster.networkPolicies[index].egress
-        for ruleIndex in rules.indices where ruleMatches(index, ingress, ruleIndex, other) {
-          hits.append(ruleConnections(index, ingress, ruleIndex, target: target))
+          direction == .ingress ? cluster.networkPolicies[index].ingress : cluster.networkPolicies[index].egress
+        for ruleIndex in rules.indices where ruleMatches(index, direction, ruleIndex, other) {
+          hits.append(ruleConnections(index, direction, ruleIndex, target: target))
         }
       }
       networkPolicies = hits
     }
     var baseline: [(action: AdminPolicyAction, hit: ExposureConnections)] = []
     if networkPolicies == nil, let policy = cluster.baselineAdminNetworkPolicies.first,
-      adminSelects(policy, subject, ingress: ingress)
+      adminSelects(policy, subject, direction: direction)
     {
       protected = true
-      for rule in ingress ? policy.ingress : policy.egress {
+      for rule in direction == .ingress ? policy.ingress : policy.egress {
         let hit =
           rule.peers.contains(where: { adminPeerMatches($0, other) })
           ? connections(rule.ports, target: target) : .none
@@ -362,8 +362,8 @@ struct ExposureEvaluator {
   /// The connections from `source` to `destination`: the source's egress AND the destination's
   /// ingress.
   func connections(from source: Party, to destination: Party) -> ExposureConnections {
-    let egress = side(subject: source, other: destination, ingress: false).conns
+    let egress = side(subject: source, other: destination, direction: .egress).conns
     if egress.isEmpty { return egress }
-    return egress.intersection(side(subject: destination, other: source, ingress: true).conns)
+    return egress.intersection(side(subject: destination, other: source, direction: .ingress).conns)
   }
 }

@@ -10,10 +10,32 @@ public enum GraphChange: String, Sendable, Hashable, CaseIterable {
 }
 
 /// How the mesh carries a flow, for mesh edge styles: mTLS solid, plaintext dashed, rejected or
-/// denied by the mesh red. The builder leaves it nil until the verdict carries mesh outcomes;
-/// whoever adds them sets `ClusterGraph.Edge.mesh` and the DOT writer and legend follow.
-public enum MeshTransport: String, Sendable, Hashable, CaseIterable {
+/// denied by the mesh red. Read from the rows' mesh verdicts (nil where the mesh does not touch
+/// the flow); the DOT writer and the legend follow `ClusterGraph.Edge.mesh`.
+public enum MeshEdgeStyle: String, Sendable, Hashable, CaseIterable {
   case mtls, plaintext, rejected
+
+  /// The style of a mesh verdict: red when any part is refused (reset, failed, denied by an
+  /// authorization policy), dashed when any part goes in plaintext, solid when all is mTLS.
+  public init?(_ verdict: MeshVerdict?) {
+    guard let verdict, !verdict.isUntouched else { return nil }
+    if verdict.parts.contains(where: { !$0.allowed }) {
+      self = .rejected
+    } else if verdict.parts.contains(where: { $0.transport == .plaintext }) {
+      self = .plaintext
+    } else if verdict.parts.contains(where: { $0.transport == .mtls }) {
+      self = .mtls
+    } else {
+      return nil
+    }
+  }
+
+  /// The style of several flows drawn as one edge.
+  static func merged(_ styles: [MeshEdgeStyle?]) -> MeshEdgeStyle? {
+    if styles.contains(.rejected) { return .rejected }
+    if styles.contains(.plaintext) { return .plaintext }
+    return styles.allSatisfy { $0 == .mtls } && !styles.isEmpty ? .mtls : nil
+  }
 }
 
 /// The graph `kubereach render` and `report` draw: namespaces as clusters, workloads (or groups
@@ -40,7 +62,7 @@ public struct ClusterGraph: Sendable {
     public var to: String
     public var label: String
     public var change: GraphChange
-    public var mesh: MeshTransport?
+    public var mesh: MeshEdgeStyle?
     /// How many workload-level flows this edge stands for.
     public var flows: Int
   }
@@ -78,6 +100,7 @@ extension ClusterGraph {
     var before: ConnectionSet?
     var text: String
     var change: GraphChange
+    var mesh: MeshEdgeStyle? = nil
   }
 
   struct Endpoint: Hashable {
@@ -139,7 +162,7 @@ extension ClusterGraph {
       flows.append(
         Flow(
           source: Endpoint(row.source), destination: Endpoint(row.destination), after: row.connections, before: nil,
-          text: row.connectionsText, change: .none))
+          text: row.connectionsText, change: .none, mesh: MeshEdgeStyle(row.mesh)))
     }
     if let exposure = report.exposure {
       for (lines, ingress) in [(exposure.egress, false), (exposure.ingress, true)] {
@@ -180,9 +203,9 @@ extension ClusterGraph {
         }
       let text =
         switch row.kind {
-        case .added: row.after.description
-        case .removed: row.before.description
-        case .changed: "\(row.after) (was \(row.before))"
+        case .added: row.afterText
+        case .removed: row.beforeText
+        case .changed: "\(row.afterText) (was \(row.beforeText))"
         }
       flows.append(
         Flow(
@@ -313,7 +336,9 @@ extension ClusterGraph {
       label = Set(flows.map(\.text)).sorted().joined(separator: "; ")
     }
     if flows.count > 1 { label += " [\(flows.count) flows]" }
-    return Edge(from: from, to: to, label: label, change: isDiff ? change : .none, mesh: nil, flows: flows.count)
+    return Edge(
+      from: from, to: to, label: label, change: isDiff ? change : .none, mesh: MeshEdgeStyle.merged(flows.map(\.mesh)),
+      flows: flows.count)
   }
 
   static func node(_ e: Endpoint) -> Node {
@@ -335,8 +360,9 @@ extension ClusterGraph {
     }
     var links: [String: [String: Links]] = [:]
     for edge in graph.edges {
-      links[edge.from, default: [:]][edge.to, default: Links()].out = edge.label
-      links[edge.to, default: [:]][edge.from, default: Links()].into = edge.label
+      let key = edge.label + "\u{0}" + (edge.mesh?.rawValue ?? "")
+      links[edge.from, default: [:]][edge.to, default: Links()].out = key
+      links[edge.to, default: [:]][edge.from, default: Links()].into = key
     }
     // Twins: the same links to every other node, and between the two either nothing or one label
     // both ways (the group's loop, the same within a group). With the inner label fixed per group

@@ -150,7 +150,7 @@ public struct ClusterGraphRenderer: Sendable {
       previous = id
     }
     var samples: [(String, ClusterGraph.Edge)] = []
-    func sample(_ name: String, _ change: GraphChange, _ mesh: MeshTransport? = nil) {
+    func sample(_ name: String, _ change: GraphChange, _ mesh: MeshEdgeStyle? = nil) {
       samples.append((name, ClusterGraph.Edge(from: "", to: "", label: name, change: change, mesh: mesh, flows: 1)))
     }
     if graph.isDiff {

@@ -53,9 +53,9 @@ public struct DOTRenderer: ReportRenderer {
     for row in diff.rows {
       let (label, color) =
         switch row.kind {
-        case .added: (row.after.description, "#008000")
-        case .removed: (row.before.description, "red2")
-        case .changed: ("\(row.after) (ref1: \(row.before))", "magenta")
+        case .added: (row.afterText, "#008000")
+        case .removed: (row.beforeText, "red2")
+        case .changed: ("\(row.afterText) (ref1: \(row.beforeText))", "magenta")
         }
       edges.append(edge(row.source.name, row.destination.name, label: label, color: color))
     }

@@ -30,7 +30,11 @@ public struct ExplainTextRenderer: Sendable {
     let specific = report.specificPairs
     if !specific.isEmpty {
       out += Self.header(Self.specificHeader)
-      for pair in specific { out += Self.pairSeparator + Self.pairText(pair) + "\n" }
+      for pair in specific {
+        out += Self.pairSeparator
+        Self.pairText(pair, into: &out)
+        out += "\n"
+      }
     }
     let defaults = report.systemDefaultPairs
     if !defaults.isEmpty {
@@ -47,30 +51,46 @@ public struct ExplainTextRenderer: Sendable {
 
   /// One pair: `Connections between A => B:` and its allowed and denied groups.
   static func pairText(_ pair: ExplainedPair) -> String {
-    var out = "Connections between \(pair.source.name) => \(pair.destination.name):\n\n"
+    var out = ""
+    pairText(pair, into: &out)
+    return out
+  }
+
+  static func pairText(_ pair: ExplainedPair, into out: inout String) {
+    out += "Connections between "
+    out += pair.source.name
+    out += " => "
+    out += pair.destination.name
+    out += ":\n\n"
     let allowed = pair.allowed
     if !allowed.isEmpty {
       out += "Allowed connections:\n"
-      out += allowed.map(groupText).joined(separator: "\n")
+      for (i, group) in allowed.enumerated() {
+        if i > 0 { out += "\n" }
+        groupText(group, into: &out)
+      }
     }
     let denied = pair.denied
     if !denied.isEmpty {
       if !allowed.isEmpty { out += "\n" }
       out += "Denied connections:\n"
-      out += denied.map(groupText).joined(separator: "\n")
+      for (i, group) in denied.enumerated() {
+        if i > 0 { out += "\n" }
+        groupText(group, into: &out)
+      }
     }
-    return out
   }
 
-  static func groupText(_ group: ExplainGroup) -> String {
-    let verdict = group.allowed ? "Allowed" : "Denied"
+  static func groupText(_ group: ExplainGroup, into out: inout String) {
+    out += group.allowed ? "\tAllowed " : "\tDenied "
+    out += group.connectionsText
     if group.isSystemDefaultOnly {
-      return "\t\(verdict) \(group.connectionsText) due to the system default (Allow all)\n"
+      out += " due to the system default (Allow all)\n"
+      return
     }
-    var out = "\t\(verdict) \(group.connectionsText) due to the following policies and rules:\n"
+    out += " due to the following policies and rules:\n"
     out += directionText("Egress", group.egress)
     out += directionText("Ingress", group.ingress)
-    return out
   }
 
   static func directionText(_ name: String, _ verdict: DirectionVerdict) -> String {
@@ -82,14 +102,15 @@ public struct ExplainTextRenderer: Sendable {
     }
     var out = "\t\t\(name) (\(state))\n"
     var i = 0
-    let reasons = verdict.reasons
+    let reasons = ExplainSentences.sorted(verdict.reasons)
     while i < reasons.count {
       var j = i + 1
-      while j < reasons.count && !reasons[i].kind.isEmpty && reasons[j].kind == reasons[i].kind {
+      let kind = reasons[i].reason.kind
+      while j < reasons.count && !kind.isEmpty && reasons[j].reason.kind == kind {
         j += 1
       }
       if j - i > 1 {
-        out += "\t\t\t\(reasons[i].kind) list:\n"
+        out += "\t\t\t\(kind) list:\n"
         for reason in reasons[i..<j] { out += "\t\t\t\t- \(reason.text)\n" }
         out += "\n"
       } else {
@@ -150,8 +171,14 @@ public struct FlowExplanationRenderer: Sendable {
         ? "Verdict: allowed on \(flow.allowedConnections)\n"
         : "Verdict: denied (no connection allowed)\n"
     }
+    if let transport = flow.meshTransport, let authorization = flow.meshAuthorization {
+      out += "Network (L3/L4): \(flow.networkAllowed ? "allowed" : "denied")\n"
+      out += "Transport: \(transport.rawValue)\n"
+      out += "Authorization: \(authorization.rawValue)\n"
+    }
     out += selectionText("Egress", at: flow.source.name, flow.egressSelectedBy)
     out += selectionText("Ingress", at: flow.destination.name, flow.ingressSelectedBy)
+    out += meshText(flow)
     for group in flow.groups {
       out += "\n\(group.allowed ? "Allowed" : "Denied") \(group.connectionsText):\n"
       out += directionText(
@@ -159,6 +186,22 @@ public struct FlowExplanationRenderer: Sendable {
       out += directionText(
         "Ingress", at: flow.destination.name, group.ingress, endpointIsPeer: isPod(flow.destination)
       )
+    }
+    return out
+  }
+
+  /// The mesh parts with their reasons (nothing when the mesh is off or untouched).
+  static func meshText(_ flow: FlowExplanation) -> String {
+    guard let mesh = flow.mesh, !mesh.isUntouched else { return "" }
+    var out = ""
+    for part in mesh.parts where !part.isUntouched {
+      out +=
+        "\nMesh \(part.connections): transport \(part.transport.rawValue), authorization \(part.authorization.rawValue)\n"
+      for reason in part.reasons {
+        out += "  - \(reason.part): \(reason.text)"
+        if let object = reason.object { out += " (\(object)) [\(object.location)]" }
+        out += "\n"
+      }
     }
     return out
   }
@@ -191,8 +234,8 @@ public struct FlowExplanationRenderer: Sendable {
         "  \(name) at \(subject): \(state): no policy selects it for \(name.lowercased()) (system default: allow all)\n"
     }
     var out = "  \(name) at \(subject): \(state)\n"
-    for reason in verdict.reasons {
-      out += "    - \(reason.text)"
+    for (reason, text) in ExplainSentences.sorted(verdict.reasons) {
+      out += "    - \(text)"
       if let location = reason.location { out += " [\(location)]" }
       out += "\n"
     }
@@ -215,8 +258,21 @@ public struct FlowExplanationRenderer: Sendable {
     fields.append("\"allowed\": \(allowed)")
     fields.append(
       "\"connections\": \(JSONRenderer.quote(FlowExplanation.commonConnections(flows).description))")
-    fields.append("\"network\": \"\(allowed ? "allowed" : "denied")\"")
-    let reasons = flows.flatMap { flow in flow.groups.flatMap { Self.reasonObjects(flow, $0) } }
+    let network = !flows.isEmpty && flows.allSatisfy(\.networkAllowed)
+    fields.append("\"network\": \"\(network ? "allowed" : "denied")\"")
+    if let first = flows.first, let transport = first.meshTransport, let authorization = first.meshAuthorization {
+      // Several pairs or backends: the worst outcome speaks for all.
+      let transports = flows.compactMap(\.meshTransport)
+      let authorizations = flows.compactMap(\.meshAuthorization)
+      let t = transports.first { !$0.passes } ?? transport
+      let a =
+        authorizations.first { $0 == .denied } ?? authorizations.first { $0 == .dependsOnL7 } ?? authorization
+      fields.append("\"transport\": \(JSONRenderer.quote(t.rawValue))")
+      fields.append("\"authorization\": \(JSONRenderer.quote(a.rawValue))")
+    }
+    let reasons = flows.flatMap { flow in
+      flow.groups.flatMap { Self.reasonObjects(flow, $0) } + Self.meshReasonObjects(flow)
+    }
     fields.append("\"reasons\": " + Self.array(reasons, indent: "  "))
     let flowObjects = flows.map(Self.flowObject)
     fields.append("\"flows\": " + Self.array(flowObjects, indent: "  "))
@@ -242,7 +298,7 @@ public struct FlowExplanationRenderer: Sendable {
       ("Ingress", group.ingress, isPod(flow.destination)),
     ]
     for (direction, verdict, evaluated) in sides where evaluated {
-      for reason in verdict.reasons {
+      for (reason, _) in ExplainSentences.sorted(verdict.reasons) {
         out.append(
           object([
             ("tier", JSONRenderer.quote(reason.tier)),
@@ -254,6 +310,29 @@ public struct FlowExplanationRenderer: Sendable {
             ("destination", JSONRenderer.quote(flow.destination.name)),
             ("connections", JSONRenderer.quote(group.connectionsText)),
             ("verdict", JSONRenderer.quote(verdict.allowed ? "allowed" : "denied")),
+          ]))
+      }
+    }
+    return out
+  }
+
+  static func meshReasonObjects(_ flow: FlowExplanation) -> [String] {
+    guard let mesh = flow.mesh else { return [] }
+    var out: [String] = []
+    for part in mesh.parts where !part.isUntouched {
+      for reason in part.reasons {
+        out.append(
+          object([
+            ("tier", JSONRenderer.quote("Mesh")),
+            ("part", JSONRenderer.quote(reason.part)),
+            ("kind", reason.object.map { JSONRenderer.quote($0.kind) } ?? "null"),
+            ("policy", reason.object.map { JSONRenderer.quote("\($0.namespace)/\($0.name)") } ?? "null"),
+            ("location", reason.object.map { JSONRenderer.quote($0.location.description) } ?? "null"),
+            ("text", JSONRenderer.quote(reason.text)),
+            ("destination", JSONRenderer.quote(flow.destination.name)),
+            ("connections", JSONRenderer.quote(part.connections.description)),
+            ("transport", JSONRenderer.quote(part.transport.rawValue)),
+            ("authorization", JSONRenderer.quote(part.authorization.rawValue)),
           ]))
       }
     }
@@ -273,6 +352,20 @@ public struct FlowExplanationRenderer: Sendable {
     if let port = flow.port { fields.append(("port", "\(port)")) }
     fields.append(("allowed", "\(flow.allowed)"))
     fields.append(("connections", JSONRenderer.quote(flow.allowedConnections.description)))
+    if let transport = flow.meshTransport, let authorization = flow.meshAuthorization {
+      fields.append(("network", JSONRenderer.quote(flow.networkAllowed ? "allowed" : "denied")))
+      fields.append(("transport", JSONRenderer.quote(transport.rawValue)))
+      fields.append(("authorization", JSONRenderer.quote(authorization.rawValue)))
+      let parts = (flow.mesh?.parts ?? []).map { part in
+        object([
+          ("connections", JSONRenderer.quote(part.connections.description)),
+          ("transport", JSONRenderer.quote(part.transport.rawValue)),
+          ("authorization", JSONRenderer.quote(part.authorization.rawValue)),
+          ("allowed", "\(part.allowed)"),
+        ])
+      }
+      fields.append(("mesh", "[" + parts.joined(separator: ", ") + "]"))
+    }
     if let note = flow.note { fields.append(("note", JSONRenderer.quote(note))) }
     let groups = flow.groups.map { group in
       object([

@@ -209,7 +209,7 @@ public struct HTMLReportRenderer: Sendable {
         for row in diff.rows {
           out +=
             "<tr class=\"\(row.kind.rawValue)\"><td>\(row.kind.rawValue)</td><td>\(e(row.source.name))</td><td>\(e(row.destination.name))</td>"
-            + "<td>\(e(row.before.description))</td><td>\(e(row.after.description))</td><td>\(e(row.workloadInfo))</td></tr>\n"
+            + "<td>\(e(row.beforeText))</td><td>\(e(row.afterText))</td><td>\(e(row.workloadInfo))</td></tr>\n"
         }
         out += "</tbody>\n</table>\n"
       }

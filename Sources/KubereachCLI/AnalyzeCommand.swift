@@ -2,9 +2,15 @@ import Analysis
 import ArgumentParser
 import Formats
 import KubeModel
+import Reachability
 
 extension Granularity: ExpressibleByArgument {}
-extension FocusDirection: ExpressibleByArgument {}
+extension Direction: ExpressibleByArgument {
+  public init?(argument: String) { self.init(name: argument) }
+  public static var allValueStrings: [String] { ["ingress", "egress"] }
+  public var defaultValueDescription: String { rawValue.lowercased() }
+  public static var allValueDescriptions: [String: String] { [:] }
+}
 extension ExplainOnly: ExpressibleByArgument {}
 
 /// `kubereach analyze`: every allowed connection.
@@ -33,7 +39,7 @@ struct AnalyzeCommand: IOCommand {
   var focusWorkloadPeers: [String] = []
 
   @Option(name: .customLong("focus-direction"), help: "With --focus-workload: ingress or egress.")
-  var focusDirection: FocusDirection?
+  var focusDirection: Direction?
 
   @Option(name: .customLong("focus-conn"), help: "Only connections allowing this protocol and port, e.g. tcp-8080.")
   var focusConnection: String?

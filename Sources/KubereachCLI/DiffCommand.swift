@@ -24,20 +24,23 @@ struct DiffCommand: IOCommand {
 
   func execute(_ io: CommandIO) throws(CommandFailure) -> ExitStatus {
     let stats = RunStatistics()
-    let old = try loadCluster(paths: Self.split(before), options: input, io: io)
-    let new = try loadCluster(paths: Self.split(after), options: input, io: io)
-    stats.lap("load")
     var options = ConnectivityOptions()
     options.engine = input.engineOptions
-    let diff: DiffReport
-    do {
-      let oldReport = try ConnectivityAnalyzer(cluster: old, options: options).report()
-      let newReport = try ConnectivityAnalyzer(cluster: new, options: options).report()
-      diff = DiffReport(before: oldReport, after: newReport)
-    } catch {
-      throw CommandFailure([error])
+    // One version at a time: the old cluster and its engine are gone before the new one loads;
+    // only the two compact row tables meet.
+    func report(_ paths: String) throws(CommandFailure) -> ConnectivityReport {
+      let cluster = try loadCluster(paths: Self.split(paths), options: input, io: io)
+      do {
+        return try ConnectivityAnalyzer(cluster: cluster, options: options).report()
+      } catch {
+        throw CommandFailure([error])
+      }
     }
-    stats.lap("evaluate")
+    let oldReport = try report(before)
+    let newReport = try report(after)
+    stats.lap("load and evaluate")
+    let diff = DiffReport(before: oldReport, after: newReport)
+    stats.lap("diff")
     let bytes: [UInt8]
     do {
       bytes = try output.renderer.render(diff)

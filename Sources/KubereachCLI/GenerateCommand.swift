@@ -14,21 +14,42 @@ struct GenerateCommand: ParsableCommand {
 extension ManifestFormat: ExpressibleByArgument {}
 extension FlowFormat: ExpressibleByArgument {}
 
+/// The flow file options of `generate from-flows` and `simulate`.
+struct FlowFileOptions: ParsableArguments {
+  @Option(help: "The flow file: ours (JSON Lines or CSV), Hubble JSON, or Otterize ClientIntents YAML.")
+  var flows: String
+
+  @Option(help: "ours, hubble or intents (default: detected from the content).")
+  var flowFormat: FlowFormat?
+
+  /// Reads and resolves the flow file, printing what was skipped and what did not resolve.
+  func read(cluster: Cluster, io: CommandIO) throws(CommandFailure) -> (
+    flows: [ResolvedFlow], read: FlowReadResult, unresolved: Int
+  ) {
+    try readFlows(flows, format: flowFormat, cluster: cluster, io: io)
+  }
+}
+
 /// Options of both generators.
 struct GenerateOutputOptions: ParsableArguments {
-  @Flag(help: "Also allow every pod to query the cluster DNS (pods behind the kube-dns Service, else k8s-app=kube-dns in kube-system).")
+  @Flag(
+    help:
+      "Also allow every pod to query the cluster DNS (pods behind the kube-dns Service, else k8s-app=kube-dns in kube-system)."
+  )
   var allowDns = false
 
   @Option(name: .shortAndLong, help: "Output format: yaml (one document per policy) or json (a v1 List).")
   var output: ManifestFormat = .yaml
 
-  @Option(help: "Write the policies to this file instead of standard output (nothing is written when verification fails).")
+  @Option(
+    help: "Write the policies to this file instead of standard output (nothing is written when verification fails).")
   var outputFile: String?
 }
 
 /// Verifies, prints the report to standard error, and writes the bytes only when it passed.
 func verifyAndWrite(
-  _ result: GenerationResult, cluster: Cluster, flows: [ResolvedFlow], defaultDeny: Bool, options: GenerateOutputOptions,
+  _ result: GenerationResult, cluster: Cluster, flows: [ResolvedFlow], defaultDeny: Bool,
+  options: GenerateOutputOptions,
   input: InputOptions, stats: RunStatistics, io: CommandIO
 ) throws(CommandFailure) -> ExitStatus {
   DiagnosticPrinter.print(result.diagnostics, to: io)
@@ -93,9 +114,11 @@ func readFlows(_ path: String, format: FlowFormat?, cluster: Cluster, io: Comman
   }
   let (flows, problems) = FlowResolver(cluster: cluster).resolve(read.flows)
   DiagnosticPrinter.print(read.diagnostics + problems, to: io)
-  var line = "flows: \(read.records) records read (\(read.format.rawValue)), \(read.flows.count) distinct flows, \(flows.count) resolved"
+  var line =
+    "flows: \(read.records) records read (\(read.format.rawValue)), \(read.flows.count) distinct flows, \(flows.count) resolved"
   if !read.skipped.isEmpty {
-    line += "; skipped " + read.skipped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+    line +=
+      "; skipped " + read.skipped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
   }
   io.log(line + "\n")
   let unresolved = problems.filter { $0.code == "unresolved-flow" && $0.location != nil }.count
@@ -111,14 +134,16 @@ struct FromFlowsCommand: IOCommand {
   @Argument(help: "Manifest files or folders (recursive), or - for standard input.")
   var paths: [String] = []
 
-  @Option(help: "The flow file: ours (JSON Lines or CSV), Hubble JSON, or Otterize ClientIntents YAML.")
-  var flows: String
-
-  @Option(help: "ours, hubble or intents (default: detected from the content).")
-  var flowFormat: FlowFormat?
+  @OptionGroup var flowFile: FlowFileOptions
 
   @Flag(help: "Also deny everything else: a deny-all policy per namespace; reports the least-privilege gap.")
   var defaultDeny = false
+
+  @Flag(
+    help:
+      "Also write Istio AuthorizationPolicies by service-account principal and STRICT PeerAuthentications where every client is in the mesh (verified by the mesh stage)."
+  )
+  var emitIstio = false
 
   @OptionGroup var generate: GenerateOutputOptions
   @OptionGroup var input: InputOptions
@@ -127,10 +152,11 @@ struct FromFlowsCommand: IOCommand {
     let stats = RunStatistics()
     let cluster = try loadCluster(paths: paths, options: input, io: io)
     stats.lap("load")
-    let (resolved, _, _) = try readFlows(flows, format: flowFormat, cluster: cluster, io: io)
+    let (resolved, _, _) = try flowFile.read(cluster: cluster, io: io)
     stats.lap("read-flows")
     let result = PolicyGenerator.fromFlows(
-      cluster: cluster, flows: resolved, defaultDeny: defaultDeny, allowDNS: generate.allowDns)
+      cluster: cluster, flows: resolved, defaultDeny: defaultDeny, allowDNS: generate.allowDns, emitIstio: emitIstio,
+      options: input.engineOptions)
     var check = resolved
     if generate.allowDns {
       let namespaces = Array(

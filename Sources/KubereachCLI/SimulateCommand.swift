@@ -8,18 +8,17 @@ import PolicyGen
 struct SimulateCommand: IOCommand {
   static let configuration = CommandConfiguration(
     commandName: "simulate",
-    abstract: "Replay flows against the policies (plus proposed ones): which would be allowed, which would break, and why.")
+    abstract:
+      "Replay flows against the policies (plus proposed ones): which would be allowed, which would break, and why.")
 
   @Argument(help: "Manifest files or folders (recursive), or - for standard input.")
   var paths: [String] = []
 
-  @Option(help: "The flow file: ours (JSON Lines or CSV), Hubble JSON, or Otterize ClientIntents YAML.")
-  var flows: String
+  @OptionGroup var flowFile: FlowFileOptions
 
-  @Option(help: "ours, hubble or intents (default: detected from the content).")
-  var flowFormat: FlowFormat?
-
-  @Option(name: .customLong("with"), help: "Proposed policies to add (repeatable); a policy of the same namespace and name replaces the existing one.")
+  @Option(
+    name: .customLong("with"),
+    help: "Proposed policies to add (repeatable); a policy of the same namespace and name replaces the existing one.")
   var with: [String] = []
 
   @Option(name: .shortAndLong, help: "Output format: txt or json.")
@@ -28,7 +27,9 @@ struct SimulateCommand: IOCommand {
   @OptionGroup var input: InputOptions
 
   func execute(_ io: CommandIO) throws(CommandFailure) -> ExitStatus {
-    guard output == "txt" || output == "json" else { throw .usage("simulate supports -o txt or -o json, not \(output)") }
+    guard output == "txt" || output == "json" else {
+      throw .usage("simulate supports -o txt or -o json, not \(output)")
+    }
     var cluster = try loadCluster(paths: paths, options: input, io: io)
     if !with.isEmpty {
       let loaded = ManifestLoader.load(paths: with, options: LoadOptions(verbose: input.verbose))
@@ -37,14 +38,15 @@ struct SimulateCommand: IOCommand {
       if loaded.hasErrors { throw CommandFailure(diagnostics) }
       DiagnosticPrinter.print(diagnostics, to: io)
       let proposed = loaded.cluster
-      cluster = PolicyVerifier.merge(cluster, proposed.networkPolicies)
+      cluster = PolicyVerifier.merge(cluster, proposed.networkPolicies, mesh: proposed)
       let anps = Set(proposed.adminNetworkPolicies.map(\.name))
-      cluster.adminNetworkPolicies = cluster.adminNetworkPolicies.filter { !anps.contains($0.name) } + proposed.adminNetworkPolicies
+      cluster.adminNetworkPolicies =
+        cluster.adminNetworkPolicies.filter { !anps.contains($0.name) } + proposed.adminNetworkPolicies
       if !proposed.baselineAdminNetworkPolicies.isEmpty {
         cluster.baselineAdminNetworkPolicies = proposed.baselineAdminNetworkPolicies
       }
     }
-    let (resolved, read, unresolved) = try readFlows(flows, format: flowFormat, cluster: cluster, io: io)
+    let (resolved, read, unresolved) = try flowFile.read(cluster: cluster, io: io)
     let report = Simulator.run(
       cluster: cluster, flows: resolved, unresolved: unresolved, skipped: read.skipped, options: input.engineOptions)
     let renderer = SimulationRenderer()

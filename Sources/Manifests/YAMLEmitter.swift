@@ -1,4 +1,5 @@
 import CYAML
+import KubeModel
 
 /// A YAML value tree to write: what a policy generator builds to emit manifests.
 public indirect enum YAMLValue: Hashable, Sendable {
@@ -157,7 +158,7 @@ public enum JSONEmitter {
     case .null: out += "null"
     case .bool(let b): out += b ? "true" : "false"
     case .int(let n): out += String(n)
-    case .string(let s): out += quote(s)
+    case .string(let s): out += JSONText.quote(s)
     case .sequence(let items):
       if items.isEmpty {
         out += "[]"
@@ -177,7 +178,7 @@ public enum JSONEmitter {
       }
       out += "{\n"
       for (i, entry) in entries.enumerated() {
-        out += indent + "  " + quote(entry.key) + ": "
+        out += indent + "  " + JSONText.quote(entry.key) + ": "
         write(entry.value, indent: indent + "  ", into: &out)
         out += i + 1 < entries.count ? ",\n" : "\n"
       }
@@ -185,25 +186,4 @@ public enum JSONEmitter {
     }
   }
 
-  /// A JSON string literal.
-  public static func quote(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      default:
-        if scalar.value < 0x20 {
-          let hex = String(scalar.value, radix: 16)
-          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        } else {
-          out.unicodeScalars.append(scalar)
-        }
-      }
-    }
-    return out + "\""
-  }
 }

@@ -70,7 +70,9 @@ public struct YAMLTree: Sendable {
     case .mapping:
       return YAMLTree(
         value: .mapping(
-          node.pairs.map { (tree($0.key, file: file, document: document), tree($0.value, file: file, document: document)) }
+          node.pairs.map {
+            (tree($0.key, file: file, document: document), tree($0.value, file: file, document: document))
+          }
         ), location: location)
     }
   }

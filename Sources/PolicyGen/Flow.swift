@@ -24,10 +24,14 @@ public enum FlowEndpoint: Hashable, Sendable, CustomStringConvertible {
     switch self {
     case .named(let ns, let name): return "\(ns)/\(name)"
     case .hubble(let ns, let workload, let pod, _): return "\(ns)/\(workload ?? pod ?? "?")"
-    case .address(let cidr):
-      return cidr.prefixLength == cidr.family.bitWidth ? cidr.address.description : cidr.description
+    case .address(let cidr): return cidr.flowText
     }
   }
+}
+
+extension CIDR {
+  /// The address alone for a single-address block, else the CIDR: how flows name external peers.
+  public var flowText: String { prefixLength == family.bitWidth ? address.description : description }
 }
 
 /// Flows of one source, destination, protocol and port, with how often they were seen.
@@ -121,6 +125,42 @@ struct FlowAccumulator {
           location: location))
     }
     if !names.isEmpty { self.names[i, default: []].formUnion(names) }
+  }
+
+  /// Adds what another accumulator read from the lines after this one's: its line numbers
+  /// are shifted by `lineOffset`; flows already seen keep their first location.
+  mutating func merge(_ other: FlowAccumulator, lineOffset: Int) {
+    func shifted(_ l: SourceLocation) -> SourceLocation {
+      var out = l
+      out.line += lineOffset
+      return out
+    }
+    for (j, flow) in other.flows.enumerated() {
+      let key = Key(source: flow.source, destination: flow.destination, transport: flow.transport, port: flow.port)
+      let i: Int
+      if let hit = index[key] {
+        i = hit
+        flows[i].count += flow.count
+      } else {
+        i = flows.count
+        index[key] = i
+        var moved = flow
+        moved.location = shifted(flow.location)
+        flows.append(moved)
+      }
+      if let set = other.names[j] { names[i, default: []].formUnion(set) }
+    }
+    for d in other.diagnostics {
+      let kept = diagnostics.filter { $0.code == d.code }.count
+      if kept < Self.diagnosticCap {
+        var moved = d
+        moved.location = d.location.map(shifted)
+        diagnostics.append(moved)
+      }
+    }
+    for (code, n) in other.perCode { perCode[code, default: 0] += n }
+    for (reason, n) in other.skipped { skipped[reason, default: 0] += n }
+    records += other.records
   }
 
   mutating func warn(_ code: String, _ message: String, at location: SourceLocation?) {

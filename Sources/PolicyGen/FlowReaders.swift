@@ -13,14 +13,13 @@ public enum FlowReader {
     if let format { chosen = format } else { chosen = try detect(head, name: input.name) }
     switch chosen {
     case .ours, .hubble:
-      var acc = FlowAccumulator()
       let file = input.name
+      if case .path(let p) = input, p != "-", let parts = try parallelRead(p, format: chosen, workers: parallelism) {
+        return parts.finish(format: chosen)
+      }
+      var acc = FlowAccumulator()
       let tooLong = try LineReader.forEachLine(input, stdinBuffer: stdin) { line, number in
-        if chosen == .hubble {
-          HubbleReader.line(line, number, file: file, into: &acc)
-        } else {
-          OursReader.line(line, number, file: file, into: &acc)
-        }
+        readLine(line, number, format: chosen, file: file, into: &acc)
       }
       for n in tooLong {
         acc.warn("broken-line", "line longer than \(LineReader.maxLine >> 20) MiB skipped", at: at(file, n, 1))
@@ -42,6 +41,81 @@ public enum FlowReader {
       }
       return IntentsReader.read(bytes, file: input.name)
     }
+  }
+
+  /// Files at least this large are read by several threads, each over a line-aligned range.
+  static let parallelThreshold = 32 << 20
+  /// How many threads read a large file.
+  static var parallelism: Int { min(4, ProcessInfo.processInfo.activeProcessorCount) }
+
+  /// One line of a line-oriented format.
+  static func readLine(
+    _ line: UnsafeBufferPointer<UInt8>, _ number: Int, format: FlowFormat, file: String,
+    into acc: inout FlowAccumulator
+  ) {
+    if format == .hubble {
+      HubbleReader.line(line, number, file: file, into: &acc)
+    } else {
+      OursReader.line(line, number, file: file, into: &acc)
+    }
+  }
+
+  /// Per-thread results of a parallel read; each thread writes only its own slot.
+  final class Slots: @unchecked Sendable {
+    let accumulators: UnsafeMutableBufferPointer<FlowAccumulator>
+    let results: UnsafeMutableBufferPointer<(tooLong: [Int], lines: Int, error: Diagnostic?)>
+
+    init(_ count: Int) {
+      accumulators = .allocate(capacity: count)
+      accumulators.initialize(repeating: FlowAccumulator())
+      results = .allocate(capacity: count)
+      results.initialize(repeating: ([], 0, nil))
+    }
+
+    deinit {
+      accumulators.deinitialize().deallocate()
+      results.deinitialize().deallocate()
+    }
+  }
+
+  /// Reads a large regular file in line-aligned ranges on `workers` threads, each into its
+  /// own accumulator, merged in file order (so locations and first-seen order are those of a
+  /// sequential read). Nil for small files, special files, or a single worker.
+  static func parallelRead(
+    _ path: String, format: FlowFormat, workers: Int, threshold: Int = parallelThreshold
+  ) throws(Diagnostic) -> FlowAccumulator? {
+    guard workers > 1,
+      let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+      attributes[.type] as? FileAttributeType == .typeRegular,
+      let size = (attributes[.size] as? NSNumber)?.intValue, size >= threshold, size > 0
+    else { return nil }
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { throw .error("unreadable-file", "cannot read flow file '\(path)'", at: nil) }
+    defer { close(fd) }
+    let ranges = LineReader.lineAlignedRanges(fd, size: size, parts: workers)
+    let slots = Slots(ranges.count)
+    DispatchQueue.concurrentPerform(iterations: ranges.count) { k in
+      do throws(Diagnostic) {
+        let r = try LineReader.stream(fd, from: ranges[k], name: path) { line, number in
+          readLine(line, number, format: format, file: path, into: &slots.accumulators[k])
+        }
+        slots.results[k] = (r.tooLong, r.lines, nil)
+      } catch {
+        slots.results[k] = ([], 0, error)
+      }
+    }
+    var merged = FlowAccumulator()
+    var offset = 0
+    for k in 0..<ranges.count {
+      if let error = slots.results[k].error { throw error }
+      merged.merge(slots.accumulators[k], lineOffset: offset)
+      for n in slots.results[k].tooLong {
+        merged.warn(
+          "broken-line", "line longer than \(LineReader.maxLine >> 20) MiB skipped", at: at(path, offset + n, 1))
+      }
+      offset += slots.results[k].lines
+    }
+    return merged
   }
 
   /// Tells the format from the first bytes: YAML with `apiVersion`/`kind` is intents, JSON
@@ -153,7 +227,8 @@ enum OursReader {
     }
     guard fields.count == 4 || fields.count == 5 else {
       acc.warn(
-        "broken-line", "expected 4 or 5 comma-separated fields (source,destination,protocol,port[,count]), found \(fields.count)",
+        "broken-line",
+        "expected 4 or 5 comma-separated fields (source,destination,protocol,port[,count]), found \(fields.count)",
         at: FlowReader.at(file, number, 1))
       return
     }
@@ -226,6 +301,8 @@ enum HubbleReader {
     var otherL4: String?
     var port: Int?
     var names: [String] = []
+    /// `verdict` when it says the flow did not pass (`DROPPED`, `ERROR`).
+    var notForwarded: String?
 
     mutating func read(_ c: inout JSONCursor) throws(JSONSyntaxError) {
       sawFlow = true
@@ -274,6 +351,21 @@ enum HubbleReader {
           } else if !c.null() {
             isReply = try c.bool()
           }
+        } else if bytesEqual(key, "l7") {
+          // An L7 response event runs from the server back to the client: a reply.
+          if c.null() { continue }
+          try c.beginObject()
+          while let k = try c.nextKey() {
+            if bytesEqual(k, "type"), !c.null() {
+              if bytesEqual(try c.rawString(), "RESPONSE") { isReply = true }
+            } else {
+              try c.skipValue()
+            }
+          }
+        } else if bytesEqual(key, "verdict") {
+          if c.null() { continue }
+          let v = try c.rawString()
+          if bytesEqual(v, "DROPPED") || bytesEqual(v, "ERROR") { notForwarded = String(decoding: v, as: UTF8.self) }
         } else if bytesEqual(key, "destination_names") {
           if c.null() { continue }
           try c.beginArray()
@@ -318,6 +410,10 @@ enum HubbleReader {
     }
     if f.isReply {
       acc.skip("reply")
+      return
+    }
+    if let verdict = f.notForwarded {
+      acc.skip("verdict \(verdict)")
       return
     }
     guard let transport = f.transport else {

@@ -40,7 +40,7 @@ public enum FlowPeer: Hashable, Comparable, Sendable {
     switch self {
     case .workload(let w): return "\(cluster.workloads[w].namespace)/\(cluster.workloads[w].name)"
     case .pod(let p): return "\(cluster.pods[p].namespace)/\(cluster.pods[p].name)"
-    case .external(let c): return c.prefixLength == c.family.bitWidth ? c.address.description : c.description
+    case .external(let c): return c.flowText
     }
   }
 }
@@ -137,6 +137,13 @@ public struct FlowResolver {
       if let workload, let w = workloadsByName["\(ns)/\(workload)"], !podsOfWorkload[w].isEmpty {
         return .success([.workload(w)])
       }
+      // Older Cilium names the ReplicaSet (`name-<pod-template-hash>`): try its Deployment.
+      if let workload, let dash = workload.lastIndex(of: "-"),
+        Self.looksLikeTemplateHash(workload[dash...].dropFirst()),
+        let w = workloadsByName["\(ns)/\(workload[..<dash])"], !podsOfWorkload[w].isEmpty
+      {
+        return .success([.workload(w)])
+      }
       if let pod, let p = podsByName["\(ns)/\(pod)"] { return .success([.pod(p)]) }
       // Labels as Cilium reports them (a subset of the pod's: identity-relevant ones).
       var have: [String: String] = [:]
@@ -176,6 +183,11 @@ public struct FlowResolver {
       }
       return .failure(Unresolved(why: "\(end) matches no workload or pod of the manifests"))
     }
+  }
+
+  /// Whether a name suffix looks like a `pod-template-hash` (Kubernetes' safe alphabet).
+  static func looksLikeTemplateHash(_ s: Substring) -> Bool {
+    (5...10).contains(s.count) && s.allSatisfy { "bcdfghjklmnpqrstvwxz2456789".contains($0) }
   }
 
   /// The ports a workload serves: the target ports of the Services that select its pods, else
@@ -233,7 +245,8 @@ public struct FlowResolver {
       for s in src {
         for d in dst {
           if case .external = s, case .external = d {
-            acc.warn("unresolved-flow", "flow \(flow.summary) not used: neither end is in the cluster", at: flow.location)
+            acc.warn(
+              "unresolved-flow", "flow \(flow.summary) not used: neither end is in the cluster", at: flow.location)
             continue
           }
           var ports = [(flow.transport, flow.port)]

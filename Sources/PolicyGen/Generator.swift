@@ -1,5 +1,6 @@
 import KubeModel
 import Manifests
+import Reachability
 
 /// What a generated policy is for.
 public enum PolicyRole: String, Hashable, Comparable, Sendable {
@@ -49,10 +50,18 @@ public struct GenerationResult: Sendable {
   public var policies: [GeneratedPolicy]
   /// Warnings (selectors that take in other pods, flows that need no policy).
   public var diagnostics: [Diagnostic]
+  /// Istio objects (`--emit-istio`), written after the NetworkPolicies.
+  public var meshObjects: [GeneratedMeshObject] = []
 
-  /// The manifests, one per policy.
+  public init(policies: [GeneratedPolicy], diagnostics: [Diagnostic], meshObjects: [GeneratedMeshObject] = []) {
+    self.policies = policies
+    self.diagnostics = diagnostics
+    self.meshObjects = meshObjects
+  }
+
+  /// The manifests, one per policy, then one per Istio object.
   public var documents: [YAMLValue] {
-    policies.map { ManifestWriter.document(for: $0.policy, annotations: $0.annotations) }
+    policies.map { ManifestWriter.document(for: $0.policy, annotations: $0.annotations) } + meshObjects.map(\.document)
   }
 
   /// The exact bytes to write.
@@ -164,7 +173,9 @@ public enum PolicyGenerator {
             namespace: ns, name: "allow-dns-egress", podSelector: .everything, ingress: [],
             egress: [NetworkPolicyRule(peers: [dnsPeer], ports: dnsPorts(dns), location: .synthetic("generated"))],
             isolatesIngress: false, isolatesEgress: true, location: .synthetic("generated")),
-          annotations: [purposeKey: "allow every pod in namespace \(ns) to query the cluster DNS (\(origin))", flowsKey: "0"],
+          annotations: [
+            purposeKey: "allow every pod in namespace \(ns) to query the cluster DNS (\(origin))", flowsKey: "0",
+          ],
           role: .dnsEgress))
     }
     if isolatedDNS {
@@ -191,7 +202,8 @@ public enum PolicyGenerator {
 
   /// Least-privilege policies for `flows` (see the type's description).
   public static func fromFlows(
-    cluster: Cluster, flows: [ResolvedFlow], defaultDeny: Bool, allowDNS: Bool
+    cluster: Cluster, flows: [ResolvedFlow], defaultDeny: Bool, allowDNS: Bool, emitIstio: Bool = false,
+    options: EngineOptions = .init()
   ) -> GenerationResult {
     var finder = StableSelectorFinder(cluster: cluster)
     var diagnostics: [Diagnostic] = []
@@ -288,40 +300,28 @@ public enum PolicyGenerator {
       }
     }
     var out: [GeneratedPolicy] = []
-    for (w, side) in ingress {
-      let wl = cluster.workloads[w]
-      let rules = sortedPeers(side).map { p in
-        NetworkPolicyRule(
-          peers: [peer(p)], ports: ports(side.ports[p]!, at: .workload(w)), location: .synthetic("generated"))
+    for (isIngress, sides) in [(true, ingress), (false, egress)] {
+      for (w, side) in sides {
+        let wl = cluster.workloads[w]
+        let rules = sortedPeers(side).map { p in
+          NetworkPolicyRule(
+            peers: [peer(p)], ports: ports(side.ports[p]!, at: isIngress ? .workload(w) : p),
+            location: .synthetic("generated"))
+        }
+        let purpose =
+          isIngress
+          ? "allow the observed ingress to \(wl.displayName) from \(side.ports.count) peer(s)"
+          : "allow the observed egress from \(wl.displayName) to \(side.ports.count) peer(s)"
+        var annotations = [purposeKey: purpose, flowsKey: String(side.flows), countKey: String(side.count)]
+        annotations.merge(alsoSelects(w)) { a, _ in a }
+        out.append(
+          GeneratedPolicy(
+            policy: NetworkPolicy(
+              namespace: wl.namespace, name: uniqueName(isIngress ? "allow-ingress-to" : "allow-egress-from", w),
+              podSelector: selector(w), ingress: isIngress ? rules : [], egress: isIngress ? [] : rules,
+              isolatesIngress: isIngress, isolatesEgress: !isIngress, location: .synthetic("generated")),
+            annotations: annotations, role: isIngress ? .ingress : .egress))
       }
-      var annotations = [
-        purposeKey: "allow the observed ingress to \(wl.displayName) from \(side.ports.count) peer(s)",
-        flowsKey: String(side.flows), countKey: String(side.count),
-      ]
-      annotations.merge(alsoSelects(w)) { a, _ in a }
-      out.append(
-        GeneratedPolicy(
-          policy: NetworkPolicy(
-            namespace: wl.namespace, name: uniqueName("allow-ingress-to", w), podSelector: selector(w), ingress: rules,
-            isolatesIngress: true, isolatesEgress: false, location: .synthetic("generated")),
-          annotations: annotations, role: .ingress))
-    }
-    for (w, side) in egress {
-      let wl = cluster.workloads[w]
-      let rules = sortedPeers(side).map { p in
-        NetworkPolicyRule(peers: [peer(p)], ports: ports(side.ports[p]!, at: p), location: .synthetic("generated"))
-      }
-      var annotations = [
-        purposeKey: "allow the observed egress from \(wl.displayName) to \(side.ports.count) peer(s)",
-        flowsKey: String(side.flows), countKey: String(side.count),
-      ]
-      annotations.merge(alsoSelects(w)) { a, _ in a }
-      out.append(
-        GeneratedPolicy(
-          policy: NetworkPolicy(
-            namespace: wl.namespace, name: uniqueName("allow-egress-from", w), podSelector: selector(w), egress: rules,
-            isolatesIngress: false, isolatesEgress: true, location: .synthetic("generated")),
-          annotations: annotations, role: .egress))
     }
     var denied: [String] = []
     if defaultDeny {
@@ -336,7 +336,11 @@ public enum PolicyGenerator {
         || dns.pods.contains { p in ingress.keys.contains(cluster.pods[p].workload) }
       out += dnsPolicies(dns, egressNamespaces: egressNamespaces, isolatedDNS: dnsIsolated)
     }
-    return GenerationResult(policies: sorted(out), diagnostics: diagnostics.sorted())
+    var meshObjects: [GeneratedMeshObject] = []
+    if emitIstio {
+      meshObjects = istio(cluster: cluster, flows: flows, finder: &finder, diagnostics: &diagnostics, options: options)
+    }
+    return GenerationResult(policies: sorted(out), diagnostics: diagnostics.sorted(), meshObjects: meshObjects)
   }
 
   static func labelText(_ labels: [String: String]) -> String {

@@ -141,7 +141,9 @@ struct JSONCursor {
       let quote = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
       // Escaped when preceded by an odd number of backslashes.
       var backslashes = 0
-      while quote - backslashes - 1 >= start && bytes[quote - backslashes - 1] == UInt8(ascii: "\\") { backslashes += 1 }
+      while quote - backslashes - 1 >= start && bytes[quote - backslashes - 1] == UInt8(ascii: "\\") {
+        backslashes += 1
+      }
       if backslashes & 1 == 1 {
         from = quote + 1
         continue
@@ -207,7 +209,8 @@ struct JSONCursor {
     }
     guard digits > 0 else { throw fail("expected a number") }
     if position < bytes.count,
-      bytes[position] == UInt8(ascii: ".") || bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E")
+      bytes[position] == UInt8(ascii: ".") || bytes[position] == UInt8(ascii: "e")
+        || bytes[position] == UInt8(ascii: "E")
     {
       throw fail("expected a whole number")
     }

@@ -56,53 +56,94 @@ enum LineReader {
       let fd = open(p, O_RDONLY)
       guard fd >= 0 else { throw .error("unreadable-file", "cannot read flow file '\(p)'", at: nil) }
       defer { close(fd) }
-      var buffer = [UInt8](repeating: 0, count: chunk)
-      var filled = 0
-      var line = 1
-      var tooLong: [Int] = []
-      var skipping = false
-      while true {
-        if filled == buffer.count {
-          if buffer.count >= maxLine {
-            // One line fills the whole buffer: skip it up to its newline.
-            tooLong.append(line)
-            skipping = true
-            filled = 0
-          } else {
-            buffer.append(contentsOf: [UInt8](repeating: 0, count: buffer.count))
-          }
-        }
-        let n = buffer.withUnsafeMutableBytes { raw in
-          read(fd, raw.baseAddress! + filled, raw.count - filled)
-        }
-        if n < 0 { throw .error("unreadable-file", "error reading flow file '\(p)'", at: nil) }
-        let end = n == 0
-        filled += n
-        let consumed: Int = buffer.withUnsafeBufferPointer { all in
-          var view = UnsafeBufferPointer(rebasing: all[0..<filled])
-          var offset = 0
-          if skipping {
-            guard let nl = view.firstIndex(of: 0x0A) else { return filled }
-            skipping = false
-            line += 1
-            offset = nl + 1
-            view = UnsafeBufferPointer(rebasing: all[offset..<filled])
-          }
-          let r = split(view, firstLine: line, final: end, body)
-          line = r.nextLine
-          return offset + r.consumed
-        }
-        if consumed > 0 {
-          buffer.withUnsafeMutableBufferPointer { b in
-            let rest = filled - consumed
-            if rest > 0 { memmove(b.baseAddress!, b.baseAddress! + consumed, rest) }
-          }
-          filled -= consumed
-        }
-        if end { break }
-      }
-      return tooLong
+      return try stream(fd, from: nil, name: p, body).tooLong
     }
+  }
+
+  /// Streams the lines of an open file through a growing buffer: from its current position
+  /// to its end (`range` nil, with `read`), or over a byte range (with `pread`). Line numbers
+  /// start at 1. Returns the lines longer than `maxLine` (skipped) and how many lines there were.
+  static func stream(
+    _ fd: Int32, from range: Range<Int>?, name: String, _ body: (UnsafeBufferPointer<UInt8>, Int) -> Void
+  ) throws(Diagnostic) -> (tooLong: [Int], lines: Int) {
+    var buffer = [UInt8](repeating: 0, count: range.map { min(chunk, max($0.count, 1)) } ?? chunk)
+    var filled = 0
+    var line = 1
+    var tooLong: [Int] = []
+    var skipping = false
+    var offset = range?.lowerBound ?? 0
+    while true {
+      if filled == buffer.count {
+        if buffer.count >= maxLine {
+          // One line fills the whole buffer: skip it up to its newline.
+          tooLong.append(line)
+          skipping = true
+          filled = 0
+        } else {
+          buffer.append(contentsOf: [UInt8](repeating: 0, count: buffer.count))
+        }
+      }
+      let want = range.map { min(buffer.count - filled, $0.upperBound - offset) } ?? (buffer.count - filled)
+      let n =
+        want == 0
+        ? 0
+        : buffer.withUnsafeMutableBytes { raw in
+          range == nil
+            ? read(fd, raw.baseAddress! + filled, want) : pread(fd, raw.baseAddress! + filled, want, off_t(offset))
+        }
+      if n < 0 { throw .error("unreadable-file", "error reading flow file '\(name)'", at: nil) }
+      offset += n
+      let end = n == 0
+      filled += n
+      let consumed: Int = buffer.withUnsafeBufferPointer { all in
+        var view = UnsafeBufferPointer(rebasing: all[0..<filled])
+        var skipped = 0
+        if skipping {
+          guard let nl = view.firstIndex(of: 0x0A) else { return filled }
+          skipping = false
+          line += 1
+          skipped = nl + 1
+          view = UnsafeBufferPointer(rebasing: all[skipped..<filled])
+        }
+        let r = split(view, firstLine: line, final: end, body)
+        line = r.nextLine
+        return skipped + r.consumed
+      }
+      if consumed > 0 {
+        buffer.withUnsafeMutableBufferPointer { b in
+          let rest = filled - consumed
+          if rest > 0 { memmove(b.baseAddress!, b.baseAddress! + consumed, rest) }
+        }
+        filled -= consumed
+      }
+      if end { break }
+    }
+    return (tooLong, line - 1)
+  }
+
+  /// Byte ranges of a file that start at line starts, about `parts` of them.
+  static func lineAlignedRanges(_ fd: Int32, size: Int, parts: Int) -> [Range<Int>] {
+    var cuts = [0]
+    var probe = [UInt8](repeating: 0, count: 1 << 16)
+    for k in 1..<max(parts, 1) {
+      var at = max(size * k / parts, cuts.last!)
+      // Move to just after the next newline.
+      search: while at < size {
+        let n = probe.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, off_t(at)) }
+        if n <= 0 {
+          at = size
+          break
+        }
+        if let nl = probe[0..<n].firstIndex(of: 0x0A) {
+          at += nl + 1
+          break search
+        }
+        at += n
+      }
+      if at > cuts.last! && at < size { cuts.append(at) }
+    }
+    cuts.append(size)
+    return zip(cuts, cuts.dropFirst()).map { $0..<$1 }
   }
 
   /// Splits complete lines off the front of `bytes`; with `final`, the rest is a last line.

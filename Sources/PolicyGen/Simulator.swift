@@ -2,13 +2,23 @@ import Analysis
 import KubeModel
 import Reachability
 
+/// The outcome of a replayed flow.
+public enum SimulationOutcome: String, Sendable {
+  case allowed
+  case denied
+  /// The L3/L4 tiers and the mesh transport let it through, and the mesh's authorization
+  /// hinges on HTTP fields: its own outcome, not counted as broken.
+  case dependsOnL7 = "depends-on-L7"
+}
+
 /// One replayed flow: the flow and the explanation the engine's walk gives for it.
 public struct SimulatedFlow: Sendable {
   public var flow: ResolvedFlow
-  /// As `kubereach explain` gives it (one per destination pod group).
+  /// As `kubereach explain` gives it (one per pod pair or backend when they differ).
   public var explanations: [FlowExplanation]
-  /// The final verdict.
+  /// The final verdict (L3/L4 tiers, then the mesh).
   public var allowed: Bool
+  public var outcome: SimulationOutcome
 }
 
 /// The replay of flows against a cluster's policies.
@@ -20,7 +30,10 @@ public struct SimulationReport: Sendable {
   public var skipped: [String: Int]
 
   /// Flows that would be denied.
-  public var broken: [SimulatedFlow] { flows.filter { !$0.allowed } }
+  public var broken: [SimulatedFlow] { flows.filter { $0.outcome == .denied } }
+
+  /// Flows whose mesh authorization depends on HTTP fields.
+  public var dependsOnL7: [SimulatedFlow] { flows.filter { $0.outcome == .dependsOnL7 } }
 }
 
 /// Replays flows: for each, the verdict and reasons from the same explanation walk as
@@ -38,7 +51,16 @@ public enum Simulator {
           source: endpointText(flow.source, cluster), destination: endpointText(flow.destination, cluster),
           port: flow.port, transport: flow.transport)) ?? []
       let allowed = !explanations.isEmpty && FlowExplanation.allAllowed(explanations)
-      out.append(SimulatedFlow(flow: flow, explanations: explanations, allowed: allowed))
+      let onL7 =
+        !allowed && !explanations.isEmpty
+        && explanations.allSatisfy { e in
+          e.allowed
+            || (e.networkAllowed && e.meshTransport?.passes != false && e.meshAuthorization == .dependsOnL7)
+        }
+      out.append(
+        SimulatedFlow(
+          flow: flow, explanations: explanations, allowed: allowed,
+          outcome: allowed ? .allowed : onL7 ? .dependsOnL7 : .denied))
     }
     return SimulationReport(flows: out, unresolved: unresolved, skipped: skipped)
   }

@@ -34,6 +34,8 @@ public struct VerificationReport: Sendable {
   public var parseDiagnostics: [Diagnostic] = []
   /// Generated policies read back.
   public var policiesRead = 0
+  /// Generated Istio objects read back.
+  public var meshObjectsRead = 0
 
   /// Every admissible flow is allowed and the bytes read back without error.
   public var passed: Bool {
@@ -44,7 +46,9 @@ public struct VerificationReport: Sendable {
   public func lines(in cluster: Cluster) -> [String] {
     var out: [String] = []
     out.append(
-      "verify: \(policiesRead) generated policies read back; \(checked - failures.count) of \(checked) admissible flows allowed"
+      "verify: \(policiesRead) generated policies "
+        + (meshObjectsRead > 0 ? "and \(meshObjectsRead) Istio objects " : "")
+        + "read back; \(checked - failures.count) of \(checked) admissible flows allowed"
         + (notAdmissible.isEmpty ? "" : "; \(notAdmissible.count) not admissible"))
     for d in parseDiagnostics { out.append("verify: \(d)") }
     for f in failures { out.append("verify: FAILED \(f.flow.summary(in: cluster)) (\(f.flow.location)): \(f.reason)") }
@@ -52,7 +56,8 @@ public struct VerificationReport: Sendable {
       out.append("verify: not admissible \(n.flow.summary(in: cluster)) (\(n.flow.location)): \(n.reason)")
     }
     if let gap {
-      out.append("verify: least-privilege gap: \(gap.count) workload pairs allowed beyond the flows and what was allowed before")
+      out.append(
+        "verify: least-privilege gap: \(gap.count) workload pairs allowed beyond the flows and what was allowed before")
       for g in gap.prefix(50) {
         out.append(
           "verify: gap \(cluster.workloads[g.source].displayName) => \(cluster.workloads[g.destination].displayName) : \(g.connections)"
@@ -81,7 +86,11 @@ public enum PolicyVerifier {
     report.policiesRead = read.cluster.networkPolicies.count
     guard !read.hasErrors else { return report }
     let generated = read.cluster.networkPolicies
-    let after = merge(cluster, generated)
+    let after = merge(cluster, generated, mesh: read.cluster)
+    report.meshObjectsRead = read.cluster.authorizationPolicies.count + read.cluster.peerAuthentications.count
+    // The mesh verdicts of the input as it is, to tell denials the generated Istio objects
+    // would cause from those already there (compiled only when needed).
+    var beforeMesh: ReachabilityEngine? = nil
     let engine = ReachabilityEngine(cluster: after, options: options)
     let resolver = FlowResolver(cluster: cluster)
     func pods(_ p: FlowPeer) -> [Int]? {
@@ -99,7 +108,8 @@ public enum PolicyVerifier {
         report.notAdmissible.append(
           NotAdmissible(
             flow: flow,
-            reason: "\(cluster.pods[h].namespace)/\(cluster.pods[h].name) uses the host network; NetworkPolicies do not reliably apply to it"
+            reason:
+              "\(cluster.pods[h].namespace)/\(cluster.pods[h].name) uses the host network; NetworkPolicies do not reliably apply to it"
           ))
         continue
       }
@@ -149,7 +159,22 @@ public enum PolicyVerifier {
       case (nil, nil):
         break
       }
-      guard let failure else { continue }
+      guard let failure else {
+        // The mesh judges what the L3/L4 tiers allow; no NetworkPolicy changes its answer.
+        if let why = meshDenial(engine, flow, src: src, dst: dst) {
+          if report.meshObjectsRead > 0 {
+            if beforeMesh == nil { beforeMesh = ReachabilityEngine(cluster: cluster, options: options) }
+            if meshDenial(beforeMesh!, flow, src: src, dst: dst) == nil {
+              report.failures.append(
+                VerificationFailure(flow: flow, reason: "the generated Istio objects deny it: " + why))
+              continue
+            }
+          }
+          report.checked -= 1
+          report.notAdmissible.append(NotAdmissible(flow: flow, reason: why))
+        }
+        continue
+      }
       let srcPeer: Peer = failure.s.map { .pod($0) } ?? .external(externalRange(flow.source))
       let dstPeer: Peer = failure.d.map { .pod($0) } ?? .external(externalRange(flow.destination))
       let why = explainDenial(engine, srcPeer, dstPeer, flow)
@@ -162,9 +187,28 @@ public enum PolicyVerifier {
     }
     if defaultDeny {
       let before = merge(cluster, generated.filter { baseline.contains("\($0.namespace)/\($0.name)") })
-      report.gap = gap(after: engine, before: ReachabilityEngine(cluster: before, options: options), flows: flows, cluster: cluster)
+      report.gap = gap(
+        after: engine, before: ReachabilityEngine(cluster: before, options: options), flows: flows, cluster: cluster)
     }
     return report
+  }
+
+  /// Why the mesh denies the flow (transport rejected or failed, or authorization denied),
+  /// asked for one pod pair of it; nil when the mesh is off, lets it through, or depends on
+  /// HTTP fields.
+  static func meshDenial(_ engine: ReachabilityEngine, _ flow: ResolvedFlow, src: [Int]?, dst: [Int]?) -> String? {
+    let a: Peer =
+      src.flatMap { s in s.first { p in dst?.contains(p) != true } ?? s.first }.map { .pod($0) }
+      ?? .external(externalRange(flow.source))
+    let b: Peer =
+      dst.flatMap { d in d.first { p in src.map { !$0.contains(p) || $0.count > 1 } ?? true } ?? d.first }
+      .map { .pod($0) } ?? .external(externalRange(flow.destination))
+    let port = ConnectionSet([flow.transport: [PortRange(flow.port, flow.port)]])
+    guard let verdict = engine.meshVerdict(from: a, to: b, connections: port),
+      let part = verdict.parts.first(where: { $0.connections.contains(flow.transport, flow.port) }),
+      !part.allowed, part.authorization != .dependsOnL7 || !part.transport.passes
+    else { return nil }
+    return "denied by the mesh (\(part.denialSummary)); NetworkPolicies cannot change that"
   }
 
   static func externalRange(_ p: FlowPeer) -> IPRange {
@@ -172,12 +216,24 @@ public enum PolicyVerifier {
     return IPRange.all(.v4)
   }
 
-  /// The cluster with generated policies added; a generated policy replaces an existing one of
-  /// the same namespace and name, as `kubectl apply` would.
-  public static func merge(_ cluster: Cluster, _ policies: [NetworkPolicy]) -> Cluster {
+  /// The cluster with generated (or proposed) policies added, and the Istio objects of `mesh`;
+  /// each replaces an existing object of its kind with the same namespace and name, as
+  /// `kubectl apply` would.
+  public static func merge(_ cluster: Cluster, _ policies: [NetworkPolicy], mesh: Cluster? = nil) -> Cluster {
     var out = cluster
     let names = Set(policies.map { "\($0.namespace)/\($0.name)" })
     out.networkPolicies = cluster.networkPolicies.filter { !names.contains("\($0.namespace)/\($0.name)") } + policies
+    if let mesh {
+      let ap = Set(mesh.authorizationPolicies.map { "\($0.namespace)/\($0.name)" })
+      out.authorizationPolicies =
+        cluster.authorizationPolicies.filter { !ap.contains("\($0.namespace)/\($0.name)") } + mesh.authorizationPolicies
+      let pa = Set(mesh.peerAuthentications.map { "\($0.namespace)/\($0.name)" })
+      out.peerAuthentications =
+        cluster.peerAuthentications.filter { !pa.contains("\($0.namespace)/\($0.name)") } + mesh.peerAuthentications
+      let dr = Set(mesh.destinationRules.map { "\($0.namespace)/\($0.name)" })
+      out.destinationRules =
+        cluster.destinationRules.filter { !dr.contains("\($0.namespace)/\($0.name)") } + mesh.destinationRules
+    }
     return out
   }
 
@@ -197,7 +253,8 @@ public enum PolicyVerifier {
       switch side.decidingTier {
       case .adminNetworkPolicy:
         admin = true
-        let rule = side.adminRules.first.map { "\($0.kind) \($0.policy) rule \($0.ruleName)" } ?? "an AdminNetworkPolicy"
+        let rule =
+          side.adminRules.first.map { "\($0.kind) \($0.policy) rule \($0.ruleName)" } ?? "an AdminNetworkPolicy"
         parts.append("\(direction) denied by \(rule)")
       case .networkPolicy:
         let names = side.unmatchedPolicies.map { $0.policy.policy }.joined(separator: ", ")

@@ -75,6 +75,10 @@ struct Compiled: Sendable {
   var egressProfiles: [ProfileKey] = []
   var ingressSegments: [[Segment]] = []
   var egressSegments: [[Segment]] = []
+  /// Per direction and profile: per atom, its cell (atoms of one cell are treated alike by
+  /// every rule of the profile, so one atom explains them all).
+  var ingressCells: [[Int32]] = []
+  var egressCells: [[Int32]] = []
 
   var classCount: Int { classMembers.count }
   var universe: Int { classMembers.count + externals.count }
@@ -91,6 +95,9 @@ struct Compiler {
   var nsSelectorCache: [LabelSelector: [Int]] = [:]
   var peerCache: [PeerCacheKey: PeerSet] = [:]
   var classIPAtoms: [[Int32]] = []
+  /// Per pod: its interned mesh key when the mesh stage is on (else empty).
+  var meshKeys: [Int32] = []
+  let meshEnabled: Bool
 
   struct PeerCacheKey: Hashable {
     var namespaces: LabelSelector?
@@ -101,6 +108,7 @@ struct Compiler {
   init(cluster: Cluster, options: EngineOptions) {
     self.cluster = cluster
     self.options = options
+    self.meshEnabled = MeshMembership.isEnabled(in: cluster, options: options.mesh)
   }
 
   mutating func compile() -> Compiled {
@@ -163,6 +171,7 @@ struct Compiler {
         }
       }
     }
+    if meshEnabled { out += MeshCompiler(cluster: cluster, options: options.mesh).namedBlocks }
     return out
   }
 
@@ -207,6 +216,7 @@ struct Compiler {
     var values: [String?]
     var named: [ContainerPort]
     var ipAtoms: [Int32]
+    var mesh: Int32
   }
 
   /// Every label key a pod selector looks at.
@@ -252,6 +262,7 @@ struct Compiler {
     let names = usedPortNames
     var classOf: [ClassKey: Int32] = [:]
     c.classOfPod.reserveCapacity(cluster.pods.count)
+    if meshEnabled { meshKeys = MeshCompiler(cluster: cluster, options: options.mesh).podKeys() }
     for (pi, pod) in cluster.pods.enumerated() {
       let ns = namespaceIndex(pod.namespace)
       let named = names.isEmpty ? [] : pod.ports.filter { $0.name.map(names.contains) ?? false }
@@ -260,7 +271,8 @@ struct Compiler {
         ipAtoms = Array(Set(pod.ips.compactMap { externalIndex(of: $0).map(Int32.init) })).sorted()
       }
       let key = ClassKey(
-        namespace: ns, values: keys.map { pod.labels[$0] }, named: named, ipAtoms: ipAtoms)
+        namespace: ns, values: keys.map { pod.labels[$0] }, named: named, ipAtoms: ipAtoms,
+        mesh: meshKeys.isEmpty ? 0 : meshKeys[pi])
       if let k = classOf[key] {
         c.classOfPod.append(k)
         c.classMembers[Int(k)].append(Int32(pi))
@@ -588,15 +600,19 @@ struct Compiler {
         }
       }
       let evaluator = SegmentBuilder(c: c, direction: dir)
-      let segments = keys.map { evaluator.segments(for: $0) }
+      let built = keys.map { evaluator.segments(for: $0) }
+      let segments = built.map(\.segments)
+      let cells = built.map(\.cells)
       if dir == .ingress {
         c.ingressProfileOf = profileOf
         c.ingressProfiles = keys
         c.ingressSegments = segments
+        c.ingressCells = cells
       } else {
         c.egressProfileOf = profileOf
         c.egressProfiles = keys
         c.egressSegments = segments
+        c.egressCells = cells
       }
     }
   }
@@ -647,13 +663,13 @@ struct SegmentBuilder {
     return r.peers.intersection(PeerSet.union(sets, universe: c.universe), universe: c.universe)
   }
 
-  func segments(for key: ProfileKey) -> [Segment] {
+  func segments(for key: ProfileKey) -> (segments: [Segment], cells: [Int32]) {
     let (anp, np, banp) = rules(key)
     let isolated = !key.nps.isEmpty
     if anp.isEmpty && !isolated && banp.isEmpty {
       var all = [UInt64](repeating: 0, count: c.atomWords)
       for a in 0..<c.atoms.count { AtomBits.set(&all, a) }
-      return [Segment(atoms: all, row: .all)]
+      return ([Segment(atoms: all, row: .all)], [Int32](repeating: 0, count: c.atoms.count))
     }
     let named = subjectNamed(key)
     let all = anp + np + banp
@@ -661,6 +677,8 @@ struct SegmentBuilder {
     // Group atoms that every rule treats alike.
     var cells: [[UInt64]: [Int]] = [:]
     var order: [[UInt64]] = []
+    var cellOf = [Int32](repeating: 0, count: c.atoms.count)
+    var cellIndex: [[UInt64]: Int32] = [:]
     for a in 0..<c.atoms.count {
       var sig = [UInt64](repeating: 0, count: ruleWords + 1)
       var unique = false
@@ -678,8 +696,12 @@ struct SegmentBuilder {
         }
       }
       if unique { sig[ruleWords] = UInt64(a + 1) }
-      if cells[sig] == nil { order.append(sig) }
+      if cells[sig] == nil {
+        cellIndex[sig] = Int32(order.count)
+        order.append(sig)
+      }
       cells[sig, default: []].append(a)
+      cellOf[a] = cellIndex[sig] ?? 0
     }
     var out: [Segment] = []
     for sig in order {
@@ -690,7 +712,7 @@ struct SegmentBuilder {
       for a in atoms { AtomBits.set(&w, a) }
       out.append(Segment(atoms: w, row: row))
     }
-    return out
+    return (out, cellOf)
   }
 
   func row(

@@ -107,7 +107,7 @@ extension ReachabilityEngine {
           let same: Bool
           let ignore = lonely[direction]?[k] ?? -1
           if without.nps.isEmpty {
-            same = sameRows(segments[k], builder.segments(for: without), ignoring: ignore)
+            same = sameRows(segments[k], builder.segments(for: without).segments, ignoring: ignore)
           } else {
             same = sameRowsWithout(
               policy: policy, key: key, without: without, existing: segments[k], builder: builder, ignoring: ignore)
@@ -134,7 +134,7 @@ extension ReachabilityEngine {
           let k = Int(profileOf[Int(cls)])
           var without = keys[k]
           without.anps.removeAll { $0 == Int32(j) }
-          if !sameRows(segments[k], builder.segments(for: without), ignoring: lonely[direction]?[k] ?? -1) {
+          if !sameRows(segments[k], builder.segments(for: without).segments, ignoring: lonely[direction]?[k] ?? -1) {
             redundant = false
             break
           }
@@ -153,7 +153,7 @@ extension ReachabilityEngine {
           let k = Int(profileOf[Int(cls)])
           var without = keys[k]
           without.banp = false
-          if !sameRows(segments[k], builder.segments(for: without), ignoring: lonely[direction]?[k] ?? -1) {
+          if !sameRows(segments[k], builder.segments(for: without).segments, ignoring: lonely[direction]?[k] ?? -1) {
             redundant = false
             break
           }

@@ -30,21 +30,25 @@ public struct HubbleFlowSynthesizer {
       cluster.pods[i].ips.first?.description ?? "10.\(128 + i >> 16 & 127).\(i >> 8 & 255).\(i & 255)"
     }
     var byNamespace: [String: [Int]] = [:]
-    for (w, wl) in cluster.workloads.enumerated() where !of[w].isEmpty { byNamespace[wl.namespace, default: []].append(w) }
+    for (w, wl) in cluster.workloads.enumerated() where !of[w].isEmpty {
+      byNamespace[wl.namespace, default: []].append(w)
+    }
     let all = cluster.workloads.indices.filter { !of[$0].isEmpty }
     var edges: [Edge] = []
     for w in all {
       let local = byNamespace[cluster.workloads[w].namespace] ?? []
       for _ in 0..<rng.inRange(1...3) {
         if rng.chance(0.05) {
-          edges.append(Edge(source: w, destination: nil, external: "203.0.113.\(rng.inRange(1...254))", port: 443, proto: "TCP"))
+          edges.append(
+            Edge(source: w, destination: nil, external: "203.0.113.\(rng.inRange(1...254))", port: 443, proto: "TCP"))
           continue
         }
         let d = rng.chance(0.8) && local.count > 1 ? rng.pick(local) : rng.pick(all)
         if d == w { continue }
         let port = cluster.pods[of[d][0]].ports.first
         edges.append(
-          Edge(source: w, destination: d, external: "", port: port?.port ?? 8080, proto: port?.protocol.rawValue ?? "TCP"))
+          Edge(
+            source: w, destination: d, external: "", port: port?.port ?? 8080, proto: port?.protocol.rawValue ?? "TCP"))
       }
     }
     self.edges = edges
@@ -55,7 +59,8 @@ public struct HubbleFlowSynthesizer {
   public mutating func nextLine() -> String {
     let e = edges[rng.below(edges.count)]
     second += 1
-    let time = "2026-11-30T\(String(format2: second / 3600 % 24)):\(String(format2: second / 60 % 60)):\(String(format2: second % 60)).\(rng.inRange(100_000...999_999))000Z"
+    let time =
+      "2026-11-30T\(String(format2: second / 3600 % 24)):\(String(format2: second / 60 % 60)):\(String(format2: second % 60)).\(rng.inRange(100_000...999_999))000Z"
     let s = podsOfWorkload[e.source][rng.below(podsOfWorkload[e.source].count)]
     let sourceJSON = endpoint(s, labelsOnly: rng.chance(0.2))
     let srcIP = podIP[s]
@@ -91,12 +96,14 @@ public struct HubbleFlowSynthesizer {
   func endpoint(_ p: Int, labelsOnly: Bool) -> String {
     let pod = cluster.pods[p]
     let w = cluster.workloads[pod.workload]
-    let labels = (pod.labels.keys.sorted().map { #""k8s:\#($0)=\#(pod.labels[$0]!)""# } + [
-      #""k8s:io.kubernetes.pod.namespace=\#(pod.namespace)""#,
-      #""k8s:io.cilium.k8s.policy.serviceaccount=\#(pod.serviceAccount)""#,
-    ]).joined(separator: ",")
+    let labels =
+      (pod.labels.keys.sorted().map { #""k8s:\#($0)=\#(pod.labels[$0]!)""# } + [
+        #""k8s:io.kubernetes.pod.namespace=\#(pod.namespace)""#,
+        #""k8s:io.cilium.k8s.policy.serviceaccount=\#(pod.serviceAccount)""#,
+      ]).joined(separator: ",")
     let workloads = labelsOnly ? "" : #","workloads":[{"name":"\#(w.name)","kind":"\#(w.kind.rawValue)"}]"#
-    return #"{"ID":\#(1000 + p),"identity":\#(20000 + pod.workload),"namespace":"\#(pod.namespace)","labels":[\#(labels)],"pod_name":"\#(pod.name)"\#(workloads)}"#
+    return
+      #"{"ID":\#(1000 + p),"identity":\#(20000 + pod.workload),"namespace":"\#(pod.namespace)","labels":[\#(labels)],"pod_name":"\#(pod.name)"\#(workloads)}"#
   }
 }
 

@@ -29,6 +29,48 @@ import Testing
       list.append(
         Golden(arguments: ["analyze", dir, "--granularity", "pod"], file: "Output/\(scenario)/analyze-pods.txt"))
     }
+    // The mTLS migration: the 3x3 matrix (sleep -> httpbin) per step.
+    for step in [
+      "mtls-migration-1-no-policy", "mtls-migration-2-mesh-strict", "mtls-migration-3-namespace-strict",
+      "mtls-migration-4-port-disable", "mtls-migration-5-destinationrule-disable", "mtls-migration-6-authorization",
+      "mtls-migration-ambient",
+    ] {
+      let matrix = [
+        "analyze", "Scenarios/\(step)", "--focus-workload", "httpbin", "--focus-workload-peer", "sleep",
+        "--focus-direction", "ingress",
+      ]
+      list.append(Golden(arguments: matrix, file: "Output/\(step)/matrix.txt"))
+      list.append(Golden(arguments: matrix + ["-o", "json"], file: "Output/\(step)/matrix.json"))
+    }
+    list.append(
+      Golden(
+        arguments: [
+          "explain", "legacy/sleep", "svc:foo/httpbin", "--port", "8000", "Scenarios/mtls-migration-6-authorization",
+        ],
+        file: "Output/mtls-migration-6-authorization/explain-legacy-sleep-httpbin.txt", status: 1))
+    list.append(
+      Golden(
+        arguments: [
+          "explain", "foo/sleep", "svc:bar/httpbin", "--port", "8000", "-o", "json",
+          "Scenarios/mtls-migration-5-destinationrule-disable",
+        ],
+        file: "Output/mtls-migration-5-destinationrule-disable/explain-foo-sleep-httpbin-bar.json", status: 1))
+    list.append(
+      Golden(
+        arguments: ["analyze", "Scenarios/mtls-migration-3-namespace-strict", "--exposure"],
+        file: "Output/mtls-migration-3-namespace-strict/analyze-exposure.txt"))
+    for step in [
+      "mtls-migration-2-mesh-strict", "mtls-migration-5-destinationrule-disable", "mtls-migration-6-authorization",
+    ] {
+      list.append(
+        Golden(
+          arguments: ["diff", "Scenarios/mtls-migration-1-no-policy", "Scenarios/\(step)"],
+          file: "Output/\(step)/diff-from-step-1.txt"))
+    }
+    list.append(
+      Golden(
+        arguments: ["analyze", "Scenarios/mtls-migration-6-authorization", "--no-mesh"],
+        file: "Output/mtls-migration-6-authorization/analyze-no-mesh.txt"))
     list.append(
       Golden(arguments: ["analyze", "Scenarios/shop", "--exposure"], file: "Output/shop/analyze-exposure.txt"))
     list.append(
@@ -101,6 +143,26 @@ import Testing
       Golden(
         arguments: ["simulate", shop, "--flows", "\(flows)/observed.jsonl", "--with", "\(out)/too-tight.yaml"],
         file: "\(out)/simulate-too-tight.txt", status: 1))
+    // --emit-istio on Istio's mTLS migration task (Scenarios/mesh-flows/README.md).
+    let migration = "Scenarios/mtls-migration-1-no-policy"
+    let meshOut = "Output/mesh-flows"
+    for window in ["mesh-only", "with-legacy"] {
+      list.append(
+        Golden(
+          arguments: [
+            "generate", "from-flows", migration, "--flows", "Scenarios/mesh-flows/window-\(window).csv",
+            "--default-deny",
+            "--emit-istio",
+          ],
+          file: "\(meshOut)/policies-\(window).yaml", stderrFile: "\(meshOut)/generate-\(window)-report.txt"))
+    }
+    list.append(
+      Golden(
+        arguments: [
+          "simulate", migration, "--flows", "Scenarios/mesh-flows/window-with-legacy.csv", "--with",
+          "\(meshOut)/policies-mesh-only.yaml",
+        ],
+        file: "\(meshOut)/simulate-with-legacy-against-mesh-only.txt", status: 1))
     list += checkGoldens
     return list
   }()

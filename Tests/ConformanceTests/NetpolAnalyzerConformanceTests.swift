@@ -5,6 +5,7 @@ import KubeModel
 import KubereachCLI
 import Manifests
 import TestSupport
+import Reachability
 import Testing
 
 /// Runs every case of netpol-analyzer's golden corpus through the library and compares outputs.
@@ -73,9 +74,12 @@ import Testing
     return actual == expected ? .match : .mismatch("output differs")
   }
 
+  /// netpol-analyzer reads no mesh: conformance runs with the mesh off (`--no-mesh`).
   static func analyzer(dirs: [String], options: ConnectivityOptions) -> ConnectivityAnalyzer? {
     let loaded = ManifestLoader.load(paths: dirs.map(NetpolCorpus.path))
     guard !loaded.diagnostics.contains(where: { $0.severity == .error }) else { return nil }
+    var options = options
+    options.engine.mesh.enabled = false
     return try? ConnectivityAnalyzer(cluster: loaded.cluster, options: options)
   }
 
@@ -83,7 +87,7 @@ import Testing
     var options = ConnectivityOptions()
     options.focusWorkloads = testCase.focus_workloads ?? []
     options.focusWorkloadPeers = testCase.focus_workload_peers ?? []
-    options.focusDirection = testCase.focus_direction.flatMap { FocusDirection(rawValue: $0) }
+    options.focusDirection = testCase.focus_direction.flatMap { Direction(name: $0) }
     if let conn = testCase.focus_conn, !conn.isEmpty { options.focusConnection = FocusConnection(parsing: conn) }
     options.exposure = testCase.exposure == true
     guard let analyzer = analyzer(dirs: testCase.input_dirs, options: options),
@@ -97,7 +101,7 @@ import Testing
     var options = ConnectivityOptions()
     options.focusWorkloads = testCase.focus_workloads ?? []
     options.focusWorkloadPeers = testCase.focus_workload_peers ?? []
-    options.focusDirection = testCase.focus_direction.flatMap { FocusDirection(rawValue: $0) }
+    options.focusDirection = testCase.focus_direction.flatMap { Direction(name: $0) }
     if let conn = testCase.focus_conn, !conn.isEmpty { options.focusConnection = FocusConnection(parsing: conn) }
     options.exposure = testCase.exposure == true
     let only = testCase.explain_only.flatMap { ExplainOnly(rawValue: $0) }
@@ -123,7 +127,8 @@ import Testing
     for testCase in manifest.fatal_error_cases {
       if testCase.input_dirs.contains(where: { $0.contains("udn") || $0.contains("cudn") }) { continue }
       let io = CommandIO()
-      let status = Kubereach.run(arguments: ["analyze"] + testCase.input_dirs.map(NetpolCorpus.path), io: io)
+      let status = Kubereach.run(
+        arguments: ["analyze", "--no-mesh"] + testCase.input_dirs.map(NetpolCorpus.path), io: io)
       let stderr = String(decoding: io.standardError, as: UTF8.self)
       #expect(status == 2, "\(testCase.label) exited \(status)")
       #expect(stderr.contains("error:"), "\(testCase.label) printed no error")

@@ -1,4 +1,6 @@
+import Foundation
 import KubeModel
+import Synthesis
 import Testing
 
 @testable import PolicyGen
@@ -21,7 +23,8 @@ import Testing
     #expect(r.flows[0].location.line == 1)
     #expect(r.flows[1].destination == .address(CIDR("203.0.113.0/24")!))
     #expect(r.flows[1].transport == .udp)
-    let csv = try read("source,destination,protocol,port,count\nshop/a,shop/b,TCP,80,2\n# comment\nshop/a,10.0.0.1,UDP,53\n")
+    let csv = try read(
+      "source,destination,protocol,port,count\nshop/a,shop/b,TCP,80,2\n# comment\nshop/a,10.0.0.1,UDP,53\n")
     #expect(csv.flows.count == 2)
     #expect(csv.flows[0].count == 2)
     #expect(csv.flows[1].location.line == 4)
@@ -49,11 +52,13 @@ import Testing
       {"flow":{"IP":{"source":"10.0.0.5","destination":"10.0.0.9"},"l4":{"ICMPv4":{"type":8}},"source":{"namespace":"shop"},"destination":{"namespace":"shop"}}}
       {"flow":{"IP":{"source":"10.0.0.5","destination":"93.184.216.34"},"l4":{"UDP":{"destination_port":443}},"source":{"namespace":"shop","workloads":[{"name":"frontend"}]},"destination":{"labels":["reserved:world"]},"destination_names":["example.com"]}}
       {"IP":{"source":"10.0.0.5","destination":"10.0.0.9"},"l4":{"SCTP":{"destination_port":9}},"source":{"namespace":"shop","pod_name":"p"},"destination":{"namespace":"shop","pod_name":"q"}}
+      {"flow":{"verdict":"DROPPED","IP":{"source":"10.0.0.5","destination":"10.0.0.9"},"l4":{"TCP":{"destination_port":22}},"source":{"namespace":"shop","workloads":[{"name":"frontend"}]},"destination":{"namespace":"shop","pod_name":"q"}}}
+      {"flow":{"Type":"L7","l7":{"type":"RESPONSE","http":{"code":200}},"IP":{"source":"10.0.0.9","destination":"10.0.0.5"},"l4":{"TCP":{"destination_port":43210}},"source":{"namespace":"shop","pod_name":"q"},"destination":{"namespace":"shop","workloads":[{"name":"frontend"}]}}}
+      {"flow":{"Type":"L7","l7":{"type":"REQUEST","http":{"method":"GET"}},"IP":{"source":"10.0.0.5","destination":"10.0.0.9"},"l4":{"TCP":{"destination_port":8080}},"source":{"namespace":"shop","workloads":[{"kind":"ReplicaSet","name":"frontend-5d8f"}]},"destination":{"namespace":"shop","pod_name":"api-7c9-xyz"}}}
       {"flow": broken
       """)
     #expect(r.format == .hubble)
-    #expect(r.skipped == ["reply": 1, "ICMPv4": 1])
-    #expect(r.flows.count == 3)
+    #expect(r.skipped == ["reply": 2, "ICMPv4": 1, "verdict DROPPED": 1])
     #expect(r.flows[0].source == .hubble(namespace: "shop", workload: "frontend", pod: nil, labels: []))
     #expect(
       r.flows[0].destination
@@ -64,7 +69,9 @@ import Testing
     #expect(r.flows[1].destinationNames == ["example.com"])
     #expect(r.flows[2].transport == .sctp)
     #expect(r.diagnostics.count == 1)
-    #expect(r.diagnostics.first?.location?.line == 6)
+    #expect(r.diagnostics.first?.location?.line == 9)
+    #expect(r.flows.count == 4)
+    #expect(r.flows[3].source == .hubble(namespace: "shop", workload: "frontend-5d8f", pod: nil, labels: []))
   }
 
   @Test func intentsCallsAndTargets() throws {
@@ -98,10 +105,11 @@ import Testing
               ports: [443]
       """)
     #expect(r.format == .intents)
-    #expect(r.flows.map(\.summary) == [
-      "shop/frontend -> shop/api TCP/0", "shop/frontend -> payments/ledger TCP/0", "shop/api -> shop/db TCP/0",
-      "shop/api -> 203.0.113.7 TCP/443",
-    ])
+    #expect(
+      r.flows.map(\.summary) == [
+        "shop/frontend -> shop/api TCP/0", "shop/frontend -> payments/ledger TCP/0", "shop/api -> shop/db TCP/0",
+        "shop/api -> 203.0.113.7 TCP/443",
+      ])
     #expect(r.flows[1].location.line == 11)
   }
 
@@ -126,7 +134,7 @@ import Testing
   @Test func mutatedLinesNeverCrashAndAreAccountedFor() throws {
     var state: UInt64 = 0x9E37_79B9_7F4A_7C15
     func next() -> Int {
-      state = state &* 6364136223846793005 &+ 1442695040888963407
+      state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
       return Int(truncatingIfNeeded: state >> 33)
     }
     for format in [FlowFormat.hubble, .ours] {
@@ -175,5 +183,40 @@ import Testing
       format: .intents)
     #expect(r.flows.isEmpty)
     #expect(r.diagnostics.first?.location?.line != nil)
+  }
+}
+
+/// Large files are read by several threads over line-aligned ranges: the result is the same as
+/// a sequential read, locations included.
+@Suite struct ParallelReadTests {
+  @Test(arguments: [FlowFormat.hubble, .ours]) func parallelEqualsSequential(_ format: FlowFormat) throws {
+    let cluster = SyntheticCluster.generate(pods: 300, namespaces: 10, policies: 20, seed: 3)
+    var synthesizer = HubbleFlowSynthesizer(cluster: cluster, seed: 3)
+    var lines: [String] = []
+    for i in 0..<3000 {
+      if format == .hubble {
+        lines.append(i % 97 == 5 ? "{\"flow\": {broken" : synthesizer.nextLine())
+      } else {
+        let w = cluster.workloads[i % cluster.workloads.count]
+        lines.append(
+          i % 89 == 3 ? "not,a,flow" : "\(w.namespace)/\(w.name),10.0.\(i % 7).0/24,TCP,\(443 + i % 5),\(1 + i % 3)")
+      }
+    }
+    let text = lines.joined(separator: "\n") + (format == .ours ? "" : "\n")
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("kubereach-par-\(getpid())-\(format).txt")
+      .path
+    try text.write(toFile: path, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let sequential = try FlowReader.read(.bytes(Array(text.utf8), name: path), format: format)
+    for workers in [2, 3, 7] {
+      let acc = try #require(try FlowReader.parallelRead(path, format: format, workers: workers, threshold: 0))
+      let parallel = acc.finish(format: format)
+      #expect(parallel.flows == sequential.flows, "\(workers) workers")
+      #expect(parallel.diagnostics == sequential.diagnostics, "\(workers) workers")
+      #expect(parallel.skipped == sequential.skipped)
+      #expect(parallel.records == sequential.records)
+    }
+    #expect(sequential.flows.count > 50)
+    #expect(!sequential.diagnostics.isEmpty)
   }
 }

@@ -71,7 +71,8 @@ import Testing
           "seed \(seed): \(f.summary(in: cluster)) not allowed")
       }
       for n in report.notAdmissible {
-        #expect(n.reason.contains("AdminNetworkPolicy") || n.reason.contains("host network"), "seed \(seed): \(n.reason)")
+        #expect(
+          n.reason.contains("AdminNetworkPolicy") || n.reason.contains("host network"), "seed \(seed): \(n.reason)")
       }
       // The gap, pair by pair.
       var asked: [[Int]: [TransportProtocol: [PortRange]]] = [:]
@@ -89,9 +90,13 @@ import Testing
         }
       }
       let found = Set((report.gap ?? []).map { [$0.source, $0.destination] })
-      #expect(found == expected, "seed \(seed): gap \(found.sorted { $0.lexicographicallyPrecedes($1) }) vs reference \(expected.sorted { $0.lexicographicallyPrecedes($1) })")
+      #expect(
+        found == expected,
+        "seed \(seed): gap \(found.sorted { $0.lexicographicallyPrecedes($1) }) vs reference \(expected.sorted { $0.lexicographicallyPrecedes($1) })"
+      )
       var finder = StableSelectorFinder(cluster: cluster)
-      let used = Set(flows.flatMap { [$0.source.workload(in: cluster), $0.destination.workload(in: cluster)] }.compactMap { $0 })
+      let used = Set(
+        flows.flatMap { [$0.source.workload(in: cluster), $0.destination.workload(in: cluster)] }.compactMap { $0 })
       if used.allSatisfy({ finder.selector(for: $0).isExact }) {
         exactRuns += 1
         #expect(report.gap?.isEmpty == true, "seed \(seed): exact selectors but a gap")

@@ -138,9 +138,10 @@ import Testing
     let report = Self.verify(c, r, flows, defaultDeny: true)
     #expect(report.passed)
     let gap = try #require(report.gap)
-    #expect(gap.map { "\(c.workloads[$0.source].name)->\(c.workloads[$0.destination].name) \($0.connections)" } == [
-      "frontend->twin-b TCP 80"
-    ])
+    #expect(
+      gap.map { "\(c.workloads[$0.source].name)->\(c.workloads[$0.destination].name) \($0.connections)" } == [
+        "frontend->twin-b TCP 80"
+      ])
   }
 
   @Test func wholeWorkloadFlowsUnderDefaultDenyLeaveNoGap() {
@@ -200,7 +201,21 @@ import Testing
     let yaml = ManifestLoader.load(bytes: a.render(.yaml), file: "y").cluster.networkPolicies
     let json = ManifestLoader.load(bytes: a.render(.json), file: "j").cluster.networkPolicies
     func strip(_ p: [NetworkPolicy]) -> [NetworkPolicy] {
-      p.map { var q = $0; q.location = .synthetic("x"); q.ingress = q.ingress.map { var r = $0; r.location = .synthetic("x"); return r }; q.egress = q.egress.map { var r = $0; r.location = .synthetic("x"); return r }; return q }
+      p.map {
+        var q = $0
+        q.location = .synthetic("x")
+        q.ingress = q.ingress.map {
+          var r = $0
+          r.location = .synthetic("x")
+          return r
+        }
+        q.egress = q.egress.map {
+          var r = $0
+          r.location = .synthetic("x")
+          return r
+        }
+        return q
+      }
     }
     #expect(strip(yaml) == strip(json))
     #expect(yaml.count == a.policies.count)
@@ -235,10 +250,11 @@ import Testing
     #expect(found.podLabels == ["k8s-app": "kube-dns"])
     #expect(found.ports == [.init(protocol: .tcp, port: 1053), .init(protocol: .udp, port: 1053)])
     let r = PolicyGenerator.defaultDeny(cluster: c, namespaces: ["web", "kube-system"], allowDNS: true)
-    #expect(r.policies.map(\.key) == [
-      "kube-system/default-deny", "kube-system/allow-dns-egress", "kube-system/allow-dns-ingress", "web/default-deny",
-      "web/allow-dns-egress",
-    ])
+    #expect(
+      r.policies.map(\.key) == [
+        "kube-system/default-deny", "kube-system/allow-dns-egress", "kube-system/allow-dns-ingress", "web/default-deny",
+        "web/allow-dns-egress",
+      ])
     let flows = PolicyGenerator.dnsFlows(cluster: c, namespaces: ["web"])
     #expect(flows.count == 2)
     let report = Self.verify(c, r, flows, defaultDeny: false)
@@ -267,11 +283,128 @@ import Testing
 
   @Test func unresolvedFlowsAreReportedWithTheirLine() throws {
     let c = Self.cluster()
-    let read = try FlowReader.read(.bytes(Array("web/frontend,shop/api-0,TCP,9090\nweb/ghost,shop/api-0,TCP,1\n".utf8), name: "f"))
+    let read = try FlowReader.read(
+      .bytes(Array("web/frontend,shop/api-0,TCP,9090\nweb/ghost,shop/api-0,TCP,1\n".utf8), name: "f"))
     let (flows, problems) = FlowResolver(cluster: c).resolve(read.flows)
     #expect(flows.count == 1)
-    #expect(problems.map(\.description) == [
-      "f:2:1: warning: flow web/ghost -> shop/api-0 TCP/1 not used: source web/ghost matches no workload, pod or Service of the manifests [unresolved-flow]"
-    ])
+    #expect(
+      problems.map(\.description) == [
+        "f:2:1: warning: flow web/ghost -> shop/api-0 TCP/1 not used: source web/ghost matches no workload, pod or Service of the manifests [unresolved-flow]"
+      ])
+  }
+
+  @Test func intentsResolveServicesAndServedPorts() throws {
+    let service = """
+
+      ---
+      apiVersion: v1
+      kind: Service
+      metadata: {name: api-svc, namespace: shop}
+      spec:
+        selector: {app: api, tier: backend}
+        ports: [{name: grpc, port: 80, targetPort: grpc}]
+      """
+    let c = Self.cluster(service)
+    let intents = """
+      apiVersion: k8s.otterize.com/v2alpha1
+      kind: ClientIntents
+      metadata: {name: web, namespace: web}
+      spec:
+        workload: {name: frontend}
+        targets:
+          - service: {name: api-svc.shop}
+          - kubernetes: {name: twin-a.shop}
+          - kubernetes: {name: nothing-here}
+      """
+    let read = try FlowReader.read(.bytes(Array(intents.utf8), name: "intents.yaml"))
+    let (flows, problems) = FlowResolver(cluster: c).resolve(read.flows)
+    // The Service's named target port resolves on its backend; twin-a declares no port.
+    #expect(flows.map { $0.summary(in: c) } == ["web/frontend -> shop/api-0 TCP/9090"])
+    #expect(problems.map(\.location?.line) == [8, 9])
+    #expect(problems[0].message.contains("declares no port"))
+    #expect(problems[1].message.contains("web/nothing-here matches no workload"))
+  }
+
+  @Test func hubbleEndpointsResolveByWorkloadReplicaSetPodNameAndLabels() throws {
+    let deployment = """
+
+      ---
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: cart, namespace: shop}
+      spec:
+        replicas: 2
+        selector: {matchLabels: {app: cart}}
+        template:
+          metadata: {labels: {app: cart, tier: backend}}
+          spec: {containers: [{name: c}]}
+      """
+    let c = Self.cluster(deployment)
+    let resolver = FlowResolver(cluster: c)
+    func name(_ e: FlowEndpoint) -> String {
+      switch resolver.peers(e) {
+      case .success(let p): return p.map { $0.name(in: c) }.joined(separator: ",")
+      case .failure(let u): return "unresolved: " + u.why
+      }
+    }
+    #expect(name(.hubble(namespace: "shop", workload: "cart", pod: nil, labels: [])) == "shop/cart")
+    #expect(name(.hubble(namespace: "shop", workload: "cart-7d9c5b6f4", pod: nil, labels: [])) == "shop/cart")
+    #expect(
+      name(.hubble(namespace: "shop", workload: nil, pod: "cart-7d9c5b6f4-x2k8q", labels: ["app=cart"])) == "shop/cart")
+    #expect(name(.hubble(namespace: "shop", workload: nil, pod: "api-0", labels: [])) == "shop/api-0")
+    #expect(
+      name(.hubble(namespace: "shop", workload: nil, pod: "elsewhere", labels: ["tier=backend", "app=cart"]))
+        == "shop/cart")
+    #expect(
+      name(.hubble(namespace: "shop", workload: nil, pod: "x", labels: ["app=twin"])).hasPrefix(
+        "unresolved: shop/x has labels that fit several workloads (twin-a, twin-b)"))
+    #expect(name(.hubble(namespace: "shop", workload: "cart-v2", pod: nil, labels: [])).hasPrefix("unresolved"))
+  }
+
+  @Test func meshDenialsAreNotAdmissibleAndL7DependenciesAreTheirOwnOutcome() throws {
+    let mesh = """
+      apiVersion: v1
+      kind: Namespace
+      metadata: {name: app, labels: {istio-injection: enabled}}
+      ---
+      apiVersion: v1
+      kind: Pod
+      metadata: {name: client, namespace: app, labels: {app: client}}
+      spec: {serviceAccountName: client, containers: [{name: c}]}
+      ---
+      apiVersion: v1
+      kind: Pod
+      metadata: {name: server, namespace: app, labels: {app: server}}
+      spec: {serviceAccountName: server, containers: [{name: c, ports: [{containerPort: 8080}, {containerPort: 9000}]}]}
+      ---
+      apiVersion: security.istio.io/v1
+      kind: AuthorizationPolicy
+      metadata: {name: no-9000, namespace: app}
+      spec:
+        selector: {matchLabels: {app: server}}
+        action: DENY
+        rules: [{to: [{operation: {ports: ["9000"]}}]}]
+      ---
+      apiVersion: security.istio.io/v1
+      kind: AuthorizationPolicy
+      metadata: {name: only-get, namespace: app}
+      spec:
+        selector: {matchLabels: {app: server}}
+        action: ALLOW
+        rules: [{to: [{operation: {ports: ["8080"], methods: ["GET"]}}]}]
+      """
+    let loaded = ManifestLoader.load(yaml: mesh, file: "mesh.yaml")
+    #expect(!loaded.hasErrors, "\(loaded.diagnostics)")
+    let c = loaded.cluster
+    let flows = Self.flows(c, "app/client,app/server,TCP,8080\napp/client,app/server,TCP,9000\n")
+    let r = PolicyGenerator.fromFlows(cluster: c, flows: flows, defaultDeny: true, allowDNS: false)
+    let report = Self.verify(c, r, flows, defaultDeny: true)
+    #expect(report.passed)
+    #expect(report.notAdmissible.map(\.flow.port) == [9000])
+    #expect(report.notAdmissible.first?.reason.contains("AuthorizationPolicy app/no-9000") == true)
+    let policies = ManifestLoader.load(bytes: r.render(.yaml), file: "g").cluster.networkPolicies
+    let replay = Simulator.run(cluster: PolicyVerifier.merge(c, policies), flows: flows)
+    #expect(replay.flows.map(\.outcome) == [.dependsOnL7, .denied])
+    #expect(replay.broken.count == 1 && replay.dependsOnL7.count == 1)
   }
 }

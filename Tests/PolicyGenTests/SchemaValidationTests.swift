@@ -35,7 +35,8 @@ import Testing
   static func documents() -> [(String, [UInt8])] {
     var out: [(String, [UInt8])] = []
     let shop = ManifestLoader.load(paths: [root.appendingPathComponent("Scenarios/shop-flows/manifests").path]).cluster
-    let read = try! FlowReader.read(.path(root.appendingPathComponent("Scenarios/shop-flows/flows/observed.jsonl").path))
+    let read = try! FlowReader.read(
+      .path(root.appendingPathComponent("Scenarios/shop-flows/flows/observed.jsonl").path))
     let flows = FlowResolver(cluster: shop).resolve(read.flows).flows
     let generated = PolicyGenerator.fromFlows(cluster: shop, flows: flows, defaultDeny: true, allowDNS: true)
     out.append(("shop.yaml", generated.render(.yaml)))
@@ -45,9 +46,11 @@ import Testing
       let cluster = RandomCluster.generate(seed: seed, maxPods: 7, maxPolicies: 5)
       let flows = GeneratorPropertyTests.randomFlows(cluster, seed: seed)
       out.append(
-        ("random-\(seed).yaml",
+        (
+          "random-\(seed).yaml",
           PolicyGenerator.fromFlows(cluster: cluster, flows: flows, defaultDeny: seed % 2 == 0, allowDNS: true).render(
-            .yaml)))
+            .yaml)
+        ))
     }
     return out
   }
