@@ -416,7 +416,8 @@ public final class MeshStage: @unchecked Sendable {
           // ids cover that, as namespace patterns are numbered with the principal ones.
         }
       }
-      return CoarseKey(dataplane: dataplane, namespace: namespace, identity: identity, server: server, set: Int32(setKey))
+      return CoarseKey(
+        dataplane: dataplane, namespace: namespace, identity: identity, server: server, set: Int32(setKey))
     }
   }
 

@@ -51,7 +51,11 @@ struct MeshPropertyTests {
       let viaID = engine.meshVerdictID(
         from: table.source(row), to: table.destination(row), connections: conns, setKey: table.connectionIndex(row)
       ).flatMap { engine.meshVerdict(id: $0) }
-      if direct != viaID { failures.append("table row \(row): interned \(viaID.map(\.description) ?? "nil"), direct \(direct.map(\.description) ?? "nil")") }
+      if direct != viaID {
+        failures.append(
+          "table row \(row): interned \(viaID.map(\.description) ?? "nil"), direct \(direct.map(\.description) ?? "nil")"
+        )
+      }
     }
     return failures
   }
