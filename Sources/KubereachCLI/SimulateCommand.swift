@@ -38,7 +38,7 @@ struct SimulateCommand: IOCommand {
       if loaded.hasErrors { throw CommandFailure(diagnostics) }
       DiagnosticPrinter.print(diagnostics, to: io)
       let proposed = loaded.cluster
-      cluster = PolicyVerifier.merge(cluster, proposed.networkPolicies)
+      cluster = PolicyVerifier.merge(cluster, proposed.networkPolicies, mesh: proposed)
       let anps = Set(proposed.adminNetworkPolicies.map(\.name))
       cluster.adminNetworkPolicies =
         cluster.adminNetworkPolicies.filter { !anps.contains($0.name) } + proposed.adminNetworkPolicies

@@ -109,7 +109,15 @@ extension PolicyGenerator {
         guard case .workload(let w) = peer else { return true }
         return !inMesh(w)
       }
-      guard outside.isEmpty, !(clients[ns] ?? []).isEmpty else { continue }
+      guard !(clients[ns] ?? []).isEmpty else { continue }
+      if let first = outside.sorted(by: { peerOrder(cluster, $0, $1) }).first {
+        diagnostics.append(
+          .warning(
+            "istio-not-emitted",
+            "--emit-istio: no STRICT PeerAuthentication for namespace \(ns): its client \(first.name(in: cluster)) is not in the mesh",
+            at: nil))
+        continue
+      }
       if cluster.peerAuthentications.contains(where: { $0.namespace == ns && $0.selector == nil }) {
         diagnostics.append(
           .warning(

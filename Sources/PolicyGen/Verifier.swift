@@ -216,8 +216,9 @@ public enum PolicyVerifier {
     return IPRange.all(.v4)
   }
 
-  /// The cluster with generated policies added; a generated policy replaces an existing one of
-  /// the same namespace and name, as `kubectl apply` would.
+  /// The cluster with generated (or proposed) policies added, and the Istio objects of `mesh`;
+  /// each replaces an existing object of its kind with the same namespace and name, as
+  /// `kubectl apply` would.
   public static func merge(_ cluster: Cluster, _ policies: [NetworkPolicy], mesh: Cluster? = nil) -> Cluster {
     var out = cluster
     let names = Set(policies.map { "\($0.namespace)/\($0.name)" })
@@ -229,6 +230,9 @@ public enum PolicyVerifier {
       let pa = Set(mesh.peerAuthentications.map { "\($0.namespace)/\($0.name)" })
       out.peerAuthentications =
         cluster.peerAuthentications.filter { !pa.contains("\($0.namespace)/\($0.name)") } + mesh.peerAuthentications
+      let dr = Set(mesh.destinationRules.map { "\($0.namespace)/\($0.name)" })
+      out.destinationRules =
+        cluster.destinationRules.filter { !dr.contains("\($0.namespace)/\($0.name)") } + mesh.destinationRules
     }
     return out
   }

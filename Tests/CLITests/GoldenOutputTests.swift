@@ -132,6 +132,26 @@ import Testing
       Golden(
         arguments: ["simulate", shop, "--flows", "\(flows)/observed.jsonl", "--with", "\(out)/too-tight.yaml"],
         file: "\(out)/simulate-too-tight.txt", status: 1))
+    // --emit-istio on Istio's mTLS migration task (Scenarios/mesh-flows/README.md).
+    let migration = "Scenarios/mtls-migration-1-no-policy"
+    let meshOut = "Output/mesh-flows"
+    for window in ["mesh-only", "with-legacy"] {
+      list.append(
+        Golden(
+          arguments: [
+            "generate", "from-flows", migration, "--flows", "Scenarios/mesh-flows/window-\(window).csv",
+            "--default-deny",
+            "--emit-istio",
+          ],
+          file: "\(meshOut)/policies-\(window).yaml", stderrFile: "\(meshOut)/generate-\(window)-report.txt"))
+    }
+    list.append(
+      Golden(
+        arguments: [
+          "simulate", migration, "--flows", "Scenarios/mesh-flows/window-with-legacy.csv", "--with",
+          "\(meshOut)/policies-mesh-only.yaml",
+        ],
+        file: "\(meshOut)/simulate-with-legacy-against-mesh-only.txt", status: 1))
     list += checkGoldens
     return list
   }()
