@@ -24,11 +24,12 @@ let package = Package(
     .target(name: "Synthesis", dependencies: ["KubeModel"]),
     .target(name: "Analysis", dependencies: ["KubeModel", "Reachability"]),
     .target(name: "Checks", dependencies: ["KubeModel", "Manifests", "Reachability", "Analysis"]),
-    .target(name: "Formats", dependencies: ["KubeModel", "Reachability", "Analysis", "Checks", "CGraphviz"]),
+    .target(name: "PolicyGen", dependencies: ["KubeModel", "Manifests", "Reachability", "Analysis"]),
+    .target(name: "Formats", dependencies: ["KubeModel", "Reachability", "Analysis", "Checks", "PolicyGen", "CGraphviz"]),
     .target(
       name: "KubereachCLI",
       dependencies: [
-        "KubeModel", "Manifests", "Reachability", "Analysis", "Checks", "Formats", "Synthesis",
+        "KubeModel", "Manifests", "Reachability", "Analysis", "Checks", "Formats", "Synthesis", "PolicyGen",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "kubereach", dependencies: ["KubereachCLI"]),
@@ -42,7 +43,10 @@ let package = Package(
     .testTarget(name: "AnalysisTests", dependencies: ["TestSupport", "Analysis", "Formats", "Reachability", "KubeModel", "Manifests", "Synthesis"]),
     .testTarget(name: "FormatsTests", dependencies: ["Formats", "Analysis", "Reachability", "KubeModel"]),
     .testTarget(name: "ChecksTests", dependencies: ["Checks", "Manifests", "Reachability", "KubeModel", "Synthesis"]),
-    .testTarget(name: "CLITests", dependencies: ["KubereachCLI"]),
+    .testTarget(
+      name: "PolicyGenTests", dependencies: ["TestSupport", "PolicyGen", "Synthesis", "Manifests", "Reachability", "Analysis", "KubeModel"],
+      exclude: ["Fixtures"]),
+    .testTarget(name: "CLITests", dependencies: ["TestSupport", "KubereachCLI"]),
     .testTarget(
       name: "ConformanceTests", dependencies: ["TestSupport", "KubereachCLI", "Manifests", "Reachability", "Analysis", "Formats"],
       exclude: ["Fixtures", "conformance-ratchet.txt"]),

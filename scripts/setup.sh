@@ -16,5 +16,6 @@ if [ -z "$config" ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO dot -c
 fi
-# Python packages the tests use (SARIF schema validation), in the project's venv.
-"$(dirname "$0")/python-venv.sh" jsonschema==4.26.0
+# Python packages the tests use (SARIF schema validation; Kubernetes schema validation of generated
+# policies, offline with the package's bundled schemas), in the project's venv.
+"$(dirname "$0")/python-venv.sh" jsonschema==4.26.0 kubernetes-validate==1.37.0

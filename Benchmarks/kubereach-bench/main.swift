@@ -44,12 +44,59 @@ func engineBenchmark(_ args: [String]) {
   }
 }
 
+/// `mesh [pods...]`: synthetic clusters with `SyntheticMesh` (as `synth --mesh`). Compiles the
+/// engine with the mesh on, evaluates every class-level connection (the NetworkPolicy
+/// engine's own time), then asks the mesh stage for the verdict of every row of that table
+/// (the mesh stage's time), and reports both.
+func meshBenchmark(_ args: [String]) {
+  let sizes = args.compactMap { Int($0) }
+  for pods in sizes.isEmpty ? [1_000, 10_000] : sizes {
+    var cluster = SyntheticCluster.generate(
+      pods: pods, namespaces: max(1, pods / 30), policies: max(1, pods / 10), seed: 42)
+    SyntheticMesh.add(to: &cluster, seed: 42)
+    var start = Date()
+    let engine = ReachabilityEngine(cluster: cluster)
+    let compile = seconds(start)
+    start = Date()
+    let table = engine.classConnectionTable()
+    let npSeconds = Date().timeIntervalSince(start)
+    start = Date()
+    var touched = 0
+    var denied = 0
+    for row in table.indices {
+      guard
+        let id = engine.meshVerdictID(
+          from: table.source(row), to: table.destination(row), connections: table.connections(row),
+          setKey: table.connectionIndex(row)),
+        let verdict = engine.meshVerdict(id: id)
+      else { continue }
+      if !verdict.isUntouched { touched += 1 }
+      if verdict.parts.contains(where: { !$0.allowed }) { denied += 1 }
+    }
+    let meshSeconds = Date().timeIntervalSince(start)
+    let stats = engine.stats
+    let profiles = engine.mesh?.profileCounts ?? (clients: 0, servers: 0)
+    let objects =
+      cluster.peerAuthentications.count + cluster.destinationRules.count + cluster.authorizationPolicies.count
+    let f = { (x: Double) -> String in String(format: "%.3f", x) }
+    var line = "mesh pods=\(pods) classes=\(stats.classes) meshObjects=\(objects)"
+    line += " clientProfiles=\(profiles.clients) serverProfiles=\(profiles.servers) compile=\(compile)s"
+    line += " meshCompile=\(f(engine.meshCompileSeconds))s npEvaluate=\(f(npSeconds))s"
+    line += " meshEvaluate=\(f(meshSeconds))s ratio=\(f(meshSeconds / max(npSeconds, 1e-9)))"
+    line += " classPairs=\(table.count) meshTouched=\(touched) meshDenied=\(denied)"
+    line += " peakRSS=\(String(format: "%.0f", peakRSSMiB()))MiB"
+    print(line)
+  }
+}
+
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "engine":
   engineBenchmark(Array(arguments.dropFirst()))
+case "mesh":
+  meshBenchmark(Array(arguments.dropFirst()))
 case "load":
   loadBenchmark(Array(arguments.dropFirst()))
 default:
-  print("usage: kubereach-bench engine [pods...] [--admin] | load [file] [--mb N]")
+  print("usage: kubereach-bench engine [pods...] [--admin] | mesh [pods...] | load [file] [--mb N]")
 }

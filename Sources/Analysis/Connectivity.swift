@@ -209,7 +209,37 @@ public struct ConnectivityAnalyzer: Sendable {
       entitiesOfClass[engine.podClass(entity.pod), default: []].append(index)
     }
     let table = engine.classConnectionTable()
-    let tableSets = table.connectionSets.map { wanted($0) ? builder.setIndex($0) : -1 }
+    let meshOn = engine.mesh != nil
+    let tableSets = table.connectionSets.map { wanted($0) && !meshOn ? builder.setIndex($0) : -1 }
+    let tableWanted = table.connectionSets.map(wanted)
+    /// The row's set index with the mesh verdict folded in; nil when a focus connection is
+    /// asked and the mesh does not let it through.
+    func meshIndex(_ src: ClassPeer, _ dst: ClassPeer, _ conns: ConnectionSet) -> Int? {
+      guard let verdict = engine.meshVerdict(from: src, to: dst, connections: conns) else {
+        return builder.setIndex(conns)
+      }
+      if let focus = options.focusConnection, !verdict.allowed.contains(focus.transport, focus.port) {
+        return nil
+      }
+      return builder.setIndex(mesh: verdict)
+    }
+    /// Table rows: verdicts interned by the engine, builder indices cached per verdict.
+    var builderIndexOfVerdict: [Int32: Int] = [:]
+    func tableMeshIndex(_ row: Int) -> Int? {
+      let conns = table.connections(row)
+      guard
+        let id = engine.meshVerdictID(
+          from: table.source(row), to: table.destination(row), connections: conns, setKey: table.connectionIndex(row)),
+        let verdict = engine.meshVerdict(id: id)
+      else { return builder.setIndex(conns) }
+      if let focus = options.focusConnection, !verdict.allowed.contains(focus.transport, focus.port) {
+        return nil
+      }
+      if let index = builderIndexOfVerdict[id] { return index }
+      let index = builder.setIndex(mesh: verdict)
+      builderIndexOfVerdict[id] = index
+      return index
+    }
     // Verdicts between classes and the engine's external ranges, from the same table.
     var toExternal: [Int: [Int: ConnectionSet]] = [:]
     var fromExternal: [Int: [Int: ConnectionSet]] = [:]
@@ -219,10 +249,14 @@ public struct ConnectivityAnalyzer: Sendable {
       case (.external(let e), .podClass(let c)): fromExternal[c, default: [:]][e] = table.connections(row)
       default: break
       }
-      let set = tableSets[table.connectionIndex(row)]
-      guard set >= 0, case .podClass(let sourceClass) = table.source(row),
+      guard tableWanted[table.connectionIndex(row)], case .podClass(let sourceClass) = table.source(row),
         case .podClass(let destinationClass) = table.destination(row),
         let sources = entitiesOfClass[sourceClass], let destinations = entitiesOfClass[destinationClass]
+      else { continue }
+      guard
+        let set = meshOn
+          ? tableMeshIndex(row)
+          : tableSets[table.connectionIndex(row)]
       else { continue }
       for s in sources {
         for d in destinations where s != d {
@@ -240,7 +274,7 @@ public struct ConnectivityAnalyzer: Sendable {
         let verdicts = toExternal[podClass] ?? [:]
         let conns = atoms.reduce(ConnectionSet.all) { $0.intersection(verdicts[$1] ?? .none) }
         guard wanted(conns) else { continue }
-        let set = builder.setIndex(conns)
+        guard let set = meshIndex(.podClass(podClass), .external(atoms[0]), conns) else { continue }
         let rank = builder.rank(of: external)
         for s in members where unfocused || focus.includes(entities[s].peer, external) {
           builder.append(entityRank[s], rank, set)
@@ -250,7 +284,7 @@ public struct ConnectivityAnalyzer: Sendable {
         let verdicts = fromExternal[podClass] ?? [:]
         let conns = atoms.reduce(ConnectionSet.all) { $0.intersection(verdicts[$1] ?? .none) }
         guard wanted(conns) else { continue }
-        let set = builder.setIndex(conns)
+        guard let set = meshIndex(.external(atoms[0]), .podClass(podClass), conns) else { continue }
         let rank = builder.rank(of: external)
         for d in members where unfocused || focus.includes(external, entities[d].peer) {
           builder.append(rank, entityRank[d], set)
@@ -287,7 +321,11 @@ public struct ConnectivityAnalyzer: Sendable {
                 ? cluster.workloads[cluster.pods[dstPod].workload].location : nil))
         }
         guard wanted(allowed) else { continue }
-        builder.append(builder.rank(of: .ingressController), builder.rank(of: dstPeer), builder.setIndex(allowed))
+        guard
+          let set = meshIndex(
+            .podClass(engine.podClass(ingressControllerPod)), .podClass(engine.podClass(dstPod)), allowed)
+        else { continue }
+        builder.append(builder.rank(of: .ingressController), builder.rank(of: dstPeer), set)
       }
     }
     let peers = entities.map(\.peer).filter { focus.isFocus($0) }
@@ -298,8 +336,34 @@ public struct ConnectivityAnalyzer: Sendable {
         cluster: cluster, options: options, entities: entities, skipPod: ingressControllerPod
       )
       .report(rows: Array(report.rows))
+      report.exposure?.meshPlaintext = meshPlaintextExposure(report.rows)
     }
     return report
+  }
+
+  /// Rows where a client outside the mesh (no sidecar, not ambient, or an external range)
+  /// reaches a mesh server in plaintext: the server is PERMISSIVE or DISABLE on those ports.
+  func meshPlaintextExposure(_ rows: ConnectionRows) -> [ExposureReport.Line] {
+    guard engine.mesh != nil else { return [] }
+    var podOf: [String: Int] = [:]
+    for entity in entities { podOf[entity.peer.name] = entity.pod }
+    var lines: [ExposureReport.Line] = []
+    for row in rows {
+      guard let mesh = row.mesh, let server = podOf[row.destination.name],
+        engine.meshDataplane(ofPod: server) != .none
+      else { continue }
+      switch row.source.kind {
+      case .external, .ingressController: break
+      case .workload, .pod:
+        guard let client = podOf[row.source.name], engine.meshDataplane(ofPod: client) == .none else { continue }
+      }
+      let plain = mesh.parts.filter { $0.transport == .plaintext && $0.allowed }
+      guard !plain.isEmpty else { continue }
+      let conns = plain.reduce(ConnectionSet.none) { $0.union($1.connections) }
+      lines.append(
+        ExposureReport.Line(exposed: row.destination, other: .peer(row.source), connections: "\(conns) [plaintext]"))
+    }
+    return lines.sorted { ($0.exposed.name, $0.other.name) < ($1.exposed.name, $1.other.name) }
   }
 
   /// The indices of the engine's external ranges inside a reported range.

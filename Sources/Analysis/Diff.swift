@@ -17,10 +17,14 @@ public struct DiffRow: Hashable, Sendable {
   public var after: ConnectionSet
   /// `workload X added` / `workload X removed` when an end exists on one side only.
   public var workloadInfo: String
+  /// The connections as printed, with the mesh's transport and authorization annotations
+  /// (`TCP 80 [mTLS]`): a change of transport or authorization is a difference too.
+  public var beforeText: String
+  public var afterText: String
 
   public init(
     kind: DiffKind, source: ReportPeer, destination: ReportPeer, before: ConnectionSet, after: ConnectionSet,
-    workloadInfo: String
+    workloadInfo: String, beforeText: String? = nil, afterText: String? = nil
   ) {
     self.kind = kind
     self.source = source
@@ -28,6 +32,8 @@ public struct DiffRow: Hashable, Sendable {
     self.before = before
     self.after = after
     self.workloadInfo = workloadInfo
+    self.beforeText = beforeText ?? before.description
+    self.afterText = afterText ?? after.description
   }
 }
 
@@ -101,9 +107,22 @@ public struct DiffReport: Sendable {
     func key(_ entry: UInt64, _ rank: [Int]) -> UInt64 {
       UInt64(rank[Int(entry >> (2 * bits))]) << bits | UInt64(rank[Int((entry >> bits) & mask)])
     }
-    var newSetIndex: [ConnectionSet: Int] = [:]
-    for (index, set) in after.sets.enumerated() { newSetIndex[set] = index }
-    let sameSet = before.sets.map { newSetIndex[$0] ?? -1 }
+    // Sets are equal when their connections and their printed text (with the mesh's
+    // annotations) are.
+    struct SetKey: Hashable {
+      var set: ConnectionSet
+      var text: String
+    }
+    // Several set indices may print alike (verdicts whose reasons differ): compare by the
+    // id of their key on both sides.
+    var keyIDs: [SetKey: Int] = [:]
+    func id(_ key: SetKey) -> Int {
+      if let known = keyIDs[key] { return known }
+      keyIDs[key] = keyIDs.count
+      return keyIDs.count - 1
+    }
+    let oldIDs = before.sets.indices.map { id(SetKey(set: before.sets[$0], text: before.texts[$0])) }
+    let newIDs = after.sets.indices.map { id(SetKey(set: after.sets[$0], text: after.texts[$0])) }
 
     var rows: [DiffRow] = []
     var changedAfter = Set<UInt64>()
@@ -116,13 +135,14 @@ public struct DiffReport: Sendable {
       }
       return ""
     }
-    func row(_ kind: DiffKind, _ k: UInt64, before old: ConnectionSet, after new: ConnectionSet) {
+    func row(_ kind: DiffKind, _ k: UInt64, before old: Int?, after new: Int?) {
       let src = common[Int(k >> bits)]
       let dst = common[Int(k & mask)]
       rows.append(
         DiffRow(
-          kind: kind, source: src, destination: dst, before: old, after: new,
-          workloadInfo: info(src, dst)))
+          kind: kind, source: src, destination: dst, before: old.map { before.sets[$0] } ?? .none,
+          after: new.map { after.sets[$0] } ?? .none, workloadInfo: info(src, dst),
+          beforeText: old.map { before.texts[$0] }, afterText: new.map { after.texts[$0] }))
     }
     let oldEntries = before.entries
     let newEntries = after.entries
@@ -134,17 +154,17 @@ public struct DiffReport: Sendable {
       if ko == kn {
         let so = Int(oldEntries[i] & mask)
         let sn = Int(newEntries[j] & mask)
-        if sameSet[so] != sn {
-          row(.changed, kn, before: before.sets[so], after: after.sets[sn])
+        if oldIDs[so] != newIDs[sn] {
+          row(.changed, kn, before: so, after: sn)
           changedAfter.insert(newEntries[j] >> bits)
         }
         i += 1
         j += 1
       } else if ko < kn {
-        row(.removed, ko, before: before.sets[Int(oldEntries[i] & mask)], after: .none)
+        row(.removed, ko, before: Int(oldEntries[i] & mask), after: nil)
         i += 1
       } else {
-        row(.added, kn, before: .none, after: after.sets[Int(newEntries[j] & mask)])
+        row(.added, kn, before: nil, after: Int(newEntries[j] & mask))
         changedAfter.insert(newEntries[j] >> bits)
         j += 1
       }
@@ -189,7 +209,9 @@ public struct DiffReport: Sendable {
       if let split = piecesOf[rank] { return split.map { builder.rank(of: .external($0)) } }
       return [builder.rank(of: rows.peerTable[rank])]
     }
-    let setIndex = rows.sets.map { builder.setIndex($0) }
+    let setIndex = rows.sets.indices.map { i in
+      rows.meshes[i].map { builder.setIndex(mesh: $0) } ?? builder.setIndex(rows.sets[i])
+    }
     let bits = ConnectionRows.fieldBits
     let mask = ConnectionRows.fieldMask
     for entry in rows.entries {
@@ -222,6 +244,8 @@ public struct DiffReport: Sendable {
       var other: String
       var before: ConnectionSet
       var after: ConnectionSet
+      var beforeText: String
+      var afterText: String
     }
     var groups: [Key: [(range: IPRange, row: DiffRow)]] = [:]
     var result: [DiffRow] = []
@@ -229,11 +253,13 @@ public struct DiffReport: Sendable {
       switch (row.source.kind, row.destination.kind) {
       case (.external(let range), _):
         let key = Key(
-          kind: row.kind, externalIsSource: true, other: row.destination.name, before: row.before, after: row.after)
+          kind: row.kind, externalIsSource: true, other: row.destination.name, before: row.before, after: row.after,
+          beforeText: row.beforeText, afterText: row.afterText)
         groups[key, default: []].append((range, row))
       case (_, .external(let range)):
         let key = Key(
-          kind: row.kind, externalIsSource: false, other: row.source.name, before: row.before, after: row.after)
+          kind: row.kind, externalIsSource: false, other: row.source.name, before: row.before, after: row.after,
+          beforeText: row.beforeText, afterText: row.afterText)
         groups[key, default: []].append((range, row))
       default:
         result.append(row)

@@ -26,6 +26,9 @@ public struct FlowExplanation: Sendable {
   public var egressSelectedBy: [String]?
   /// The policies that select the destination pod for ingress (nil when it is external).
   public var ingressSelectedBy: [String]?
+  /// The mesh stage's verdict over the connections the L3/L4 tiers allow (nil when the mesh
+  /// is off).
+  public var mesh: MeshVerdict?
 
   /// Creates a flow explanation.
   public init(
@@ -46,8 +49,39 @@ public struct FlowExplanation: Sendable {
   }
 
   /// The final verdict: for a single port, whether it is allowed; over a range of ports,
-  /// whether any connection is allowed.
-  public var allowed: Bool { groups.contains(where: \.allowed) }
+  /// whether any connection is allowed. With the mesh: the L3/L4 tiers allow, the transport
+  /// is neither rejected nor failed, and authorization allows.
+  public var allowed: Bool { !allowedConnections.isEmpty }
+
+  /// The L3/L4 verdict alone (ANP, NetworkPolicy, BANP, default).
+  public var networkAllowed: Bool { groups.contains(where: \.allowed) }
+
+  /// The connections the L3/L4 tiers allow (over the asked space).
+  public var networkConnections: ConnectionSet {
+    groups.filter(\.allowed).reduce(ConnectionSet.none) { $0.union($1.connections) }
+  }
+
+  /// The mesh part that speaks for the flow: the one holding the asked port, else the first
+  /// TCP part, else the first.
+  public var meshSummary: MeshPart? {
+    guard let parts = mesh?.parts, !parts.isEmpty else { return nil }
+    if let port {
+      return parts.first { $0.connections.contains(transport ?? .tcp, port) }
+    }
+    return parts.first { $0.connections.ranges[.tcp] != nil } ?? parts.first
+  }
+
+  /// The transport outcome (`none` when the L3/L4 tiers allow nothing); nil without the mesh.
+  public var meshTransport: MeshTransport? {
+    guard mesh != nil else { return nil }
+    return meshSummary?.transport ?? MeshTransport.none
+  }
+
+  /// The authorization outcome; nil without the mesh.
+  public var meshAuthorization: MeshAuthorization? {
+    guard mesh != nil else { return nil }
+    return meshSummary?.authorization ?? .notApplicable
+  }
 
   /// The overall verdict of several explanations (every pod pair, every backend): allowed
   /// only when each of them is.
@@ -63,9 +97,10 @@ public struct FlowExplanation: Sendable {
     }
   }
 
-  /// The connections allowed (over the asked space).
+  /// The connections finally allowed (over the asked space; with the mesh, those it lets
+  /// through).
   public var allowedConnections: ConnectionSet {
-    groups.filter(\.allowed).reduce(ConnectionSet.none) { $0.union($1.connections) }
+    mesh?.allowed ?? networkConnections
   }
 }
 
@@ -148,6 +183,7 @@ public struct FlowExplainer: Sendable {
         source: s, destination: d, transport: proto, port: port, groups: [])
       explanation.groups = groups(s, sp, d, dp, space: space(port: port, transport: proto))
       annotate(&explanation, sp, dp)
+      judgeMesh(&explanation, sp, dp)
       return explanation
     }
   }
@@ -195,6 +231,22 @@ public struct FlowExplainer: Sendable {
     return pairs.map { make($0.s.peer, $0.s.endpoint, $0.d.peer, $0.d.endpoint) }
   }
 
+  /// Adds the mesh stage's verdict over the connections the L3/L4 tiers allow (nothing when
+  /// the mesh is off).
+  func judgeMesh(_ explanation: inout FlowExplanation, _ src: Peer, _ dst: Peer, service: Int? = nil) {
+    guard engine.mesh != nil else { return }
+    let conns = explanation.networkConnections
+    if src == dst {
+      // A pod's traffic to itself does not leave it.
+      explanation.mesh = MeshVerdict(parts: [
+        MeshPart(connections: conns, transport: .none, authorization: .notApplicable, reasons: [])
+      ])
+      return
+    }
+    explanation.mesh =
+      engine.meshVerdict(from: src, to: dst, connections: conns, service: service) ?? MeshVerdict(parts: [])
+  }
+
   /// Records which policies select each pod end for its direction.
   func annotate(_ explanation: inout FlowExplanation, _ src: Peer, _ dst: Peer) {
     func names(_ refs: [PolicyRef]) -> [String] { refs.map { "\($0.kind) '\($0.policy)'" } }
@@ -237,13 +289,14 @@ public struct FlowExplainer: Sendable {
   ) throws(Diagnostic) -> [FlowExplanation] {
     let parts = name.split(separator: "/", maxSplits: 1).map(String.init)
     guard parts.count == 2,
-      let service = cluster.services.first(where: {
+      let serviceIndex = cluster.services.firstIndex(where: {
         $0.namespace == parts[0] && $0.name == parts[1]
       })
     else {
       throw .error(
         "unknown-peer", "destination svc:\(name): no Service of that name in the input", at: nil)
     }
+    let service = cluster.services[serviceIndex]
     guard let selector = service.selector, !selector.isEmpty else {
       throw .error(
         "unknown-peer", "Service \(name) has no selector, so its backends are unknown", at: nil)
@@ -304,6 +357,7 @@ public struct FlowExplainer: Sendable {
               s, sp, d, dp, space: space(port: target, transport: servicePort.protocol))
           }
           annotate(&explanation, sp, dp)
+          judgeMesh(&explanation, sp, dp, service: serviceIndex)
           return explanation
         }
       }
@@ -317,6 +371,6 @@ extension FlowExplanation {
   func sameAnswer(_ other: FlowExplanation) -> Bool {
     groups == other.groups && port == other.port && targetPort == other.targetPort
       && note == other.note && egressSelectedBy == other.egressSelectedBy
-      && ingressSelectedBy == other.ingressSelectedBy
+      && ingressSelectedBy == other.ingressSelectedBy && mesh == other.mesh
   }
 }

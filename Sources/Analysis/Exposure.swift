@@ -51,6 +51,10 @@ public struct ExposureReport: Sendable {
   public var unprotected: [String]
   /// The width of the widest exposed peer name, for the aligned text format.
   public var peerColumnWidth: Int
+  /// Mesh servers (PERMISSIVE or DISABLE) that clients outside the mesh reach in plaintext:
+  /// `exposed` is the server, `other` the client (a workload without a sidecar or an external
+  /// range), sorted by server then client. Empty without the mesh.
+  public var meshPlaintext: [Line] = []
 
   /// A report from sorted lines.
   public init(egress: [Line], ingress: [Line], unprotected: [String], peerColumnWidth: Int) {

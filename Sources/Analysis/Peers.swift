@@ -61,19 +61,33 @@ public struct ReportPeer: Hashable, Comparable, Sendable {
 public struct ConnectionRow: Hashable, Sendable {
   public var source: ReportPeer
   public var destination: ReportPeer
+  /// The connections finally allowed (with the mesh on: those the mesh lets through too).
   public var connections: ConnectionSet
-  /// `connections` as text (computed once per distinct set by `ConnectionRows`).
+  /// `connections` as text (computed once per distinct set by `ConnectionRows`); with the
+  /// mesh, the L3/L4 connections with their mesh annotations, e.g. `TCP 80 [mTLS]`.
   public var connectionsText: String
+  /// The mesh verdict of the L3/L4 connections, when the mesh touches this flow.
+  public var mesh: MeshVerdict?
 
   public init(source: ReportPeer, destination: ReportPeer, connections: ConnectionSet) {
     self.init(source: source, destination: destination, connections: connections, text: connections.description)
   }
 
-  init(source: ReportPeer, destination: ReportPeer, connections: ConnectionSet, text: String) {
+  /// A row whose L3/L4 connections the mesh stage has split by outcome.
+  public init(source: ReportPeer, destination: ReportPeer, mesh: MeshVerdict) {
+    self.init(
+      source: source, destination: destination, connections: mesh.allowed, text: mesh.description, mesh: mesh)
+  }
+
+  init(
+    source: ReportPeer, destination: ReportPeer, connections: ConnectionSet, text: String,
+    mesh: MeshVerdict? = nil
+  ) {
     self.source = source
     self.destination = destination
     self.connections = connections
     self.connectionsText = text
+    self.mesh = mesh
   }
 }
 
@@ -88,6 +102,7 @@ public struct ConnectionRows: RandomAccessCollection, Sendable {
   public let peerTable: [ReportPeer]
   let sets: [ConnectionSet]
   let texts: [String]
+  let meshes: [MeshVerdict?]
   let entries: [UInt64]
 
   public var startIndex: Int { 0 }
@@ -99,22 +114,24 @@ public struct ConnectionRows: RandomAccessCollection, Sendable {
     return ConnectionRow(
       source: peerTable[Int(entry >> (2 * Self.fieldBits))],
       destination: peerTable[Int((entry >> Self.fieldBits) & Self.fieldMask)],
-      connections: sets[set], text: texts[set])
+      connections: sets[set], text: texts[set], mesh: meshes[set])
   }
 
   /// Sorts and packs materialized rows.
   public init(_ rows: [ConnectionRow]) {
     var builder = Builder(peers: rows.flatMap { [$0.source, $0.destination] })
     for row in rows {
-      builder.append(builder.rank(of: row.source), builder.rank(of: row.destination), builder.setIndex(row.connections))
+      let set = row.mesh.map { builder.setIndex(mesh: $0) } ?? builder.setIndex(row.connections)
+      builder.append(builder.rank(of: row.source), builder.rank(of: row.destination), set)
     }
     self = builder.finish()
   }
 
-  init(peerTable: [ReportPeer], sets: [ConnectionSet], entries: [UInt64]) {
+  init(peerTable: [ReportPeer], sets: [ConnectionSet], meshes: [MeshVerdict?], entries: [UInt64]) {
     self.peerTable = peerTable
     self.sets = sets
-    self.texts = sets.map(\.description)
+    self.meshes = meshes
+    self.texts = zip(sets, meshes).map { set, mesh in mesh?.description ?? set.description }
     self.entries = entries.sorted()
   }
 
@@ -123,7 +140,9 @@ public struct ConnectionRows: RandomAccessCollection, Sendable {
     let peerTable: [ReportPeer]
     private var rankByName: [String: Int] = [:]
     private var sets: [ConnectionSet] = []
+    private var meshes: [MeshVerdict?] = []
     private var setIndexByValue: [ConnectionSet: Int] = [:]
+    private var setIndexByMesh: [MeshVerdict: Int] = [:]
     private var entries: [UInt64] = []
 
     /// All peers that rows may name (duplicates by name are folded).
@@ -144,7 +163,21 @@ public struct ConnectionRows: RandomAccessCollection, Sendable {
     mutating func setIndex(_ set: ConnectionSet) -> Int {
       if let index = setIndexByValue[set] { return index }
       sets.append(set)
+      meshes.append(nil)
       setIndexByValue[set] = sets.count - 1
+      return sets.count - 1
+    }
+
+    /// The index of L3/L4 connections with their mesh verdict (plain connections when the
+    /// mesh does not touch them).
+    mutating func setIndex(mesh: MeshVerdict) -> Int {
+      if mesh.isUntouched {
+        return setIndex(mesh.parts.reduce(ConnectionSet.none) { $0.union($1.connections) })
+      }
+      if let index = setIndexByMesh[mesh] { return index }
+      sets.append(mesh.allowed)
+      meshes.append(mesh)
+      setIndexByMesh[mesh] = sets.count - 1
       return sets.count - 1
     }
 
@@ -159,7 +192,7 @@ public struct ConnectionRows: RandomAccessCollection, Sendable {
     }
 
     func finish() -> ConnectionRows {
-      ConnectionRows(peerTable: peerTable, sets: sets, entries: entries)
+      ConnectionRows(peerTable: peerTable, sets: sets, meshes: meshes, entries: entries)
     }
   }
 }

@@ -16,7 +16,7 @@ public enum BuiltinChecks {
   public static let all: [any ClusterCheck] = [
     ExternalExposureCheck(), ReachableFromInternetCheck(), ReachableFromAllNamespacesCheck(), DNSBlockedCheck(),
     NamespaceDefaultDenyCheck(), WorkloadIsolationCheck(), PolicySelectsNothingCheck(), RuleNeverMatchesCheck(),
-    PolicyShadowedCheck(), HostNetworkCheck(),
+    PolicyShadowedCheck(), HostNetworkCheck(), MeshPlaintextCheck(), MeshTransportRejectsCheck(),
   ]
 
   /// Every descriptor of every built-in check, by ID.
@@ -25,7 +25,9 @@ public enum BuiltinChecks {
 
 /// The rule that decided an explained direction (admin rule, NetworkPolicy rule, baseline rule),
 /// or the first selecting NetworkPolicy when it denied.
-func decidingLocation(_ explanation: PairExplanation, _ direction: Direction, allowed: Bool) -> (String, SourceLocation)? {
+func decidingLocation(_ explanation: PairExplanation, _ direction: Direction, allowed: Bool) -> (
+  String, SourceLocation
+)? {
   for segment in explanation.segments where allowed ? segment.allowed : true {
     let d = direction == .ingress ? segment.ingress : segment.egress
     guard d.allowed == allowed else { continue }
@@ -149,30 +151,10 @@ struct ReachableFromInternetCheck: ClusterCheck {
   }
 
   func findings(in ctx: CheckContext) -> [Finding] {
-    var out: [Finding] = []
-    for (w, pods) in ctx.workloadClassPods.enumerated() {
-      var ports = ConnectionSet.none
-      var witness: Int?
-      for pod in pods {
-        let cls = ctx.engine.podClass(pod)
-        guard let open = ctx.fromEveryExternal[cls], !ctx.engine.isolation(ofClass: cls, direction: .ingress).isUnprotected
-        else { continue }
-        ports = ports.union(open)
-        witness = witness ?? pod
-      }
-      guard let pod = witness else { continue }
-      let workload = ctx.input.workloads[w]
-      let first = ctx.engine.externalRanges.first { $0.family == .v4 } ?? IPRange.all(.v4)
-      let why = decidingLocation(ctx.engine.explain(from: .external(first), to: .pod(pod)), .ingress, allowed: true)
-      out.append(
-        Finding(
-          check: Self.id, severity: .error,
-          message:
-            "\(shortName(workload)) accepts connections from every address (0.0.0.0/0) on \(portsText(ports))"
-            + (why.map { " (\($0.0))" } ?? systemDefault),
-          object: CheckContext.object(workload), location: why?.1 ?? workload.location))
-    }
-    return out
+    let first = ctx.engine.externalRanges.first { $0.family == .v4 } ?? IPRange.all(.v4)
+    return openIngressFindings(
+      ctx, check: Self.id, severity: .error, open: ctx.fromEveryExternal, source: .external(first),
+      phrase: "accepts connections from every address (0.0.0.0/0)")
   }
 }
 
@@ -190,29 +172,40 @@ struct ReachableFromAllNamespacesCheck: ClusterCheck {
   }
 
   func findings(in ctx: CheckContext) -> [Finding] {
-    var out: [Finding] = []
-    for (w, pods) in ctx.workloadClassPods.enumerated() {
-      var ports = ConnectionSet.none
-      var witness: Int?
-      for pod in pods {
-        let cls = ctx.engine.podClass(pod)
-        guard let open = ctx.fromOutsider[cls], !ctx.engine.isolation(ofClass: cls, direction: .ingress).isUnprotected
-        else { continue }
-        ports = ports.union(open)
-        witness = witness ?? pod
-      }
-      guard let pod = witness else { continue }
-      let workload = ctx.input.workloads[w]
-      let why = decidingLocation(ctx.engine.explain(from: .pod(ctx.outsiderPod), to: .pod(pod)), .ingress, allowed: true)
-      out.append(
-        Finding(
-          check: Self.id, severity: .warning,
-          message: "\(shortName(workload)) accepts connections from pods of every namespace on \(portsText(ports))"
-            + (why.map { " (\($0.0))" } ?? systemDefault),
-          object: CheckContext.object(workload), location: why?.1 ?? workload.location))
-    }
-    return out
+    openIngressFindings(
+      ctx, check: Self.id, severity: .warning, open: ctx.fromOutsider, source: .pod(ctx.outsiderPod),
+      phrase: "accepts connections from pods of every namespace")
   }
+}
+
+/// One finding per workload whose classes `open` lets in while some tier selects them on
+/// ingress, naming the rule that decides for one of its pods when `source` connects.
+func openIngressFindings(
+  _ ctx: CheckContext, check: String, severity: Severity, open: [ConnectionSet?], source: Peer, phrase: String
+) -> [Finding] {
+  var out: [Finding] = []
+  for (w, pods) in ctx.workloadClassPods.enumerated() {
+    var ports = ConnectionSet.none
+    var witness: Int?
+    for pod in pods {
+      let cls = ctx.engine.podClass(pod)
+      guard let conns = open[cls], !ctx.engine.isolation(ofClass: cls, direction: .ingress).isUnprotected else {
+        continue
+      }
+      ports = ports.union(conns)
+      witness = witness ?? pod
+    }
+    guard let pod = witness else { continue }
+    let workload = ctx.input.workloads[w]
+    let why = decidingLocation(ctx.engine.explain(from: source, to: .pod(pod)), .ingress, allowed: true)
+    out.append(
+      Finding(
+        check: check, severity: severity,
+        message: "\(shortName(workload)) \(phrase) on \(portsText(ports))"
+          + (why.map { " (\($0.0))" } ?? systemDefault),
+        object: CheckContext.object(workload), location: why?.1 ?? workload.location))
+  }
+  return out
 }
 
 // MARK: DNS
@@ -237,6 +230,8 @@ struct DNSBlockedCheck: ClusterCheck {
     let where_ =
       ctx.dnsAssumed
       ? " (the input has no cluster DNS; assumed pods labelled k8s-app=kube-dns in kube-system on UDP/TCP 53)" : ""
+    // The denying policy per class: workloads of one class share it.
+    var reasons: [Int: (String, SourceLocation)?] = [:]
     for (w, pods) in ctx.workloadClassPods.enumerated() {
       for pod in pods {
         let cls = ctx.engine.podClass(pod)
@@ -251,8 +246,12 @@ struct DNSBlockedCheck: ClusterCheck {
         if reaches { continue }
         let workload = ctx.input.workloads[w]
         let server = servers[0]
-        let why = decidingLocation(ctx.engine.explain(from: .pod(pod), to: .pod(server.pod)), .egress, allowed: false)
-        let dnsName = "\(ctx.cluster.pods[server.pod].namespace)/\(ctx.cluster.pods[server.pod].name)"
+        if reasons[cls] == nil {
+          reasons[cls] = .some(
+            decidingLocation(ctx.engine.explain(from: .pod(pod), to: .pod(server.pod)), .egress, allowed: false))
+        }
+        let why = reasons[cls] ?? nil
+        let dnsName = shortName(ctx.cluster.workloads[ctx.cluster.pods[server.pod].workload])
         let portList = server.ports.map { "\($0.protocol.rawValue) \($0.port)" }.joined(separator: ", ")
         out.append(
           Finding(
@@ -298,7 +297,8 @@ struct NamespaceDefaultDenyCheck: ClusterCheck {
         out.append(
           Finding(
             check: Self.id, severity: .warning,
-            message: "namespace \(ns) has no default-deny \(direction.rawValue) policy: a new pod there is not isolated",
+            message:
+              "namespace \(ns) has no default-deny \(direction.rawValue) policy: a new pod there is not isolated",
             object: ObjectRef(kind: "Namespace", namespace: "", name: ns), detail: direction.rawValue,
             location: location))
       }
@@ -343,7 +343,8 @@ struct WorkloadIsolationCheck: ClusterCheck {
 func policyObject(_ ref: PolicyRef) -> ObjectRef {
   let parts = ref.policy.split(separator: "/", maxSplits: 1).map(String.init)
   return parts.count == 2
-    ? ObjectRef(kind: ref.kind, namespace: parts[0], name: parts[1]) : ObjectRef(kind: ref.kind, namespace: "", name: ref.policy)
+    ? ObjectRef(kind: ref.kind, namespace: parts[0], name: parts[1])
+    : ObjectRef(kind: ref.kind, namespace: "", name: ref.policy)
 }
 
 /// A policy whose subject holds no pod of the input.
@@ -409,7 +410,8 @@ struct PolicyShadowedCheck: ClusterCheck {
         let index = ctx.input.networkPolicies.firstIndex {
           $0.namespace == object.namespace && $0.name == object.name
         }
-        selectsInput = index.map { ctx.engine.subjectClasses(networkPolicy: $0).contains(where: ctx.classHasInputPod) } ?? false
+        selectsInput =
+          index.map { ctx.engine.subjectClasses(networkPolicy: $0).contains(where: ctx.classHasInputPod) } ?? false
       case "AdminNetworkPolicy":
         let index = ctx.input.adminNetworkPolicies.firstIndex { $0.name == object.name }
         selectsInput =
@@ -421,8 +423,10 @@ struct PolicyShadowedCheck: ClusterCheck {
       let cover = redundant.coveredBy.prefix(3).map(\.policy).joined(separator: ", ")
       return Finding(
         check: Self.id, severity: .warning,
-        message: "\(redundant.policy.kind) \(redundant.policy.policy) changes nothing: removing it leaves every verdict as is"
-          + (cover.isEmpty ? "" : " (other policies selecting its pods: \(cover)\(redundant.coveredBy.count > 3 ? ", ..." : ""))"),
+        message:
+          "\(redundant.policy.kind) \(redundant.policy.policy) changes nothing: removing it leaves every verdict as is"
+          + (cover.isEmpty
+            ? "" : " (other policies selecting its pods: \(cover)\(redundant.coveredBy.count > 3 ? ", ..." : ""))"),
         object: object, location: redundant.policy.location)
     }
   }

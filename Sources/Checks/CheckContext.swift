@@ -56,7 +56,8 @@ public final class CheckContext: @unchecked Sendable {
     var cluster = input
     let stand = SourceLocation.synthetic("<kubereach-check>")
     func addPod(namespace: String, name: String, labels: [String: String], ports: [ContainerPort] = []) -> Int {
-      cluster.workloads.append(Workload(namespace: namespace, name: name, kind: .pod, podLabels: labels, location: stand))
+      cluster.workloads.append(
+        Workload(namespace: namespace, name: name, kind: .pod, podLabels: labels, location: stand))
       cluster.pods.append(
         Pod(
           namespace: namespace, name: name, labels: labels, ports: ports, workload: cluster.workloads.count - 1,
@@ -83,7 +84,8 @@ public final class CheckContext: @unchecked Sendable {
       let pod = addPod(
         namespace: ClusterDNS.namespace, name: "kube-dns", labels: ClusterDNS.labels,
         ports: [
-          ContainerPort(name: "dns", port: 53, protocol: .udp), ContainerPort(name: "dns-tcp", port: 53, protocol: .tcp),
+          ContainerPort(name: "dns", port: 53, protocol: .udp),
+          ContainerPort(name: "dns-tcp", port: 53, protocol: .tcp),
         ])
       dns = ClusterDNS(origin: .label, servers: [ClusterDNS.Server(pod: pod, ports: ClusterDNS.defaultPorts)])
       dnsAssumed = true

@@ -1,3 +1,4 @@
+import Foundation
 import KubeModel
 import Reachability
 
@@ -25,16 +26,46 @@ public struct CheckRunner: Sendable {
 
   /// Every finding of a cluster, with the rules file's severities (nothing filtered).
   public func findings(of cluster: Cluster) -> [Finding] {
+    var timings: [(String, Double)] = []
+    return findings(of: cluster, timings: &timings)
+  }
+
+  /// The same, recording the seconds spent per phase (engine compile and class table, then
+  /// each check) into `timings`.
+  public func findings(of cluster: Cluster, timings: inout [(String, Double)]) -> [Finding] {
+    var start = Date()
+    func lap(_ name: String) {
+      timings.append((name, Date().timeIntervalSince(start)))
+      start = Date()
+    }
     let context = CheckContext(cluster: cluster, options: engineOptions)
-    return findings(in: context)
+    timings.append(("engine-compile", context.engine.stats.compileSeconds))
+    timings.append(("engine-evaluate", context.engine.stats.evaluateSeconds))
+    lap("context")
+    var out: [Finding] = []
+    for check in checks {
+      out += check.findings(in: context)
+      lap(check.descriptors.first?.id ?? "check")
+    }
+    out += ruleFindings(in: context)
+    lap("rules")
+    return finish(out)
   }
 
   /// Every finding in a compiled context, with the rules file's severities.
   public func findings(in context: CheckContext) -> [Finding] {
     var out: [Finding] = []
     for check in checks { out += check.findings(in: context) }
+    return finish(out + ruleFindings(in: context))
+  }
+
+  func ruleFindings(in context: CheckContext) -> [Finding] {
     let evaluator = UserRuleEvaluator(ctx: context)
-    for rule in rules.rules { out += evaluator.findings(rule) }
+    return rules.rules.flatMap { evaluator.findings($0) }
+  }
+
+  func finish(_ found: [Finding]) -> [Finding] {
+    var out = found
     for i in out.indices {
       if let level = rules.severities[out[i].check] { out[i].severity = level }
     }
@@ -50,11 +81,13 @@ public struct CheckRunner: Sendable {
         case .deny: "No flow from its 'from' to its 'to' (on its ports) may be allowed."
         case .allow: "Every flow from its 'from' to its 'to' (on its ports) must be allowed."
         case .isolated: "Its workloads must be selected by a policy in the given directions."
-        case .mtls: "Flows into its 'to' must be mutual TLS (checked once the mesh analysis is available)."
+        case .mtls:
+          "Every flow into its 'to' (from its 'from', default every workload) that is allowed must be mutual TLS."
         }
       list.append(
         CheckDescriptor(
-          id: rule.checkID, title: "Rule \(rule.name) (\(rule.kind.rawValue))", defaultSeverity: rule.severity ?? .error,
+          id: rule.checkID, title: "Rule \(rule.name) (\(rule.kind.rawValue))",
+          defaultSeverity: rule.severity ?? .error,
           help: "A rule of the rules file. \(what) Fix the policies, or the rule if the intent changed."))
     }
     for i in list.indices {
@@ -66,14 +99,16 @@ public struct CheckRunner: Sendable {
   /// The report: findings of `cluster` not accepted by the rules file and not present in any
   /// of `baselines` (matched by check ID, object and detail, never by line).
   public func report(cluster: Cluster, baselines: [Cluster] = []) -> CheckReport {
-    let current = findings(of: cluster)
+    var timings: [(String, Double)] = []
+    let current = findings(of: cluster, timings: &timings)
     var known = Set<String>()
     for baseline in baselines { for f in findings(of: baseline) { known.insert(f.identity) } }
     var kept: [Finding] = []
     var accepted: [(finding: Finding, reason: String)] = []
     var baselined = 0
     for finding in current {
-      if let acceptance = rules.accepts.first(where: { $0.check == finding.check && finding.object.matches($0.object) }) {
+      if let acceptance = rules.accepts.first(where: { $0.check == finding.check && finding.object.matches($0.object) })
+      {
         accepted.append((finding, acceptance.reason))
       } else if known.contains(finding.identity) {
         baselined += 1
@@ -81,6 +116,9 @@ public struct CheckRunner: Sendable {
         kept.append(finding)
       }
     }
-    return CheckReport(checks: descriptors, findings: kept, accepted: accepted, baselined: baselined, failOn: failOn)
+    var report = CheckReport(
+      checks: descriptors, findings: kept, accepted: accepted, baselined: baselined, failOn: failOn)
+    report.timings = timings
+    return report
   }
 }

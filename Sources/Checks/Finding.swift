@@ -115,6 +115,8 @@ public struct CheckReport: Sendable {
   public var baselined: Int
   /// The fail level the report was made for.
   public var failOn: FailLevel
+  /// Seconds per phase of the checked cluster (for `--stats`; not rendered).
+  public var timings: [(String, Double)] = []
 
   public init(
     checks: [CheckDescriptor], findings: [Finding], accepted: [(finding: Finding, reason: String)], baselined: Int,

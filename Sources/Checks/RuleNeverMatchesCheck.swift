@@ -27,7 +27,9 @@ struct RuleNeverMatchesCheck: ClusterCheck {
       namespaceLabels = cluster.namespaceLabelsByName()
       var seen: [String: Set<[String: String]>] = [:]
       for pod in cluster.pods + extra {
-        if namespaceLabels[pod.namespace] == nil { namespaceLabels[pod.namespace] = [namespaceNameLabel: pod.namespace] }
+        if namespaceLabels[pod.namespace] == nil {
+          namespaceLabels[pod.namespace] = [namespaceNameLabel: pod.namespace]
+        }
         if seen[pod.namespace, default: []].insert(pod.labels).inserted {
           podLabels[pod.namespace, default: []].append(pod.labels)
         }
@@ -53,7 +55,8 @@ struct RuleNeverMatchesCheck: ClusterCheck {
     let index = Index(ctx.input, extra: ctx.dnsAssumed ? ctx.dns.servers.map { ctx.cluster.pods[$0.pod] } : [])
     var out: [Finding] = []
     func add(_ object: ObjectRef, _ what: String, _ detail: String, _ location: SourceLocation) {
-      out.append(Finding(check: Self.id, severity: .warning, message: what, object: object, detail: detail, location: location))
+      out.append(
+        Finding(check: Self.id, severity: .warning, message: what, object: object, detail: detail, location: location))
     }
     for (i, np) in ctx.input.networkPolicies.enumerated() {
       let object = ObjectRef(kind: "NetworkPolicy", namespace: np.namespace, name: np.name)
@@ -89,8 +92,11 @@ struct RuleNeverMatchesCheck: ClusterCheck {
             guard case .name(let name)? = port.port else { continue }
             let candidates =
               direction == .ingress
-              ? subject : ctx.engine.peerClasses(networkPolicy: i, direction: .egress, rule: r).filter(ctx.classHasInputPod)
-            if !candidates.contains(where: { ctx.engine.declaresNamedPort(class: $0, name: name, protocol: port.protocol) }) {
+              ? subject
+              : ctx.engine.peerClasses(networkPolicy: i, direction: .egress, rule: r).filter(ctx.classHasInputPod)
+            if !candidates.contains(where: {
+              ctx.engine.declaresNamedPort(class: $0, name: name, protocol: port.protocol)
+            }) {
               let whose = direction == .ingress ? "pod the policy selects" : "pod the rule's peers select"
               add(
                 object, "\(ruleName): named port \(name)/\(port.protocol.rawValue) is declared by no \(whose)",

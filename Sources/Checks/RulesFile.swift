@@ -43,7 +43,7 @@ public enum UserRuleKind: String, Sendable {
   case allow
   /// `workloads` must be isolated (selected by a policy) in `direction`.
   case isolated
-  /// Flows into `to` must be mutual TLS (needs the mesh analysis).
+  /// Allowed flows from `from` (default: every workload) into `to` must be mutual TLS.
   case mtls
 }
 

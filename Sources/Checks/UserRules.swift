@@ -52,17 +52,12 @@ struct UserRuleEvaluator {
     let severity = rule.severity ?? .error
     func finding(_ message: String, object: ObjectRef, detail: String = "", at location: SourceLocation?) -> Finding {
       Finding(
-        check: rule.checkID, severity: severity, message: "rule \(rule.name): \(message)", object: object, detail: detail,
+        check: rule.checkID, severity: severity, message: "rule \(rule.name): \(message)", object: object,
+        detail: detail,
         location: location ?? rule.location)
     }
     let ruleObject = ObjectRef(kind: "Rule", namespace: "", name: rule.name)
     switch rule.kind {
-    case .mtls:
-      return [
-        finding(
-          "mutual TLS cannot be checked yet: it needs the mesh analysis, which this kubereach does not have (not a pass)",
-          object: ruleObject, at: rule.location)
-      ]
     case .isolated:
       let selected = members(rule.to)
       if selected.isEmpty { return [finding("selects no workload, nothing was checked", object: ruleObject, at: nil)] }
@@ -80,7 +75,7 @@ struct UserRuleEvaluator {
         }
       }
       return out
-    case .deny, .allow:
+    case .deny, .allow, .mtls:
       return flows(rule, finding: finding, ruleObject: ruleObject)
     }
   }
@@ -111,13 +106,14 @@ struct UserRuleEvaluator {
       if case .addresses(let r, _) = $0 { return r.isEmpty }
       return false
     }
-    if sources.isEmpty || destinations.isEmpty || sources.contains(where: empty) || destinations.contains(where: empty) {
+    if sources.isEmpty || destinations.isEmpty || sources.contains(where: empty) || destinations.contains(where: empty)
+    {
       return [finding("\(sources.isEmpty ? "from" : "to") selects nothing, nothing was checked", ruleObject, "", nil)]
     }
     let wanted = rule.ports ?? .all
     var out: [Finding] = []
-    var memo: [[Int]: ConnectionSet] = [:]
-    func verdict(_ s: Peer, _ d: Peer) -> ConnectionSet {
+    var memo: [[Int]: FlowVerdict] = [:]
+    func verdict(_ s: Peer, _ d: Peer) -> FlowVerdict {
       var key: [Int] = []
       for p in [s, d] {
         switch p {
@@ -126,7 +122,7 @@ struct UserRuleEvaluator {
         }
       }
       if let hit = memo[key] { return hit }
-      let v = ctx.engine.connections(from: s, to: d)
+      let v = FlowVerdict(ctx.engine, from: s, to: d)
       memo[key] = v
       return v
     }
@@ -140,7 +136,7 @@ struct UserRuleEvaluator {
           var witness: (Peer, Peer)?
           for s in src.peers {
             for d in dst.peers {
-              let got = verdict(s, d).intersection(wanted)
+              let got = verdict(s, d).possible.intersection(wanted)
               if !got.isEmpty {
                 allowed = allowed.union(got)
                 witness = witness ?? (s, d)
@@ -157,17 +153,28 @@ struct UserRuleEvaluator {
         case .allow:
           var missing = ConnectionSet.none
           var witness: (Peer, Peer)?
+          var meshWhy: String?
           for s in src.peers {
             for d in dst.peers {
-              let got = verdict(s, d)
+              let v = verdict(s, d)
+              let got = v.certain
               let lacking = rule.ports == nil ? (got.isEmpty ? ConnectionSet.all : .none) : wanted.subtracting(got)
               if !lacking.isEmpty {
                 missing = missing.union(lacking)
                 witness = witness ?? (s, d)
+                if meshWhy == nil, !v.network.intersection(lacking).isEmpty { meshWhy = v.meshDenial }
               }
             }
           }
           guard let (s, d) = witness else { continue }
+          if let meshWhy {
+            let what = rule.ports == nil ? "no connection is allowed" : "\(portsText(missing)) is not allowed"
+            out.append(
+              finding(
+                "\(srcName) => \(dstName) must be allowed but \(what) (the policies allow it, the mesh does not: \(meshWhy))",
+                object, "\(srcName) => \(dstName)", dstLocation))
+            continue
+          }
           let direction: Direction = { if case .addresses = dst { return .egress } else { return .ingress } }()
           var why = decidingLocation(ctx.engine.explain(from: s, to: d), direction, allowed: false)
           if why == nil, case .workload = src {
@@ -178,7 +185,27 @@ struct UserRuleEvaluator {
             finding(
               "\(srcName) => \(dstName) must be allowed but \(what)" + (why.map { " (denied by \($0.0))" } ?? ""),
               object, "\(srcName) => \(dstName)", why?.1 ?? dstLocation))
-        case .isolated, .mtls:
+        case .mtls:
+          var plain = ConnectionSet.none
+          var how = Set<String>()
+          var location: SourceLocation?
+          for s in src.peers {
+            for d in dst.peers {
+              let v = verdict(s, d)
+              let got = v.notMutualTLS.intersection(wanted)
+              if !got.isEmpty {
+                plain = plain.union(got)
+                how.formUnion(v.transports)
+                location = location ?? v.transportObject
+              }
+            }
+          }
+          if plain.isEmpty { continue }
+          out.append(
+            finding(
+              "\(srcName) => \(dstName) must be mutual TLS but \(portsText(plain)) is allowed without it (\(how.sorted().joined(separator: ", ")))",
+              object, "\(srcName) => \(dstName)", location ?? dstLocation))
+        case .isolated:
           continue
         }
       }
@@ -201,5 +228,54 @@ struct UserRuleEvaluator {
     let workload = anchor.map { ctx.input.workloads[$0.workload] }
     let object = workload.map(CheckContext.object) ?? ObjectRef(kind: "External", namespace: "", name: label(dst))
     return (label(src), label(dst), object, workload?.location)
+  }
+}
+
+/// The verdict of one flow for the rules: the L3/L4 tiers, then the mesh stage when the input
+/// has a mesh (all from the engine).
+struct FlowVerdict {
+  /// What the L3/L4 tiers allow.
+  var network: ConnectionSet
+  /// Finally allowed; a `depends-on-L7` part does not count (for `allow`/`require`).
+  var certain: ConnectionSet
+  /// Possibly allowed; a `depends-on-L7` part counts (for `deny`).
+  var possible: ConnectionSet
+  /// Possibly allowed without mutual TLS (for `mtls`).
+  var notMutualTLS: ConnectionSet
+  /// How those connections travel: `plaintext`, or `no mesh` when neither side is in one.
+  var transports: Set<String>
+  /// The PeerAuthentication or DestinationRule behind a plaintext part, if one is named.
+  var transportObject: SourceLocation?
+  /// Why the mesh denies a part the tiers allow.
+  var meshDenial: String?
+
+  init(_ engine: ReachabilityEngine, from s: Peer, to d: Peer) {
+    network = engine.connections(from: s, to: d)
+    guard !network.isEmpty, let mesh = engine.meshVerdict(from: s, to: d, connections: network) else {
+      certain = network
+      possible = network
+      notMutualTLS = network
+      transports = network.isEmpty ? [] : ["no mesh in the input"]
+      return
+    }
+    certain = .none
+    possible = .none
+    notMutualTLS = .none
+    transports = []
+    for part in mesh.parts {
+      let passes = part.transport.passes && part.authorization != .denied
+      if passes && part.authorization != .dependsOnL7 { certain = certain.union(part.connections) }
+      if passes { possible = possible.union(part.connections) }
+      if passes && part.transport != .mtls {
+        notMutualTLS = notMutualTLS.union(part.connections)
+        transports.insert(part.transport == .none ? "not mesh traffic" : part.transport.label)
+        transportObject =
+          transportObject ?? part.reasons.first { $0.part == "transport" && $0.object != nil }?.object?.location
+      }
+      if !passes || part.authorization == .dependsOnL7 {
+        meshDenial =
+          meshDenial ?? (part.authorization == .dependsOnL7 ? "depends on L7 attributes" : part.denialSummary)
+      }
+    }
   }
 }

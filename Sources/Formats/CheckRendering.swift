@@ -127,7 +127,8 @@ public struct CheckJSONRenderer: CheckRenderer {
         (
           "location",
           .object([
-            ("file", .string(relativePath(l.file, to: baseDirectory))), ("line", .int(l.line)), ("column", .int(l.column)),
+            ("file", .string(relativePath(l.file, to: baseDirectory))), ("line", .int(l.line)),
+            ("column", .int(l.column)),
           ])
         ))
     }
@@ -181,10 +182,13 @@ public struct JUnitRenderer: CheckRenderer {
   }
 
   public func render(_ report: CheckReport) -> [UInt8] {
-    let failures = report.checks.filter { c in report.findings.contains { $0.check == c.id && report.failOn.fails($0.severity) } }
-      .count
+    let failures = report.checks.filter { c in
+      report.findings.contains { $0.check == c.id && report.failOn.fails($0.severity) }
+    }
+    .count
     var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-    out += "<testsuites name=\"kubereach check\" tests=\"\(report.checks.count)\" failures=\"\(failures)\" errors=\"0\">\n"
+    out +=
+      "<testsuites name=\"kubereach check\" tests=\"\(report.checks.count)\" failures=\"\(failures)\" errors=\"0\">\n"
     out +=
       "  <testsuite name=\"kubereach check\" tests=\"\(report.checks.count)\" failures=\"\(failures)\" errors=\"0\" skipped=\"0\">\n"
     for check in report.checks {
@@ -233,7 +237,10 @@ public struct SARIFRenderer: CheckRenderer {
       location.append(("physicalLocation", .object(physical)))
     }
     location.append(
-      ("logicalLocations", .array([.object([("fullyQualifiedName", .string(f.object.description)), ("kind", .string("resource"))])]))
+      (
+        "logicalLocations",
+        .array([.object([("fullyQualifiedName", .string(f.object.description)), ("kind", .string("resource"))])])
+      )
     )
     var fields: [(String, JSONValue)] = [
       ("ruleId", .string(f.check)), ("ruleIndex", .int(ruleIndex)), ("level", .string(f.severity.rawValue)),
@@ -260,7 +267,9 @@ public struct SARIFRenderer: CheckRenderer {
       ])
     }
     var results = report.findings.map { result($0, ruleIndex: index[$0.check] ?? 0, suppression: nil) }
-    results += report.accepted.map { result($0.finding, ruleIndex: index[$0.finding.check] ?? 0, suppression: $0.reason) }
+    results += report.accepted.map {
+      result($0.finding, ruleIndex: index[$0.finding.check] ?? 0, suppression: $0.reason)
+    }
     let run = JSONValue.object([
       (
         "tool",

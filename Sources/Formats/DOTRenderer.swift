@@ -42,9 +42,9 @@ public struct DOTRenderer: ReportRenderer {
     for row in diff.rows {
       let key = row.source.name + "\u{0}" + row.destination.name
       switch row.kind {
-      case .added: edges.append((key, row.after.description, "#008000"))
-      case .removed: edges.append((key, row.before.description, "red2"))
-      case .changed: edges.append((key, "\(row.after) (ref1: \(row.before))", "magenta"))
+      case .added: edges.append((key, row.afterText, "#008000"))
+      case .removed: edges.append((key, row.beforeText, "red2"))
+      case .changed: edges.append((key, "\(row.afterText) (ref1: \(row.beforeText))", "magenta"))
       }
     }
     for (key, label, color) in edges.sorted(by: { $0.0 < $1.0 }) {

@@ -171,8 +171,14 @@ public struct FlowExplanationRenderer: Sendable {
         ? "Verdict: allowed on \(flow.allowedConnections)\n"
         : "Verdict: denied (no connection allowed)\n"
     }
+    if let transport = flow.meshTransport, let authorization = flow.meshAuthorization {
+      out += "Network (L3/L4): \(flow.networkAllowed ? "allowed" : "denied")\n"
+      out += "Transport: \(transport.rawValue)\n"
+      out += "Authorization: \(authorization.rawValue)\n"
+    }
     out += selectionText("Egress", at: flow.source.name, flow.egressSelectedBy)
     out += selectionText("Ingress", at: flow.destination.name, flow.ingressSelectedBy)
+    out += meshText(flow)
     for group in flow.groups {
       out += "\n\(group.allowed ? "Allowed" : "Denied") \(group.connectionsText):\n"
       out += directionText(
@@ -180,6 +186,22 @@ public struct FlowExplanationRenderer: Sendable {
       out += directionText(
         "Ingress", at: flow.destination.name, group.ingress, endpointIsPeer: isPod(flow.destination)
       )
+    }
+    return out
+  }
+
+  /// The mesh parts with their reasons (nothing when the mesh is off or untouched).
+  static func meshText(_ flow: FlowExplanation) -> String {
+    guard let mesh = flow.mesh, !mesh.isUntouched else { return "" }
+    var out = ""
+    for part in mesh.parts where !part.isUntouched {
+      out +=
+        "\nMesh \(part.connections): transport \(part.transport.rawValue), authorization \(part.authorization.rawValue)\n"
+      for reason in part.reasons {
+        out += "  - \(reason.part): \(reason.text)"
+        if let object = reason.object { out += " (\(object)) [\(object.location)]" }
+        out += "\n"
+      }
     }
     return out
   }
@@ -236,8 +258,21 @@ public struct FlowExplanationRenderer: Sendable {
     fields.append("\"allowed\": \(allowed)")
     fields.append(
       "\"connections\": \(JSONRenderer.quote(FlowExplanation.commonConnections(flows).description))")
-    fields.append("\"network\": \"\(allowed ? "allowed" : "denied")\"")
-    let reasons = flows.flatMap { flow in flow.groups.flatMap { Self.reasonObjects(flow, $0) } }
+    let network = !flows.isEmpty && flows.allSatisfy(\.networkAllowed)
+    fields.append("\"network\": \"\(network ? "allowed" : "denied")\"")
+    if let first = flows.first, let transport = first.meshTransport, let authorization = first.meshAuthorization {
+      // Several pairs or backends: the worst outcome speaks for all.
+      let transports = flows.compactMap(\.meshTransport)
+      let authorizations = flows.compactMap(\.meshAuthorization)
+      let t = transports.first { !$0.passes } ?? transport
+      let a =
+        authorizations.first { $0 == .denied } ?? authorizations.first { $0 == .dependsOnL7 } ?? authorization
+      fields.append("\"transport\": \(JSONRenderer.quote(t.rawValue))")
+      fields.append("\"authorization\": \(JSONRenderer.quote(a.rawValue))")
+    }
+    let reasons = flows.flatMap { flow in
+      flow.groups.flatMap { Self.reasonObjects(flow, $0) } + Self.meshReasonObjects(flow)
+    }
     fields.append("\"reasons\": " + Self.array(reasons, indent: "  "))
     let flowObjects = flows.map(Self.flowObject)
     fields.append("\"flows\": " + Self.array(flowObjects, indent: "  "))
@@ -281,6 +316,29 @@ public struct FlowExplanationRenderer: Sendable {
     return out
   }
 
+  static func meshReasonObjects(_ flow: FlowExplanation) -> [String] {
+    guard let mesh = flow.mesh else { return [] }
+    var out: [String] = []
+    for part in mesh.parts where !part.isUntouched {
+      for reason in part.reasons {
+        out.append(
+          object([
+            ("tier", JSONRenderer.quote("Mesh")),
+            ("part", JSONRenderer.quote(reason.part)),
+            ("kind", reason.object.map { JSONRenderer.quote($0.kind) } ?? "null"),
+            ("policy", reason.object.map { JSONRenderer.quote("\($0.namespace)/\($0.name)") } ?? "null"),
+            ("location", reason.object.map { JSONRenderer.quote($0.location.description) } ?? "null"),
+            ("text", JSONRenderer.quote(reason.text)),
+            ("destination", JSONRenderer.quote(flow.destination.name)),
+            ("connections", JSONRenderer.quote(part.connections.description)),
+            ("transport", JSONRenderer.quote(part.transport.rawValue)),
+            ("authorization", JSONRenderer.quote(part.authorization.rawValue)),
+          ]))
+      }
+    }
+    return out
+  }
+
   static func flowObject(_ flow: FlowExplanation) -> String {
     var fields: [(String, String)] = [
       ("source", JSONRenderer.quote(flow.source.name)),
@@ -294,6 +352,20 @@ public struct FlowExplanationRenderer: Sendable {
     if let port = flow.port { fields.append(("port", "\(port)")) }
     fields.append(("allowed", "\(flow.allowed)"))
     fields.append(("connections", JSONRenderer.quote(flow.allowedConnections.description)))
+    if let transport = flow.meshTransport, let authorization = flow.meshAuthorization {
+      fields.append(("network", JSONRenderer.quote(flow.networkAllowed ? "allowed" : "denied")))
+      fields.append(("transport", JSONRenderer.quote(transport.rawValue)))
+      fields.append(("authorization", JSONRenderer.quote(authorization.rawValue)))
+      let parts = (flow.mesh?.parts ?? []).map { part in
+        object([
+          ("connections", JSONRenderer.quote(part.connections.description)),
+          ("transport", JSONRenderer.quote(part.transport.rawValue)),
+          ("authorization", JSONRenderer.quote(part.authorization.rawValue)),
+          ("allowed", "\(part.allowed)"),
+        ])
+      }
+      fields.append(("mesh", "[" + parts.joined(separator: ", ") + "]"))
+    }
     if let note = flow.note { fields.append(("note", JSONRenderer.quote(note))) }
     let groups = flow.groups.map { group in
       object([

@@ -43,6 +43,11 @@ enum ExposureRendering {
         "Ingress Exposure:\n"
         + exposure.ingress.map { line($0, ingress: true) }.joined(separator: "\n") + "\n"
     }
+    if !exposure.meshPlaintext.isEmpty {
+      out +=
+        "\nMesh servers taking plaintext from outside the mesh (PERMISSIVE or DISABLE):\n"
+        + exposure.meshPlaintext.map { line($0, ingress: true) }.joined(separator: "\n") + "\n"
+    }
     if !exposure.unprotected.isEmpty && !focused {
       out +=
         "\nWorkloads not protected by network policies:\n"
@@ -142,8 +147,10 @@ enum ExposureRendering {
     return "{\n  \"\(listKey)\": " + array(connlist, indent: "  ", emptyAsNull: false) + ",\n"
       + "  \"\(exposureKey)\": {\n"
       + "    \"egress_exposure\": " + section(exposure.egress, ingress: false) + ",\n"
-      + "    \"ingress_exposure\": " + section(exposure.ingress, ingress: true) + "\n"
-      + "  }\n}"
+      + "    \"ingress_exposure\": " + section(exposure.ingress, ingress: true)
+      + (exposure.meshPlaintext.isEmpty
+        ? "" : ",\n    \"mesh_plaintext_exposure\": " + section(exposure.meshPlaintext, ingress: true))
+      + "\n  }\n}"
   }
 
   // MARK: dot

@@ -29,7 +29,7 @@ public struct TextRenderer: ReportRenderer {
     var out = "Connectivity diff:\n"
     for row in diff.rows {
       out += "diff-type: \(row.kind.title), source: \(row.source.name), destination: \(row.destination.name), "
-      out += "ref1: \(row.before), ref2: \(row.after)"
+      out += "ref1: \(row.beforeText), ref2: \(row.afterText)"
       if !row.workloadInfo.isEmpty { out += ", workloads-diff-info: \(row.workloadInfo)" }
       out += "\n"
     }
@@ -55,6 +55,25 @@ public struct JSONRenderer: ReportRenderer {
         out.write(",\n    \"conn\": ")
         out.writeJSONString(row.connectionsText)
       }
+      if let mesh = row.mesh {
+        // Per connection part: its transport, authorization and final verdict.
+        out.write(",\n    \"mesh\": [")
+        for (i, part) in mesh.parts.enumerated() {
+          out.write(i == 0 ? "\n      {\"conn\": " : ",\n      {\"conn\": ")
+          out.writeJSONString(part.connections.description)
+          out.write(", \"transport\": ")
+          out.writeJSONString(part.transport.rawValue)
+          out.write(", \"authorization\": ")
+          out.writeJSONString(part.authorization.rawValue)
+          out.write(", \"allowed\": \(part.allowed)")
+          if !part.allowed {
+            out.write(", \"reason\": ")
+            out.writeJSONString(part.denialSummary)
+          }
+          out.write("}")
+        }
+        out.write("\n    ]")
+      }
       out.write("\n  }")
     }
     out.write("\n]")
@@ -66,7 +85,7 @@ public struct JSONRenderer: ReportRenderer {
     let objects = diff.rows.map { row in
       [
         ("diff-type", row.kind.title), ("source", row.source.name), ("destination", row.destination.name),
-        ("ref1", row.before.description), ("ref2", row.after.description), ("workloads-diff-info", row.workloadInfo),
+        ("ref1", row.beforeText), ("ref2", row.afterText), ("workloads-diff-info", row.workloadInfo),
       ]
     }
     return Array(Self.array(objects).utf8)
@@ -81,29 +100,7 @@ public struct JSONRenderer: ReportRenderer {
   }
 
   /// A JSON string literal, escaped as Go's encoder escapes (including `<`, `>` and `&`).
-  public static func quote(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      case "<": out += "\\u003c"
-      case ">": out += "\\u003e"
-      case "&": out += "\\u0026"
-      default:
-        if scalar.value < 0x20 {
-          let hex = String(scalar.value, radix: 16)
-          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        } else {
-          out.unicodeScalars.append(scalar)
-        }
-      }
-    }
-    return out + "\""
-  }
+  public static func quote(_ text: String) -> String { JSONText.quote(text) }
 }
 
 /// Comma-separated values with a header line; fields quoted when they hold commas or quotes.
@@ -133,7 +130,7 @@ public struct CSVRenderer: ReportRenderer {
     var out = "diff-type,source,destination,ref1,ref2,workloads-diff-info\n"
     for row in diff.rows {
       out += Self.line([
-        row.kind.title, row.source.name, row.destination.name, row.before.description, row.after.description,
+        row.kind.title, row.source.name, row.destination.name, row.beforeText, row.afterText,
         row.workloadInfo,
       ])
     }
@@ -184,7 +181,7 @@ public struct MarkdownRenderer: ReportRenderer {
     ]
     for row in diff.rows {
       lines.append(
-        "| \(row.kind.title) | \(row.source.name) | \(row.destination.name) | \(row.before) | \(row.after) | \(row.workloadInfo) |"
+        "| \(row.kind.title) | \(row.source.name) | \(row.destination.name) | \(row.beforeText) | \(row.afterText) | \(row.workloadInfo) |"
       )
     }
     return Array(lines.joined(separator: "\n").utf8)

@@ -72,6 +72,10 @@ public struct Pod: Hashable, Sendable {
   public var namespace: String
   public var name: String
   public var labels: [String: String]
+  /// `metadata.annotations` (the pod template's for workload replicas).
+  public var annotations: [String: String]
+  /// The names of `spec.containers` (an injected pod has `istio-proxy`).
+  public var containers: [String]
   public var ports: [ContainerPort]
   public var serviceAccount: String
   public var hostNetwork: Bool
@@ -82,13 +86,16 @@ public struct Pod: Hashable, Sendable {
   public var location: SourceLocation
 
   public init(
-    namespace: String, name: String, labels: [String: String], ports: [ContainerPort] = [],
+    namespace: String, name: String, labels: [String: String], annotations: [String: String] = [:],
+    containers: [String] = [], ports: [ContainerPort] = [],
     serviceAccount: String = "default", hostNetwork: Bool = false, ips: [IPAddress] = [],
     workload: Int, location: SourceLocation
   ) {
     self.namespace = namespace
     self.name = name
     self.labels = labels
+    self.annotations = annotations
+    self.containers = containers
     self.ports = ports
     self.serviceAccount = serviceAccount
     self.hostNetwork = hostNetwork

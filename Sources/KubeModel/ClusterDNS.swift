@@ -69,14 +69,17 @@ public struct ClusterDNS: Hashable, Sendable {
         }
         return Server(pod: i, ports: ports(of: service, on: pod))
       }
-      if !servers.isEmpty { return ClusterDNS(origin: .service("\(service.namespace)/\(service.name)"), servers: servers) }
+      if !servers.isEmpty {
+        return ClusterDNS(origin: .service("\(service.namespace)/\(service.name)"), servers: servers)
+      }
     }
     let selector = LabelSelector(matchLabels: labels)
     let servers = cluster.pods.indices.compactMap { i -> Server? in
       let pod = cluster.pods[i]
       guard pod.namespace == namespace, selector.matches(pod.labels) else { return nil }
       let named = pod.ports.filter { $0.port == 53 || ($0.name ?? "").hasPrefix("dns") }
-      let ports = named.isEmpty ? defaultPorts : Array(Set(named.map { DNSPort(protocol: $0.protocol, port: $0.port) })).sorted()
+      let ports =
+        named.isEmpty ? defaultPorts : Array(Set(named.map { DNSPort(protocol: $0.protocol, port: $0.port) })).sorted()
       return Server(pod: i, ports: ports)
     }
     return servers.isEmpty ? nil : ClusterDNS(origin: .label, servers: servers)

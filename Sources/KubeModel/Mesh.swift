@@ -12,21 +12,30 @@ public struct PeerAuthentication: Hashable, Sendable {
   public var name: String
   /// nil: namespace-wide (or mesh-wide in the root namespace).
   public var selector: [String: String]?
-  public var mode: MutualTLSMode
-  public var portModes: [Int: MutualTLSMode]
+  /// `spec.mtls.mode`; nil when `spec.mtls` (or its mode) is absent, which Istio reads as UNSET.
+  public var mode: MutualTLSMode?
+  /// `spec.portLevelMtls`: target port to mode (nil: the entry has no mode).
+  public var portModes: [Int: MutualTLSMode?]
+  /// `metadata.creationTimestamp` as written (RFC 3339), for the oldest-wins rule.
+  public var creationTimestamp: String?
   public var location: SourceLocation
 
   public init(
-    namespace: String, name: String, selector: [String: String]?, mode: MutualTLSMode,
-    portModes: [Int: MutualTLSMode] = [:], location: SourceLocation
+    namespace: String, name: String, selector: [String: String]?, mode: MutualTLSMode?,
+    portModes: [Int: MutualTLSMode?] = [:], creationTimestamp: String? = nil,
+    location: SourceLocation
   ) {
     self.namespace = namespace
     self.name = name
     self.selector = selector
     self.mode = mode
     self.portModes = portModes
+    self.creationTimestamp = creationTimestamp
     self.location = location
   }
+
+  /// The mode, with an absent one read as UNSET.
+  public var effectiveMode: MutualTLSMode { mode ?? .unset }
 }
 
 /// A client-side TLS mode of an Istio DestinationRule.
@@ -42,19 +51,24 @@ public struct DestinationRule: Hashable, Sendable {
   public var namespace: String
   public var name: String
   public var host: String
+  /// `spec.trafficPolicy.tls.mode`.
   public var tlsMode: ClientTLSMode?
-  public var portTLSModes: [Int: ClientTLSMode]
+  /// `spec.trafficPolicy.portLevelSettings[]`: port number to its `tls.mode` (nil: no tls).
+  public var portTLSModes: [Int: ClientTLSMode?]
+  public var creationTimestamp: String?
   public var location: SourceLocation
 
   public init(
     namespace: String, name: String, host: String, tlsMode: ClientTLSMode?,
-    portTLSModes: [Int: ClientTLSMode] = [:], location: SourceLocation
+    portTLSModes: [Int: ClientTLSMode?] = [:], creationTimestamp: String? = nil,
+    location: SourceLocation
   ) {
     self.namespace = namespace
     self.name = name
     self.host = host
     self.tlsMode = tlsMode
     self.portTLSModes = portTLSModes
+    self.creationTimestamp = creationTimestamp
     self.location = location
   }
 }
@@ -67,57 +81,137 @@ public enum AuthorizationAction: String, Hashable, Sendable {
   case custom = "CUSTOM"
 }
 
-/// One `from` source of an AuthorizationPolicy rule.
+/// One `from` source of an AuthorizationPolicy rule; nil lists are absent fields.
 public struct AuthorizationSource: Hashable, Sendable {
   public var principals: [String]?
   public var notPrincipals: [String]?
+  public var requestPrincipals: [String]?
+  public var notRequestPrincipals: [String]?
   public var namespaces: [String]?
   public var notNamespaces: [String]?
   public var ipBlocks: [String]?
   public var notIpBlocks: [String]?
-  /// HTTP-only fields such as requestPrincipals are present.
-  public var usesHTTPFields: Bool
+  public var remoteIpBlocks: [String]?
+  public var notRemoteIpBlocks: [String]?
 
   public init(
-    principals: [String]? = nil, notPrincipals: [String]? = nil, namespaces: [String]? = nil,
+    principals: [String]? = nil, notPrincipals: [String]? = nil, requestPrincipals: [String]? = nil,
+    notRequestPrincipals: [String]? = nil, namespaces: [String]? = nil,
     notNamespaces: [String]? = nil, ipBlocks: [String]? = nil, notIpBlocks: [String]? = nil,
-    usesHTTPFields: Bool = false
+    remoteIpBlocks: [String]? = nil, notRemoteIpBlocks: [String]? = nil
   ) {
     self.principals = principals
     self.notPrincipals = notPrincipals
+    self.requestPrincipals = requestPrincipals
+    self.notRequestPrincipals = notRequestPrincipals
     self.namespaces = namespaces
     self.notNamespaces = notNamespaces
     self.ipBlocks = ipBlocks
     self.notIpBlocks = notIpBlocks
-    self.usesHTTPFields = usesHTTPFields
+    self.remoteIpBlocks = remoteIpBlocks
+    self.notRemoteIpBlocks = notRemoteIpBlocks
+  }
+
+  /// HTTP-only fields (request principals, and remote IP blocks, which come from HTTP headers
+  /// such as X-Forwarded-For) are present.
+  public var usesHTTPFields: Bool {
+    requestPrincipals != nil || notRequestPrincipals != nil || remoteIpBlocks != nil
+      || notRemoteIpBlocks != nil
   }
 }
 
-/// One `to` operation of an AuthorizationPolicy rule.
+/// One `to` operation of an AuthorizationPolicy rule; nil lists are absent fields.
 public struct AuthorizationOperation: Hashable, Sendable {
+  public var hosts: [String]?
+  public var notHosts: [String]?
   public var ports: [String]?
   public var notPorts: [String]?
-  /// HTTP-only fields (methods, paths, hosts) are present.
-  public var usesHTTPFields: Bool
+  public var methods: [String]?
+  public var notMethods: [String]?
+  public var paths: [String]?
+  public var notPaths: [String]?
 
-  public init(ports: [String]? = nil, notPorts: [String]? = nil, usesHTTPFields: Bool = false) {
+  public init(
+    hosts: [String]? = nil, notHosts: [String]? = nil, ports: [String]? = nil,
+    notPorts: [String]? = nil, methods: [String]? = nil, notMethods: [String]? = nil,
+    paths: [String]? = nil, notPaths: [String]? = nil
+  ) {
+    self.hosts = hosts
+    self.notHosts = notHosts
     self.ports = ports
     self.notPorts = notPorts
-    self.usesHTTPFields = usesHTTPFields
+    self.methods = methods
+    self.notMethods = notMethods
+    self.paths = paths
+    self.notPaths = notPaths
   }
+
+  /// HTTP-only fields (hosts, methods, paths) are present.
+  public var usesHTTPFields: Bool {
+    hosts != nil || notHosts != nil || methods != nil || notMethods != nil || paths != nil
+      || notPaths != nil
+  }
+}
+
+/// One `when` condition of an AuthorizationPolicy rule.
+public struct AuthorizationCondition: Hashable, Sendable {
+  public var key: String
+  public var values: [String]?
+  public var notValues: [String]?
+
+  public init(key: String, values: [String]? = nil, notValues: [String]? = nil) {
+    self.key = key
+    self.values = values
+    self.notValues = notValues
+  }
+
+  /// The condition keys known at L4 (the rest are HTTP-only, or unknown).
+  public static let layer4Keys: Set<String> = [
+    "source.principal", "source.namespace", "source.ip", "destination.port",
+  ]
+
+  /// Whether the key is one of `layer4Keys`.
+  public var isLayer4: Bool { Self.layer4Keys.contains(key) }
 }
 
 /// One rule of an AuthorizationPolicy.
 public struct AuthorizationRule: Hashable, Sendable {
   public var from: [AuthorizationSource]
   public var to: [AuthorizationOperation]
-  /// `when` conditions are present (evaluated as HTTP-dependent unless purely L4).
-  public var hasConditions: Bool
+  public var when: [AuthorizationCondition]
 
-  public init(from: [AuthorizationSource] = [], to: [AuthorizationOperation] = [], hasConditions: Bool = false) {
+  public init(
+    from: [AuthorizationSource] = [], to: [AuthorizationOperation] = [],
+    when: [AuthorizationCondition] = []
+  ) {
     self.from = from
     self.to = to
-    self.hasConditions = hasConditions
+    self.when = when
+  }
+
+  /// `when` conditions are present.
+  public var hasConditions: Bool { !when.isEmpty }
+
+  /// Some part of the rule is HTTP-only.
+  public var usesHTTPFields: Bool {
+    from.contains(where: \.usesHTTPFields) || to.contains(where: \.usesHTTPFields)
+      || when.contains { !$0.isLayer4 }
+  }
+}
+
+/// A `targetRefs` entry of an AuthorizationPolicy (Gateway API PolicyTargetReference).
+public struct PolicyTargetReference: Hashable, Sendable {
+  public var group: String
+  public var kind: String
+  public var name: String
+  /// Only for `targetRef` of older policies; targets live in the policy's namespace.
+  public var namespace: String?
+
+  public init(group: String = "", kind: String, name: String, namespace: String? = nil) {
+    self.group = group
+    self.kind = kind
+    self.name = name
+    self.namespace = namespace
   }
 }
 
@@ -126,20 +220,41 @@ public struct AuthorizationPolicy: Hashable, Sendable {
   public var namespace: String
   public var name: String
   public var selector: [String: String]?
+  /// `spec.targetRefs` (and the older single `spec.targetRef`).
+  public var targetRefs: [PolicyTargetReference]
   public var action: AuthorizationAction
+  /// `spec.provider.name` of a CUSTOM policy.
+  public var provider: String?
   /// nil: the `rules` field is absent.
   public var rules: [AuthorizationRule]?
+  public var creationTimestamp: String?
   public var location: SourceLocation
 
   public init(
-    namespace: String, name: String, selector: [String: String]?, action: AuthorizationAction,
-    rules: [AuthorizationRule]?, location: SourceLocation
+    namespace: String, name: String, selector: [String: String]?,
+    targetRefs: [PolicyTargetReference] = [], action: AuthorizationAction,
+    provider: String? = nil, rules: [AuthorizationRule]?, creationTimestamp: String? = nil,
+    location: SourceLocation
   ) {
     self.namespace = namespace
     self.name = name
     self.selector = selector
+    self.targetRefs = targetRefs
     self.action = action
+    self.provider = provider
     self.rules = rules
+    self.creationTimestamp = creationTimestamp
     self.location = location
   }
+}
+
+/// Well-known Istio labels and annotations.
+public enum IstioLabel {
+  public static let injection = "istio-injection"
+  public static let revision = "istio.io/rev"
+  public static let inject = "sidecar.istio.io/inject"
+  public static let status = "sidecar.istio.io/status"
+  public static let dataplaneMode = "istio.io/dataplane-mode"
+  public static let useWaypoint = "istio.io/use-waypoint"
+  public static let proxyContainer = "istio-proxy"
 }

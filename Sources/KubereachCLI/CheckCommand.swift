@@ -1,7 +1,7 @@
 import ArgumentParser
 import Checks
-import Foundation
 import Formats
+import Foundation
 import KubeModel
 
 extension FailLevel: ExpressibleByArgument {}
@@ -56,6 +56,7 @@ struct CheckCommand: IOCommand {
     try emit(bytes, to: outputFile, io: io)
     stats.lap("output")
     if input.stats {
+      for (name, seconds) in report.timings { stats.record("check/\(name)", seconds: seconds) }
       stats.count("findings", report.findings.count)
       io.log(stats.report())
     }

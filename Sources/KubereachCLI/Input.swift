@@ -1,6 +1,6 @@
 import ArgumentParser
-import Foundation
 import Formats
+import Foundation
 import KubeModel
 import Manifests
 import Reachability
@@ -16,9 +16,23 @@ struct InputOptions: ParsableArguments {
   @Flag(help: "Let ipBlocks also select pods whose status.podIP lies inside them (as CNIs do).")
   var ipblockMatchesPodIps = false
 
+  @Flag(name: .customLong("no-mesh"), help: "Ignore the Istio mesh: netpol-analyzer's reading (L3/L4 tiers only).")
+  var noMesh = false
+
+  @Option(name: .customLong("mesh-root-namespace"), help: "The Istio root namespace (mesh-wide policies).")
+  var meshRootNamespace = "istio-system"
+
+  @Flag(
+    name: .customLong("mesh-inject-by-default"),
+    help: "The sidecar injector injects pods of namespaces without an injection label.")
+  var meshInjectByDefault = false
+
   var engineOptions: EngineOptions {
     var options = EngineOptions()
     options.ipBlockMatchesPodIPs = ipblockMatchesPodIps
+    options.mesh = MeshOptions(
+      enabled: noMesh ? false : nil, rootNamespace: meshRootNamespace,
+      injectByDefault: meshInjectByDefault)
     return options
   }
 }

@@ -5,7 +5,10 @@ public struct Kubereach: ParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "kubereach",
     abstract: "Tells which traffic a Kubernetes cluster's policies allow, and why.",
-    subcommands: [AnalyzeCommand.self, ExplainCommand.self, DiffCommand.self, CheckCommand.self, SynthCommand.self])
+    subcommands: [
+      AnalyzeCommand.self, ExplainCommand.self, DiffCommand.self, CheckCommand.self, GenerateCommand.self,
+      SimulateCommand.self, SynthCommand.self,
+    ])
 
   public init() {}
 }

@@ -80,8 +80,7 @@ extension Kubereach {
     do {
       let command = try Kubereach.parseAsRoot(arguments)
       guard let runnable = command as? any IOCommand else {
-        let topic = arguments.first { !$0.hasPrefix("-") && $0 != "help" }
-        io.write(helpText(for: topic) + "\n")
+        io.write(helpText(for: arguments.filter { $0 != "help" }) + "\n")
         return ExitStatus.success.rawValue
       }
       return try runnable.execute(io).rawValue
@@ -93,7 +92,7 @@ extension Kubereach {
       let code = Kubereach.exitCode(for: error)
       if code == .success {
         let isHelp = arguments.contains("--help") || arguments.contains("-h")
-        io.write((isHelp ? helpText(for: arguments.first { !$0.hasPrefix("-") }) : message) + "\n")
+        io.write((isHelp ? helpText(for: arguments) : message) + "\n")
         return ExitStatus.success.rawValue
       }
       io.log(message + "\n")
@@ -113,10 +112,17 @@ extension Kubereach {
     }
   }
 
-  /// The help of a subcommand named on the command line, or of the root command.
-  static func helpText(for name: String?) -> String {
-    let subcommand = configuration.subcommands.first { $0._commandName == name }
-    return subcommand.map { Kubereach.helpMessage(for: $0) } ?? Kubereach.helpMessage()
+  /// The help of the (nested) subcommand named on the command line (`generate from-flows`),
+  /// or of the root command.
+  static func helpText(for arguments: [String]) -> String {
+    var found: ParsableCommand.Type? = nil
+    var candidates = configuration.subcommands
+    for word in arguments where !word.hasPrefix("-") {
+      guard let next = candidates.first(where: { $0._commandName == word }) else { break }
+      found = next
+      candidates = next.configuration.subcommands
+    }
+    return found.map { Kubereach.helpMessage(for: $0) } ?? Kubereach.helpMessage()
   }
 
   /// The process entry point: real streams, real exit.

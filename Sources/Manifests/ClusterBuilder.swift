@@ -3,6 +3,8 @@ import KubeModel
 /// A pod template as read from a workload object or a Pod.
 struct PodSpecInfo {
   var labels: [String: String] = [:]
+  var annotations: [String: String] = [:]
+  var containers: [String] = []
   var ports: [ContainerPort] = []
   var serviceAccount: String = "default"
   var hostNetwork: Bool = false
@@ -252,6 +254,7 @@ final class ClusterBuilder {
           cluster.pods.append(
             Pod(
               namespace: pod.namespace, name: pod.name, labels: pod.spec.labels,
+              annotations: pod.spec.annotations, containers: pod.spec.containers,
               ports: pod.spec.ports,
               serviceAccount: pod.spec.serviceAccount, hostNetwork: pod.spec.hostNetwork,
               ips: pod.ips,
@@ -273,7 +276,8 @@ final class ClusterBuilder {
           cluster.pods.append(
             Pod(
               namespace: workload.namespace, name: "\(workload.name)-\(r)",
-              labels: object.template.labels,
+              labels: object.template.labels, annotations: object.template.annotations,
+              containers: object.template.containers,
               ports: object.template.ports, serviceAccount: object.template.serviceAccount,
               hostNetwork: object.template.hostNetwork, workload: index, location: object.location))
         }

@@ -8,6 +8,9 @@ extension DecodeContext {
     var name: String
     var namespace: String?
     var labels: [String: String]
+    var annotations: [String: String] = [:]
+    /// `metadata.creationTimestamp` as written.
+    var creationTimestamp: String? = nil
   }
 
   func metadata(_ object: YNode, kind: String) -> Metadata? {
@@ -21,7 +24,13 @@ extension DecodeContext {
       $0.isEmpty ? nil : $0
     }
     let labels = stringMap(meta?["labels"], "metadata.labels") ?? [:]
-    return Metadata(name: name, namespace: namespace, labels: labels)
+    let annotations = stringMap(meta?["annotations"], "metadata.annotations") ?? [:]
+    let created = meta?["creationTimestamp"].flatMap { node in
+      node.isNull ? nil : string(node, "metadata.creationTimestamp")
+    }
+    return Metadata(
+      name: name, namespace: namespace, labels: labels, annotations: annotations,
+      creationTimestamp: created)
   }
 
   /// A label selector (`matchLabels` and `matchExpressions`), validated; nil when absent or null.

@@ -29,9 +29,9 @@ public enum ManifestWriter {
     docs += cluster.networkPolicies.map(networkPolicy)
     docs += cluster.adminNetworkPolicies.map(adminPolicy)
     docs += cluster.baselineAdminNetworkPolicies.map(adminPolicy)
-    docs += cluster.peerAuthentications.map(peerAuthentication)
+    docs += cluster.peerAuthentications.map { peerAuthentication($0) }
     docs += cluster.destinationRules.map(destinationRule)
-    docs += cluster.authorizationPolicies.map(authorizationPolicy)
+    docs += cluster.authorizationPolicies.map { authorizationPolicy($0) }
     return docs
   }
 
@@ -95,16 +95,14 @@ public enum ManifestWriter {
     }
   }
 
-  private static func podSpec(ports: [ContainerPort], serviceAccount: String, hostNetwork: Bool)
-    -> YAMLValue
-  {
-    var container = [YAMLEntry("name", .string("main")), YAMLEntry("image", .string("image"))]
-    if !ports.isEmpty {
-      container.append(
+  private static func podSpec(_ pod: Pod) -> YAMLValue {
+    var ports: [YAMLEntry] = []
+    if !pod.ports.isEmpty {
+      ports.append(
         YAMLEntry(
           "ports",
           .sequence(
-            ports.map { p in
+            pod.ports.map { p in
               var e: [YAMLEntry] = []
               if let name = p.name { e.append(YAMLEntry("name", .string(name))) }
               e.append(YAMLEntry("containerPort", .int(p.port)))
@@ -112,11 +110,20 @@ public enum ManifestWriter {
               return .mapping(e)
             })))
     }
-    var spec = [YAMLEntry("containers", .sequence([.mapping(container)]))]
-    if serviceAccount != "default" {
-      spec.append(YAMLEntry("serviceAccountName", .string(serviceAccount)))
+    // Containers by their names, the ports on the first; a model without container names
+    // gets one nameless container, so that nothing is invented.
+    let names: [String?] = pod.containers.isEmpty ? [nil] : pod.containers
+    let containers: [YAMLValue] = names.enumerated().map { i, name in
+      var container: [YAMLEntry] = []
+      if let name { container.append(YAMLEntry("name", .string(name))) }
+      if i == 0 { container += ports }
+      return .mapping(container)
     }
-    if hostNetwork { spec.append(YAMLEntry("hostNetwork", .bool(true))) }
+    var spec = [YAMLEntry("containers", .sequence(containers))]
+    if pod.serviceAccount != "default" {
+      spec.append(YAMLEntry("serviceAccountName", .string(pod.serviceAccount)))
+    }
+    if pod.hostNetwork { spec.append(YAMLEntry("hostNetwork", .bool(true))) }
     return .mapping(spec)
   }
 
@@ -128,7 +135,8 @@ public enum ManifestWriter {
       w.kind != .pod && first.labels == w.podLabels
       && pods.enumerated().allSatisfy { i, p in
         p.name == "\(w.name)-\(i)" && p.ips.isEmpty && p.labels == first.labels
-          && p.ports == first.ports
+          && p.ports == first.ports && p.annotations == first.annotations
+          && p.containers == first.containers
           && p.serviceAccount == first.serviceAccount && p.hostNetwork == first.hostNetwork
       }
     let singlePodKind = w.kind == .daemonSet || w.kind == .job || w.kind == .cronJob
@@ -160,6 +168,9 @@ public enum ManifestWriter {
               ])
             ])))
       }
+      if !pod.annotations.isEmpty {
+        extra.append(YAMLEntry("annotations", .stringMap(pod.annotations)))
+      }
       var rest: [YAMLEntry] = []
       if !pod.ips.isEmpty {
         rest.append(
@@ -174,19 +185,18 @@ public enum ManifestWriter {
         object(
           "v1", "Pod", name: pod.name, namespace: pod.namespace, labels: pod.labels,
           extraMetadata: extra,
-          spec: podSpec(
-            ports: pod.ports, serviceAccount: pod.serviceAccount, hostNetwork: pod.hostNetwork),
-          rest: rest))
+          spec: podSpec(pod), rest: rest))
     }
     return docs
   }
 
   private static func workloadObject(_ w: Workload, template: Pod, replicas: Int) -> YAMLValue {
-    let templateValue = YAMLValue.map([
-      "metadata": .map(["labels": .stringMap(w.podLabels)]),
-      "spec": podSpec(
-        ports: template.ports, serviceAccount: template.serviceAccount,
-        hostNetwork: template.hostNetwork),
+    var templateMeta = [YAMLEntry("labels", .stringMap(w.podLabels))]
+    if !template.annotations.isEmpty {
+      templateMeta.append(YAMLEntry("annotations", .stringMap(template.annotations)))
+    }
+    let templateValue = YAMLValue.mapping([
+      YAMLEntry("metadata", .mapping(templateMeta)), YAMLEntry("spec", podSpec(template)),
     ])
     var spec: [YAMLEntry] = []
     switch w.kind {
@@ -278,7 +288,14 @@ public enum ManifestWriter {
 
   // MARK: - Policies
 
-  private static func networkPolicy(_ np: NetworkPolicy) -> YAMLValue {
+  /// One NetworkPolicy as a manifest, with `metadata.annotations` (sorted) when given.
+  public static func document(for np: NetworkPolicy, annotations: [String: String] = [:]) -> YAMLValue {
+    networkPolicy(np, annotations: annotations)
+  }
+
+  private static func networkPolicy(_ np: NetworkPolicy) -> YAMLValue { networkPolicy(np, annotations: [:]) }
+
+  private static func networkPolicy(_ np: NetworkPolicy, annotations: [String: String]) -> YAMLValue {
     func peer(_ p: NetworkPolicyPeer) -> YAMLValue {
       switch p {
       case .selector(let pods, let namespaces):
@@ -324,6 +341,7 @@ public enum ManifestWriter {
     if !types.isEmpty { spec.append(YAMLEntry("policyTypes", .sequence(types))) }
     return object(
       "networking.k8s.io/v1", "NetworkPolicy", name: np.name, namespace: np.namespace,
+      extraMetadata: annotationEntries(annotations),
       spec: .mapping(spec))
   }
 
@@ -390,21 +408,41 @@ public enum ManifestWriter {
     return [YAMLEntry("selector", .map(["matchLabels": .stringMap(labels)]))]
   }
 
-  private static func peerAuthentication(_ p: PeerAuthentication) -> YAMLValue {
+  private static func created(_ timestamp: String?) -> [YAMLEntry] {
+    timestamp.map { [YAMLEntry("creationTimestamp", .string($0))] } ?? []
+  }
+
+  /// One PeerAuthentication as a manifest, with `metadata.annotations` (sorted) when given.
+  public static func document(for p: PeerAuthentication, annotations: [String: String] = [:]) -> YAMLValue {
+    peerAuthentication(p, annotations: annotations)
+  }
+
+  /// One AuthorizationPolicy as a manifest, with `metadata.annotations` (sorted) when given.
+  public static func document(for a: AuthorizationPolicy, annotations: [String: String] = [:]) -> YAMLValue {
+    authorizationPolicy(a, annotations: annotations)
+  }
+
+  private static func annotationEntries(_ annotations: [String: String]) -> [YAMLEntry] {
+    annotations.isEmpty ? [] : [YAMLEntry("annotations", .stringMap(annotations))]
+  }
+
+  private static func peerAuthentication(_ p: PeerAuthentication, annotations: [String: String] = [:]) -> YAMLValue {
     var spec = istioSelector(p.selector)
-    spec.append(YAMLEntry("mtls", .map(["mode": .string(p.mode.rawValue)])))
+    if let mode = p.mode { spec.append(YAMLEntry("mtls", .map(["mode": .string(mode.rawValue)]))) }
     if !p.portModes.isEmpty {
       spec.append(
         YAMLEntry(
           "portLevelMtls",
           .mapping(
-            p.portModes.keys.sorted().map {
-              YAMLEntry(String($0), .map(["mode": .string(p.portModes[$0]?.rawValue ?? "UNSET")]))
+            p.portModes.keys.sorted().map { port in
+              let mode = p.portModes[port] ?? nil
+              return YAMLEntry(
+                String(port), .mapping(mode.map { [YAMLEntry("mode", .string($0.rawValue))] } ?? []))
             })))
     }
     return object(
       "security.istio.io/v1", "PeerAuthentication", name: p.name, namespace: p.namespace,
-      spec: .mapping(spec))
+      extraMetadata: created(p.creationTimestamp) + annotationEntries(annotations), spec: .mapping(spec))
   }
 
   private static func destinationRule(_ d: DestinationRule) -> YAMLValue {
@@ -418,26 +456,44 @@ public enum ManifestWriter {
           "portLevelSettings",
           .sequence(
             d.portTLSModes.keys.sorted().map { port in
-              .map([
-                "port": .map(["number": .int(port)]),
-                "tls": .map(["mode": .string(d.portTLSModes[port]?.rawValue ?? "DISABLE")]),
-              ])
+              var e = [YAMLEntry("port", .map(["number": .int(port)]))]
+              if let mode = d.portTLSModes[port] ?? nil {
+                e.append(YAMLEntry("tls", .map(["mode": .string(mode.rawValue)])))
+              }
+              return .mapping(e)
             })))
     }
     var spec = [YAMLEntry("host", .string(d.host))]
     if !policy.isEmpty { spec.append(YAMLEntry("trafficPolicy", .mapping(policy))) }
     return object(
       "networking.istio.io/v1", "DestinationRule", name: d.name, namespace: d.namespace,
-      spec: .mapping(spec))
+      extraMetadata: created(d.creationTimestamp), spec: .mapping(spec))
   }
 
-  private static func authorizationPolicy(_ a: AuthorizationPolicy) -> YAMLValue {
+  private static func authorizationPolicy(_ a: AuthorizationPolicy, annotations: [String: String] = [:]) -> YAMLValue {
     func strings(_ key: String, _ values: [String]?) -> [YAMLEntry] {
       guard let values else { return [] }
       return [YAMLEntry(key, .sequence(values.map { .string($0) }))]
     }
     var spec = istioSelector(a.selector)
+    if !a.targetRefs.isEmpty {
+      spec.append(
+        YAMLEntry(
+          "targetRefs",
+          .sequence(
+            a.targetRefs.map { r in
+              var e: [YAMLEntry] = []
+              if !r.group.isEmpty { e.append(YAMLEntry("group", .string(r.group))) }
+              e.append(YAMLEntry("kind", .string(r.kind)))
+              e.append(YAMLEntry("name", .string(r.name)))
+              if let ns = r.namespace { e.append(YAMLEntry("namespace", .string(ns))) }
+              return .mapping(e)
+            })))
+    }
     spec.append(YAMLEntry("action", .string(a.action.rawValue)))
+    if let provider = a.provider {
+      spec.append(YAMLEntry("provider", .map(["name": .string(provider)])))
+    }
     if let rules = a.rules {
       spec.append(
         YAMLEntry(
@@ -451,15 +507,16 @@ public enum ManifestWriter {
                     "from",
                     .sequence(
                       r.from.map { s in
-                        var source =
+                        let source =
                           strings("principals", s.principals)
                           + strings("notPrincipals", s.notPrincipals)
+                          + strings("requestPrincipals", s.requestPrincipals)
+                          + strings("notRequestPrincipals", s.notRequestPrincipals)
                           + strings("namespaces", s.namespaces)
                           + strings("notNamespaces", s.notNamespaces)
                           + strings("ipBlocks", s.ipBlocks) + strings("notIpBlocks", s.notIpBlocks)
-                        if s.usesHTTPFields {
-                          source.append(YAMLEntry("requestPrincipals", .sequence([.string("*")])))
-                        }
+                          + strings("remoteIpBlocks", s.remoteIpBlocks)
+                          + strings("notRemoteIpBlocks", s.notRemoteIpBlocks)
                         return .map(["source": .mapping(source)])
                       })))
               }
@@ -469,28 +526,30 @@ public enum ManifestWriter {
                     "to",
                     .sequence(
                       r.to.map { o in
-                        var operation = strings("ports", o.ports) + strings("notPorts", o.notPorts)
-                        if o.usesHTTPFields {
-                          operation.append(YAMLEntry("methods", .sequence([.string("GET")])))
-                        }
+                        let operation =
+                          strings("hosts", o.hosts) + strings("notHosts", o.notHosts)
+                          + strings("ports", o.ports) + strings("notPorts", o.notPorts)
+                          + strings("methods", o.methods) + strings("notMethods", o.notMethods)
+                          + strings("paths", o.paths) + strings("notPaths", o.notPaths)
                         return .map(["operation": .mapping(operation)])
                       })))
               }
-              if r.hasConditions {
+              if !r.when.isEmpty {
                 e.append(
                   YAMLEntry(
                     "when",
-                    .sequence([
-                      .map([
-                        "key": .string("request.headers[x]"), "values": .sequence([.string("y")]),
-                      ])
-                    ])))
+                    .sequence(
+                      r.when.map { c in
+                        .mapping(
+                          [YAMLEntry("key", .string(c.key))] + strings("values", c.values)
+                            + strings("notValues", c.notValues))
+                      })))
               }
               return .mapping(e)
             })))
     }
     return object(
       "security.istio.io/v1", "AuthorizationPolicy", name: a.name, namespace: a.namespace,
-      spec: .mapping(spec))
+      extraMetadata: created(a.creationTimestamp) + annotationEntries(annotations), spec: .mapping(spec))
   }
 }

@@ -1,6 +1,8 @@
 import KubeModel
 
 /// Decodes Istio PeerAuthentication, DestinationRule and AuthorizationPolicy (v1 and v1beta1).
+/// Every field the mesh semantics read is kept as written, so the manifest writer can give it
+/// back without inventing anything.
 struct MeshDecoder {
   let context: DecodeContext
   let builder: ClusterBuilder
@@ -13,9 +15,8 @@ struct MeshDecoder {
     let spec = context.mapping(object["spec"], "spec")
     switch kind {
     case "PeerAuthentication":
-      let mode =
-        tlsMode(context.mapping(spec?["mtls"], "spec.mtls")?["mode"], "spec.mtls.mode") ?? .unset
-      var portModes: [Int: MutualTLSMode] = [:]
+      let mode = tlsMode(context.mapping(spec?["mtls"], "spec.mtls")?["mode"], "spec.mtls.mode")
+      var portModes: [Int: MutualTLSMode?] = [:]
       if let ports = context.mapping(spec?["portLevelMtls"], "spec.portLevelMtls") {
         for (key, value) in ports.pairs {
           guard let port = DecodeContext.parseInt(key.text), (1...65535).contains(port) else {
@@ -24,50 +25,65 @@ struct MeshDecoder {
             continue
           }
           let entry = context.mapping(value, "spec.portLevelMtls.\(key.text)")
-          portModes[port] = tlsMode(entry?["mode"], "spec.portLevelMtls.\(key.text).mode") ?? .unset
+          portModes[port] = tlsMode(entry?["mode"], "spec.portLevelMtls.\(key.text).mode")
         }
       }
       builder.add(
         peerAuthentication: PeerAuthentication(
           namespace: ns, name: meta.name, selector: context.istioSelector(object), mode: mode,
-          portModes: portModes,
-          location: location))
+          portModes: portModes, creationTimestamp: meta.creationTimestamp, location: location))
     case "DestinationRule":
       let host = context.string(spec?["host"], "spec.host") ?? ""
+      if host.isEmpty {
+        context.error("missing-field", "DestinationRule has no spec.host", at: spec ?? object)
+      }
       let policy = context.mapping(spec?["trafficPolicy"], "spec.trafficPolicy")
       let mode = clientMode(context.mapping(policy?["tls"], "spec.trafficPolicy.tls")?["mode"])
-      var portModes: [Int: ClientTLSMode] = [:]
+      var portModes: [Int: ClientTLSMode?] = [:]
       for item in context.list(policy?["portLevelSettings"], "spec.trafficPolicy.portLevelSettings")
         ?? []
       {
         guard let setting = context.mapping(item, "portLevelSettings[]"),
           let port = context.int(
-            context.mapping(setting["port"], "portLevelSettings[].port")?["number"], "port.number"),
-          let tls = clientMode(context.mapping(setting["tls"], "portLevelSettings[].tls")?["mode"])
+            context.mapping(setting["port"], "portLevelSettings[].port")?["number"], "port.number")
         else { continue }
-        portModes[port] = tls
+        portModes[port] = clientMode(
+          context.mapping(setting["tls"], "portLevelSettings[].tls")?["mode"])
       }
       builder.add(
         destinationRule: DestinationRule(
           namespace: ns, name: meta.name, host: host, tlsMode: mode, portTLSModes: portModes,
-          location: location))
+          creationTimestamp: meta.creationTimestamp, location: location))
     default:
       authorizationPolicy(object, spec: spec, meta: meta, namespace: ns, location: location)
     }
   }
 
   private func tlsMode(_ node: YNode?, _ field: String) -> MutualTLSMode? {
-    guard let node, let text = context.string(node, field) else { return nil }
+    guard let node, !node.isNull, let text = context.string(node, field) else { return nil }
     if let mode = MutualTLSMode(rawValue: text) { return mode }
     context.error("invalid-value", "\(field): unknown mTLS mode '\(text)'", at: node)
     return nil
   }
 
   private func clientMode(_ node: YNode?) -> ClientTLSMode? {
-    guard let node, let text = context.string(node, "tls.mode") else { return nil }
+    guard let node, !node.isNull, let text = context.string(node, "tls.mode") else { return nil }
     if let mode = ClientTLSMode(rawValue: text) { return mode }
     context.error("invalid-value", "tls.mode: unknown client TLS mode '\(text)'", at: node)
     return nil
+  }
+
+  private func targetRef(_ node: YNode, _ field: String) -> PolicyTargetReference? {
+    guard let map = context.mapping(node, field) else { return nil }
+    let kind = context.string(map["kind"], "\(field).kind") ?? ""
+    let name = context.string(map["name"], "\(field).name") ?? ""
+    if kind.isEmpty || name.isEmpty {
+      context.error("missing-field", "\(field): kind and name are required", at: node)
+      return nil
+    }
+    return PolicyTargetReference(
+      group: context.string(map["group"], "\(field).group") ?? "", kind: kind, name: name,
+      namespace: context.string(map["namespace"], "\(field).namespace"))
   }
 
   private func authorizationPolicy(
@@ -86,11 +102,20 @@ struct MeshDecoder {
     if let ruleNodes = context.list(spec?["rules"], "spec.rules") {
       rules = ruleNodes.map(rule)
     }
+    var targets: [PolicyTargetReference] = []
+    if let node = spec?["targetRef"], !node.isNull, let ref = targetRef(node, "spec.targetRef") {
+      targets.append(ref)
+    }
+    for item in context.list(spec?["targetRefs"], "spec.targetRefs") ?? [] {
+      if let ref = targetRef(item, "spec.targetRefs[]") { targets.append(ref) }
+    }
+    let provider = context.string(
+      context.mapping(spec?["provider"], "spec.provider")?["name"], "spec.provider.name")
     builder.add(
       authorizationPolicy: AuthorizationPolicy(
         namespace: namespace, name: meta.name, selector: context.istioSelector(object),
-        action: action, rules: rules,
-        location: location))
+        targetRefs: targets, action: action, provider: provider, rules: rules,
+        creationTimestamp: meta.creationTimestamp, location: location))
   }
 
   private func rule(_ node: YNode) -> AuthorizationRule {
@@ -98,33 +123,45 @@ struct MeshDecoder {
     var rule = AuthorizationRule()
     for item in context.list(map["from"], "spec.rules[].from") ?? [] {
       let source = context.mapping(context.mapping(item, "from[]")?["source"], "from[].source")
-      let list = { (key: StaticString, name: String) in
+      func list(_ key: StaticString, _ name: String) -> [String]? {
         context.stringList(source?[key], "source.\(name)")
       }
       rule.from.append(
         AuthorizationSource(
           principals: list("principals", "principals"),
           notPrincipals: list("notPrincipals", "notPrincipals"),
+          requestPrincipals: list("requestPrincipals", "requestPrincipals"),
+          notRequestPrincipals: list("notRequestPrincipals", "notRequestPrincipals"),
           namespaces: list("namespaces", "namespaces"),
           notNamespaces: list("notNamespaces", "notNamespaces"),
-          ipBlocks: list("ipBlocks", "ipBlocks") ?? list("remoteIpBlocks", "remoteIpBlocks"),
-          notIpBlocks: list("notIpBlocks", "notIpBlocks")
-            ?? list("notRemoteIpBlocks", "notRemoteIpBlocks"),
-          usesHTTPFields: source?["requestPrincipals"] != nil
-            || source?["notRequestPrincipals"] != nil))
+          ipBlocks: list("ipBlocks", "ipBlocks"), notIpBlocks: list("notIpBlocks", "notIpBlocks"),
+          remoteIpBlocks: list("remoteIpBlocks", "remoteIpBlocks"),
+          notRemoteIpBlocks: list("notRemoteIpBlocks", "notRemoteIpBlocks")))
     }
     for item in context.list(map["to"], "spec.rules[].to") ?? [] {
       let operation = context.mapping(context.mapping(item, "to[]")?["operation"], "to[].operation")
-      let http: [StaticString] = [
-        "hosts", "notHosts", "methods", "notMethods", "paths", "notPaths",
-      ]
+      func list(_ key: StaticString, _ name: String) -> [String]? {
+        context.stringList(operation?[key], "operation.\(name)")
+      }
       rule.to.append(
         AuthorizationOperation(
-          ports: context.stringList(operation?["ports"], "operation.ports"),
-          notPorts: context.stringList(operation?["notPorts"], "operation.notPorts"),
-          usesHTTPFields: http.contains { operation?[$0] != nil }))
+          hosts: list("hosts", "hosts"), notHosts: list("notHosts", "notHosts"),
+          ports: list("ports", "ports"), notPorts: list("notPorts", "notPorts"),
+          methods: list("methods", "methods"), notMethods: list("notMethods", "notMethods"),
+          paths: list("paths", "paths"), notPaths: list("notPaths", "notPaths")))
     }
-    rule.hasConditions = !(context.list(map["when"], "spec.rules[].when") ?? []).isEmpty
+    for item in context.list(map["when"], "spec.rules[].when") ?? [] {
+      guard let condition = context.mapping(item, "when[]") else { continue }
+      let key = context.string(condition["key"], "when[].key") ?? ""
+      if key.isEmpty {
+        context.error("missing-field", "spec.rules[].when[]: key is required", at: item)
+        continue
+      }
+      rule.when.append(
+        AuthorizationCondition(
+          key: key, values: context.stringList(condition["values"], "when[].values"),
+          notValues: context.stringList(condition["notValues"], "when[].notValues")))
+    }
     return rule
   }
 }

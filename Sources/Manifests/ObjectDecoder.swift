@@ -137,6 +137,8 @@ struct ObjectDecoder {
       context.mapping(templateNode?["spec"], "spec.template.spec"), field: "spec.template.spec")
     template.labels =
       context.stringMap(templateMeta?["labels"], "spec.template.metadata.labels") ?? [:]
+    template.annotations =
+      context.stringMap(templateMeta?["annotations"], "spec.template.metadata.annotations") ?? [:]
     builder.add(
       workload: WorkloadObject(
         kind: kind, namespace: ns, name: meta.name, template: template, replicas: replicas,
@@ -153,6 +155,7 @@ struct ObjectDecoder {
     }
     var spec = podSpec(context.mapping(object["spec"], "spec"), field: "spec")
     spec.labels = meta.labels
+    spec.annotations = meta.annotations
     let status = context.mapping(object["status"], "status")
     var ips: [IPAddress] = []
     var texts: [(String, YNode)] = []
@@ -207,6 +210,9 @@ struct ObjectDecoder {
     info.hostNetwork = context.bool(spec["hostNetwork"], "\(field).hostNetwork") ?? false
     for container in context.list(spec["containers"], "\(field).containers") ?? [] {
       guard let c = context.mapping(container, "\(field).containers[]") else { continue }
+      if let name = context.string(c["name"], "\(field).containers[].name") {
+        info.containers.append(name)
+      }
       for portNode in context.list(c["ports"], "\(field).containers[].ports") ?? [] {
         guard let p = context.mapping(portNode, "\(field).containers[].ports[]") else { continue }
         guard let portNode = p["containerPort"], !portNode.isNull else {

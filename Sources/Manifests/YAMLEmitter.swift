@@ -1,4 +1,5 @@
 import CYAML
+import KubeModel
 
 /// A YAML value tree to write: what a policy generator builds to emit manifests.
 public indirect enum YAMLValue: Hashable, Sendable {
@@ -140,4 +141,49 @@ public enum YAMLEmitter {
     var copy = s
     return copy.withUTF8 { YAMLReader.resolvePlain($0) != .string }
   }
+}
+
+/// Writes `YAMLValue` trees as JSON (two-space indent, keys in the order given), for `-o json`
+/// of generated manifests; the manifest loader reads it back.
+public enum JSONEmitter {
+  /// One JSON value followed by a newline.
+  public static func emit(_ value: YAMLValue) -> String {
+    var out = ""
+    write(value, indent: "", into: &out)
+    return out + "\n"
+  }
+
+  private static func write(_ value: YAMLValue, indent: String, into out: inout String) {
+    switch value {
+    case .null: out += "null"
+    case .bool(let b): out += b ? "true" : "false"
+    case .int(let n): out += String(n)
+    case .string(let s): out += JSONText.quote(s)
+    case .sequence(let items):
+      if items.isEmpty {
+        out += "[]"
+        return
+      }
+      out += "[\n"
+      for (i, item) in items.enumerated() {
+        out += indent + "  "
+        write(item, indent: indent + "  ", into: &out)
+        out += i + 1 < items.count ? ",\n" : "\n"
+      }
+      out += indent + "]"
+    case .mapping(let entries):
+      if entries.isEmpty {
+        out += "{}"
+        return
+      }
+      out += "{\n"
+      for (i, entry) in entries.enumerated() {
+        out += indent + "  " + JSONText.quote(entry.key) + ": "
+        write(entry.value, indent: indent + "  ", into: &out)
+        out += i + 1 < entries.count ? ",\n" : "\n"
+      }
+      out += indent + "}"
+    }
+  }
+
 }

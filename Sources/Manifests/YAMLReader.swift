@@ -243,10 +243,11 @@ struct YAMLReader {
     }
   }
 
-  /// Keys whose values no decoder reads (container details, annotations, status detail, object
-  /// data): their subtrees are parsed and checked by libyaml but not stored.
+  /// Keys whose values no decoder reads (container details, status detail, object data): their
+  /// subtrees are parsed and checked by libyaml but not stored. (Annotations are read: the
+  /// mesh needs `sidecar.istio.io/status` and `sidecar.istio.io/inject`.)
   private static let unreadKeys: [[UInt8]] = [
-    "annotations", "managedFields", "env", "envFrom", "resources", "livenessProbe",
+    "managedFields", "env", "envFrom", "resources", "livenessProbe",
     "readinessProbe",
     "startupProbe", "volumeMounts", "volumes", "args", "command", "lifecycle", "securityContext",
     "affinity",

@@ -70,8 +70,24 @@ public struct YAMLTree: Sendable {
     case .mapping:
       return YAMLTree(
         value: .mapping(
-          node.pairs.map { (tree($0.key, file: file, document: document), tree($0.value, file: file, document: document)) }
+          node.pairs.map {
+            (tree($0.key, file: file, document: document), tree($0.value, file: file, document: document))
+          }
         ), location: location)
     }
+  }
+}
+
+extension YAMLTree {
+  /// The value of `key` in a mapping (nil otherwise or when absent).
+  public subscript(key: String) -> YAMLTree? {
+    guard case .mapping(let pairs) = value else { return nil }
+    return pairs.first { $0.key.text == key }?.value
+  }
+
+  /// The items of a sequence (empty otherwise).
+  public var items: [YAMLTree] {
+    if case .sequence(let items) = value { return items }
+    return []
   }
 }

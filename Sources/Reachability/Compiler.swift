@@ -95,6 +95,9 @@ struct Compiler {
   var nsSelectorCache: [LabelSelector: [Int]] = [:]
   var peerCache: [PeerCacheKey: PeerSet] = [:]
   var classIPAtoms: [[Int32]] = []
+  /// Per pod: its interned mesh key when the mesh stage is on (else empty).
+  var meshKeys: [Int32] = []
+  let meshEnabled: Bool
 
   struct PeerCacheKey: Hashable {
     var namespaces: LabelSelector?
@@ -105,6 +108,7 @@ struct Compiler {
   init(cluster: Cluster, options: EngineOptions) {
     self.cluster = cluster
     self.options = options
+    self.meshEnabled = MeshMembership.isEnabled(in: cluster, options: options.mesh)
   }
 
   mutating func compile() -> Compiled {
@@ -167,6 +171,7 @@ struct Compiler {
         }
       }
     }
+    if meshEnabled { out += MeshCompiler(cluster: cluster, options: options.mesh).namedBlocks }
     return out
   }
 
@@ -211,6 +216,7 @@ struct Compiler {
     var values: [String?]
     var named: [ContainerPort]
     var ipAtoms: [Int32]
+    var mesh: Int32
   }
 
   /// Every label key a pod selector looks at.
@@ -256,6 +262,7 @@ struct Compiler {
     let names = usedPortNames
     var classOf: [ClassKey: Int32] = [:]
     c.classOfPod.reserveCapacity(cluster.pods.count)
+    if meshEnabled { meshKeys = MeshCompiler(cluster: cluster, options: options.mesh).podKeys() }
     for (pi, pod) in cluster.pods.enumerated() {
       let ns = namespaceIndex(pod.namespace)
       let named = names.isEmpty ? [] : pod.ports.filter { $0.name.map(names.contains) ?? false }
@@ -264,7 +271,8 @@ struct Compiler {
         ipAtoms = Array(Set(pod.ips.compactMap { externalIndex(of: $0).map(Int32.init) })).sorted()
       }
       let key = ClassKey(
-        namespace: ns, values: keys.map { pod.labels[$0] }, named: named, ipAtoms: ipAtoms)
+        namespace: ns, values: keys.map { pod.labels[$0] }, named: named, ipAtoms: ipAtoms,
+        mesh: meshKeys.isEmpty ? 0 : meshKeys[pi])
       if let k = classOf[key] {
         c.classOfPod.append(k)
         c.classMembers[Int(k)].append(Int32(pi))

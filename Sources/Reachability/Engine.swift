@@ -13,7 +13,11 @@ public final class ReachabilityEngine: Sendable {
   /// The options it was compiled with.
   public let options: EngineOptions
   let c: Compiled
+  /// The mesh stage, when the mesh is on for this cluster.
+  public let mesh: MeshStage?
   private let compileSeconds: Double
+  /// Wall time of compiling the mesh stage (part of `init`).
+  public let meshCompileSeconds: Double
   private let lastEvaluate = EvaluationClock()
   /// One-direction explanations already computed (they depend on the profile, the peer and the
   /// cell of atoms, not on the pair).
@@ -26,6 +30,13 @@ public final class ReachabilityEngine: Sendable {
     self.options = options
     var compiler = Compiler(cluster: cluster, options: options)
     self.c = compiler.compile()
+    let meshStart = Date()
+    if compiler.meshEnabled {
+      self.mesh = MeshStage(cluster: cluster, options: options.mesh, classMembers: c.classMembers)
+    } else {
+      self.mesh = nil
+    }
+    self.meshCompileSeconds = Date().timeIntervalSince(meshStart)
     self.compileSeconds = Date().timeIntervalSince(start)
   }
 
@@ -59,6 +70,51 @@ public final class ReachabilityEngine: Sendable {
       portAtoms: c.atoms.count, ipRanges: c.externals.count,
       profiles: c.ingressProfiles.count + c.egressProfiles.count,
       compileSeconds: compileSeconds, evaluateSeconds: lastEvaluate.seconds)
+  }
+
+  // MARK: the mesh stage
+
+  /// The mesh verdict of connections the L3/L4 tiers allow between class-level peers (nil when
+  /// the mesh is off). `service` narrows the DestinationRule and protocol lookup to the Service
+  /// (an index into `Cluster.services`) the flow is addressed to.
+  public func meshVerdict(
+    from src: ClassPeer, to dst: ClassPeer, connections: ConnectionSet, service: Int? = nil
+  ) -> MeshVerdict? {
+    guard let mesh else { return nil }
+    return MeshVerdict(
+      parts: mesh.parts(from: src, to: dst, connections: connections, externals: c.externals, service: service))
+  }
+
+  /// The mesh verdict between two peers over the L3/L4 verdict `connections` (nil when the
+  /// mesh is off). An external range is taken at its first engine range.
+  public func meshVerdict(
+    from src: Peer, to dst: Peer, connections: ConnectionSet, service: Int? = nil
+  ) -> MeshVerdict? {
+    func classPeer(_ p: Peer) -> ClassPeer? {
+      switch p {
+      case .pod(let i): return .podClass(podClass(i))
+      case .external(let r): return externalIndices(overlapping: r).first.map { .external($0) }
+      }
+    }
+    guard let s = classPeer(src), let d = classPeer(dst) else { return nil }
+    return meshVerdict(from: s, to: d, connections: connections, service: service)
+  }
+
+  /// The mesh verdict of a class-level flow as an interned id (nil when the mesh is off), for
+  /// callers that walk a `ClassConnectionTable`: `setKey` identifies the connections (the
+  /// table's `connectionIndex`), so that equal profiles and sets are answered once.
+  public func meshVerdictID(from src: ClassPeer, to dst: ClassPeer, connections: ConnectionSet, setKey: Int)
+    -> Int32?
+  {
+    mesh?.verdictID(from: src, to: dst, connections: connections, setKey: setKey, externals: c.externals)
+  }
+
+  /// The verdict behind an id from `meshVerdictID`.
+  public func meshVerdict(id: Int32) -> MeshVerdict? { mesh?.verdict(id: id) }
+
+  /// The dataplane of a pod (`none` when the mesh is off).
+  public func meshDataplane(ofPod pod: Int) -> MeshDataplane {
+    mesh?.dataplane(ofClass: podClass(pod)) ?? .none
   }
 
   // MARK: atoms to connection sets

@@ -48,10 +48,13 @@ public struct EngineOptions: Hashable, Sendable {
   /// whose IPs lie inside it. Default false, as netpol-analyzer: ipBlocks select external
   /// addresses only.
   public var ipBlockMatchesPodIPs: Bool
+  /// The Istio mesh stage (on when the input has mesh objects, unless turned off).
+  public var mesh: MeshOptions
 
-  /// Options; the defaults follow netpol-analyzer.
-  public init(ipBlockMatchesPodIPs: Bool = false) {
+  /// Options; the defaults follow netpol-analyzer, plus the mesh when the input has one.
+  public init(ipBlockMatchesPodIPs: Bool = false, mesh: MeshOptions = .init()) {
     self.ipBlockMatchesPodIPs = ipBlockMatchesPodIPs
+    self.mesh = mesh
   }
 }
 

@@ -2,6 +2,37 @@ import Foundation
 import KubereachCLI
 import Testing
 
+#if canImport(FoundationXML)
+  import FoundationXML
+#endif
+
+/// Counts the elements of an XML document by name; nil when it is not well-formed.
+final class ElementCounter: NSObject, XMLParserDelegate {
+  var counts: [String: Int] = [:]
+  var failures: [String: Int] = [:]
+  private var open: [String] = []
+
+  static func count(_ text: String) -> ElementCounter? {
+    let parser = XMLParser(data: Data(text.utf8))
+    let counter = ElementCounter()
+    parser.delegate = counter
+    return parser.parse() ? counter : nil
+  }
+
+  func parser(
+    _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+    attributes: [String: String] = [:]
+  ) {
+    counts[name, default: 0] += 1
+    if name == "failure", let testcase = open.last { failures[testcase, default: 0] += 1 }
+    open.append(name == "testcase" ? attributes["name"] ?? "" : name)
+  }
+
+  func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+    open.removeLast()
+  }
+}
+
 /// `kubereach check` end to end, in-process: exit statuses, rules file errors, baselines, and
 /// every SARIF output validated against the published SARIF 2.1.0 schema.
 @Suite struct CheckCommandTests {
@@ -22,11 +53,14 @@ import Testing
       "namespace legacy has no default-deny Ingress policy", "batch/report cannot reach the cluster DNS",
       "NetworkPolicy store/allow-cache selects no pod [policy-selects-nothing]",
       "NetworkPolicy store/api-from-frontend-8080 changes nothing", "[host-network]",
-      "rule db-mtls: mutual TLS cannot be checked yet",
+      "rule db-mtls: store/api => store/db must be mutual TLS but TCP 5432 is allowed without it (no mesh in the input)",
     ] {
       #expect(result.stdout.contains(expected), "missing: \(expected)")
     }
-    #expect(!result.stdout.contains("changes nothing: removing it leaves every verdict as is (other policies selecting its pods: store/api-from-frontend-8080"))
+    #expect(
+      !result.stdout.contains(
+        "changes nothing: removing it leaves every verdict as is (other policies selecting its pods: store/api-from-frontend-8080"
+      ))
     #expect(result.stdout.contains("accepted: external-exposure Deployment/store/frontend: the public storefront"))
   }
 
@@ -41,10 +75,13 @@ import Testing
     let result = Self.run(["check", "Scenarios/check-pr/pr", "--baseline", "Scenarios/check-pr/base", "-o", "json"])
     #expect(result.status == 1)
     #expect(result.stdout.contains("\"baselined\": 4"))
-    #expect(result.stdout.contains("app/api is reachable from outside the cluster through NodePort Service app/api-debug"))
+    #expect(
+      result.stdout.contains("app/api is reachable from outside the cluster through NodePort Service app/api-debug"))
     #expect(!result.stdout.contains("namespace metrics"))
     // The base against itself: nothing new, even though the files differ in name.
-    #expect(Self.run(["check", "Scenarios/check-pr/base", "--baseline", "Scenarios/check-pr/base", "--fail-on", "warning"]).status == 0)
+    #expect(
+      Self.run(["check", "Scenarios/check-pr/base", "--baseline", "Scenarios/check-pr/base", "--fail-on", "warning"])
+        .status == 0)
   }
 
   static func rulesFile(_ text: String) throws -> String { try ExitCodeTests.write(text, name: "rules.yaml") }
@@ -108,6 +145,61 @@ import Testing
     #expect(text.contains("<testcase classname=\"kubereach.check\" name=\"dns-blocked\">"))
   }
 
+  /// Istio's mutual TLS migration: step 1 (PERMISSIVE everywhere) lets legacy clients into the
+  /// mesh in plaintext; step 3 (foo STRICT) makes the mesh refuse what the policies allow; rules
+  /// read the final verdict, mesh included.
+  @Test func meshChecksFollowTheMigration() throws {
+    let step1 = Self.run(["check", "Scenarios/mtls-migration-1-no-policy"])
+    #expect(
+      step1.stdout.contains(
+        "foo/httpbin is in the mesh but accepts plaintext on TCP 1-65535 from clients outside it (legacy/httpbin, legacy/sleep) [mesh-plaintext-from-outside]"
+      ))
+    #expect(!step1.stdout.contains("[mesh-transport-rejects]"))
+    let step3 = Self.run(["check", "Scenarios/mtls-migration-3-namespace-strict"])
+    #expect(
+      step3.stdout.contains(
+        "foo/httpbin: the policies allow legacy/httpbin, legacy/sleep on TCP 1-65535 but the mesh transport refuses it (PeerAuthentication foo/default) [mesh-transport-rejects]"
+      ))
+    #expect(!step3.stdout.contains("foo/httpbin is in the mesh but accepts plaintext"))
+    #expect(step3.stdout.contains("bar/httpbin is in the mesh but accepts plaintext"))
+    let rules = try Self.rulesFile(
+      """
+      rules:
+        - name: foo-mtls
+          mtls: {from: {namespace: bar}, to: {namespace: foo}, ports: [{port: 8000}]}
+        - name: legacy-reaches-foo
+          allow: {from: {namespace: legacy, workload: sleep}, to: {namespace: foo, workload: httpbin}, ports: [8000]}
+        - name: legacy-kept-out
+          deny: {from: {namespace: legacy}, to: {namespace: foo, workload: httpbin}, ports: [8000]}
+      """)
+    let ruled = Self.run(["check", "Scenarios/mtls-migration-3-namespace-strict", "--rules", rules])
+    #expect(!ruled.stdout.contains("[rule/foo-mtls]"))
+    #expect(!ruled.stdout.contains("[rule/legacy-kept-out]"))
+    #expect(
+      ruled.stdout.contains(
+        "legacy/sleep => foo/httpbin must be allowed but TCP 8000 is not allowed (the policies allow it, the mesh does not: rejected by PeerAuthentication foo/default) [rule/legacy-reaches-foo]"
+      ))
+    let step1Ruled = Self.run(["check", "Scenarios/mtls-migration-1-no-policy", "--rules", rules])
+    #expect(step1Ruled.stdout.contains("legacy/sleep => foo/httpbin must be denied but"))
+    #expect(!step1Ruled.stdout.contains("[rule/foo-mtls]"))
+  }
+
+  /// JUnit XML is well-formed, with one test case per check and rule and failures only for
+  /// checks with findings at or above the fail level.
+  @Test func junitHasOneTestCasePerCheck() throws {
+    let result = Self.run(["check", Self.planted, "--rules", Self.plantedRules, "-o", "junit"])
+    let counter = try #require(ElementCounter.count(result.stdout))
+    #expect(counter.counts["testsuite"] == 1)
+    #expect(counter.counts["testcase"] == 18)  // 12 built-in checks and 6 rules
+    #expect(counter.failures["dns-blocked"] == 1)
+    #expect(counter.failures["rule/db-mtls"] == nil)  // a warning, below --fail-on error
+    #expect(counter.failures["policy-shadowed"] == nil)
+    let strict = Self.run(["check", Self.planted, "--rules", Self.plantedRules, "-o", "junit", "--fail-on", "warning"])
+    let all = try #require(ElementCounter.count(strict.stdout))
+    #expect(all.failures["policy-shadowed"] == 1)
+    #expect(all.failures["rule/db-mtls"] == 1)
+  }
+
   /// Every SARIF golden and the SARIF of every scenario, validated with Python's jsonschema
   /// (installed into .venv by scripts/setup.sh) against ../shared/schemas/sarif-schema-2.1.0.json.
   @Test func sarifOutputsAreValidSARIF() throws {
@@ -118,10 +210,12 @@ import Testing
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sarif-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     var files: [String] = []
-    let runs: [[String]] = GoldenOutputTests.checkGoldens.filter { $0.arguments.contains("sarif") }.map(\.arguments) + [
-      ["check", "Scenarios/shop"], ["check", "Scenarios/multi-tenant"], ["check", "Scenarios/shop-v2"],
-      ["check", Self.planted, "--rules", Self.plantedRules, "--baseline", "Scenarios/check-clean"],
-    ].map { $0 + ["-o", "sarif"] }
+    let runs: [[String]] =
+      GoldenOutputTests.checkGoldens.filter { $0.arguments.contains("sarif") }.map(\.arguments)
+      + [
+        ["check", "Scenarios/shop"], ["check", "Scenarios/multi-tenant"], ["check", "Scenarios/shop-v2"],
+        ["check", Self.planted, "--rules", Self.plantedRules, "--baseline", "Scenarios/check-clean"],
+      ].map { $0 + ["-o", "sarif"] }
     for (i, arguments) in runs.enumerated() {
       let result = Self.run(arguments)
       #expect(result.status != 2, "\(arguments): \(result.stderr)")

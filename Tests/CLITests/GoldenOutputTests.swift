@@ -12,8 +12,10 @@ import Testing
   struct Golden: CustomTestStringConvertible, Sendable {
     var arguments: [String]
     var file: String
-    /// The exit status the command must end with (`check` exits 1 on findings).
+    /// The exit status the command must end with.
     var status: Int32 = 0
+    /// Where its standard error (a report, such as the generator's verification) lives.
+    var stderrFile: String? = nil
     var testDescription: String { file }
   }
 
@@ -27,6 +29,48 @@ import Testing
       list.append(
         Golden(arguments: ["analyze", dir, "--granularity", "pod"], file: "Output/\(scenario)/analyze-pods.txt"))
     }
+    // The mTLS migration: the 3x3 matrix (sleep -> httpbin) per step.
+    for step in [
+      "mtls-migration-1-no-policy", "mtls-migration-2-mesh-strict", "mtls-migration-3-namespace-strict",
+      "mtls-migration-4-port-disable", "mtls-migration-5-destinationrule-disable", "mtls-migration-6-authorization",
+      "mtls-migration-ambient",
+    ] {
+      let matrix = [
+        "analyze", "Scenarios/\(step)", "--focus-workload", "httpbin", "--focus-workload-peer", "sleep",
+        "--focus-direction", "ingress",
+      ]
+      list.append(Golden(arguments: matrix, file: "Output/\(step)/matrix.txt"))
+      list.append(Golden(arguments: matrix + ["-o", "json"], file: "Output/\(step)/matrix.json"))
+    }
+    list.append(
+      Golden(
+        arguments: [
+          "explain", "legacy/sleep", "svc:foo/httpbin", "--port", "8000", "Scenarios/mtls-migration-6-authorization",
+        ],
+        file: "Output/mtls-migration-6-authorization/explain-legacy-sleep-httpbin.txt", status: 1))
+    list.append(
+      Golden(
+        arguments: [
+          "explain", "foo/sleep", "svc:bar/httpbin", "--port", "8000", "-o", "json",
+          "Scenarios/mtls-migration-5-destinationrule-disable",
+        ],
+        file: "Output/mtls-migration-5-destinationrule-disable/explain-foo-sleep-httpbin-bar.json", status: 1))
+    list.append(
+      Golden(
+        arguments: ["analyze", "Scenarios/mtls-migration-3-namespace-strict", "--exposure"],
+        file: "Output/mtls-migration-3-namespace-strict/analyze-exposure.txt"))
+    for step in [
+      "mtls-migration-2-mesh-strict", "mtls-migration-5-destinationrule-disable", "mtls-migration-6-authorization",
+    ] {
+      list.append(
+        Golden(
+          arguments: ["diff", "Scenarios/mtls-migration-1-no-policy", "Scenarios/\(step)"],
+          file: "Output/\(step)/diff-from-step-1.txt"))
+    }
+    list.append(
+      Golden(
+        arguments: ["analyze", "Scenarios/mtls-migration-6-authorization", "--no-mesh"],
+        file: "Output/mtls-migration-6-authorization/analyze-no-mesh.txt"))
     list.append(
       Golden(arguments: ["analyze", "Scenarios/shop", "--exposure"], file: "Output/shop/analyze-exposure.txt"))
     list.append(
@@ -43,6 +87,71 @@ import Testing
       Golden(
         arguments: ["explain", "shop/frontend", "svc:shop/api", "--port", "9090", "Scenarios/shop"],
         file: "Output/shop/explain-frontend-api.txt"))
+    // The generator and the replay (order matters when recording: later commands read earlier outputs).
+    let shop = "Scenarios/shop-flows/manifests"
+    let flows = "Scenarios/shop-flows/flows"
+    let out = "Output/shop-flows"
+    list.append(
+      Golden(
+        arguments: [
+          "generate", "from-flows", shop, "--flows", "\(flows)/observed.jsonl", "--default-deny", "--allow-dns",
+        ],
+        file: "\(out)/policies.yaml", stderrFile: "\(out)/generate-report.txt"))
+    list.append(
+      Golden(
+        arguments: [
+          "generate", "from-flows", shop, "--flows", "\(flows)/observed.csv", "--default-deny", "--allow-dns", "-o",
+          "json",
+        ],
+        file: "\(out)/policies.json"))
+    list.append(
+      Golden(
+        arguments: [
+          "generate", "from-flows", shop, "--flows", "\(flows)/observed-hubble.jsonl", "--default-deny", "--allow-dns",
+        ],
+        file: "\(out)/policies-from-hubble.yaml", stderrFile: "\(out)/generate-from-hubble-report.txt"))
+    list.append(
+      Golden(
+        arguments: [
+          "generate", "from-flows", shop, "--flows", "\(flows)/observed-partial.jsonl", "--default-deny", "--allow-dns",
+        ],
+        file: "\(out)/too-tight.yaml"))
+    list.append(
+      Golden(arguments: ["generate", "default-deny", shop, "--allow-dns"], file: "\(out)/default-deny.yaml"))
+    list.append(
+      Golden(
+        arguments: ["simulate", shop, "--flows", "\(flows)/observed.jsonl", "--with", "\(out)/policies.yaml"],
+        file: "\(out)/simulate.txt"))
+    list.append(
+      Golden(
+        arguments: [
+          "simulate", shop, "--flows", "\(flows)/observed-hubble.jsonl", "--with", "\(out)/policies.yaml", "-o", "json",
+        ],
+        file: "\(out)/simulate-hubble.json"))
+    list.append(
+      Golden(
+        arguments: ["simulate", shop, "--flows", "\(flows)/observed.jsonl", "--with", "\(out)/too-tight.yaml"],
+        file: "\(out)/simulate-too-tight.txt", status: 1))
+    // --emit-istio on Istio's mTLS migration task (Scenarios/mesh-flows/README.md).
+    let migration = "Scenarios/mtls-migration-1-no-policy"
+    let meshOut = "Output/mesh-flows"
+    for window in ["mesh-only", "with-legacy"] {
+      list.append(
+        Golden(
+          arguments: [
+            "generate", "from-flows", migration, "--flows", "Scenarios/mesh-flows/window-\(window).csv",
+            "--default-deny",
+            "--emit-istio",
+          ],
+          file: "\(meshOut)/policies-\(window).yaml", stderrFile: "\(meshOut)/generate-\(window)-report.txt"))
+    }
+    list.append(
+      Golden(
+        arguments: [
+          "simulate", migration, "--flows", "Scenarios/mesh-flows/window-with-legacy.csv", "--with",
+          "\(meshOut)/policies-mesh-only.yaml",
+        ],
+        file: "\(meshOut)/simulate-with-legacy-against-mesh-only.txt", status: 1))
     list += checkGoldens
     return list
   }()
@@ -79,14 +188,18 @@ import Testing
   @Test(arguments: goldens) func outputIsCurrent(_ golden: Golden) throws {
     let (status, stdout, stderr) = Self.output(of: golden.arguments)
     #expect(status == golden.status, "\(golden.arguments) exited \(status), not \(golden.status): \(stderr)")
-    let url = Self.root.appendingPathComponent(golden.file)
-    if Self.recording {
-      try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-      try stdout.write(to: url, atomically: true, encoding: .utf8)
-      return
+    var files = [(golden.file, stdout)]
+    if let stderrFile = golden.stderrFile { files.append((stderrFile, stderr)) }
+    for (file, text) in files {
+      let url = Self.root.appendingPathComponent(file)
+      if Self.recording {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        continue
+      }
+      let committed = try String(contentsOf: url, encoding: .utf8)
+      #expect(text == committed, "\(file) is stale: run scripts/regenerate-output.sh")
     }
-    let committed = try String(contentsOf: url, encoding: .utf8)
-    #expect(stdout == committed, "\(golden.file) is stale: run scripts/regenerate-output.sh")
   }
 
   @Test func outputIsDeterministic() {

@@ -123,17 +123,22 @@ import Testing
             ports: [{port: 8443}]
       """
     let found = try Self.findings(web + Self.denyAll + Self.allowDNS + open)
-    #expect(found.first { $0.check == "reachable-from-internet" }?.message.contains("on TCP 443 (NetworkPolicy a/web ingress rule #1)") ?? false)
+    #expect(
+      found.first { $0.check == "reachable-from-internet" }?.message.contains(
+        "on TCP 443 (NetworkPolicy a/web ingress rule #1)") ?? false)
     #expect(found.first { $0.check == "reachable-from-all-namespaces" }?.message.contains("on TCP 8443") ?? false)
     // A namespace selector by label is not "every namespace".
-    let narrow = open.replacingOccurrences(of: "namespaceSelector: {}", with: "namespaceSelector: {matchLabels: {team: x}}")
-    #expect(Self.ids(try Self.findings(web + Self.denyAll + Self.allowDNS + narrow), "reachable-from-all-namespaces").isEmpty)
+    let narrow = open.replacingOccurrences(
+      of: "namespaceSelector: {}", with: "namespaceSelector: {matchLabels: {team: x}}")
+    #expect(
+      Self.ids(try Self.findings(web + Self.denyAll + Self.allowDNS + narrow), "reachable-from-all-namespaces").isEmpty)
   }
 
   @Test func dnsBlockedByEgressDefaultDeny() throws {
     let web = Self.deployment("web", ns: "a", labels: "{app: web}")
     let dns = Self.deployment(
-      "coredns", ns: "kube-system", labels: "{k8s-app: kube-dns}", ports: "[{name: dns, containerPort: 53, protocol: UDP}]")
+      "coredns", ns: "kube-system", labels: "{k8s-app: kube-dns}",
+      ports: "[{name: dns, containerPort: 53, protocol: UDP}]")
     let blocked = try Self.findings(web + dns + Self.denyAll)
     #expect(Self.ids(blocked, "dns-blocked") == ["Deployment/a/web"])
     #expect(blocked.first { $0.check == "dns-blocked" }?.location?.line == 23)
@@ -160,7 +165,10 @@ import Testing
     #expect(Self.ids(found, "workload-not-isolated") == ["Deployment/a/web Egress"])
     // A policy for one app does not make a namespace default-deny.
     let oneApp = ingressOnly.replacingOccurrences(of: "podSelector: {}", with: "podSelector: {matchLabels: {app: web}}")
-    #expect(Self.ids(try Self.findings(web + oneApp), "namespace-no-default-deny") == ["Namespace/a Egress", "Namespace/a Ingress"])
+    #expect(
+      Self.ids(try Self.findings(web + oneApp), "namespace-no-default-deny") == [
+        "Namespace/a Egress", "Namespace/a Ingress",
+      ])
     #expect(Self.ids(try Self.findings(web + Self.denyAll + Self.allowDNS), "namespace-no-default-deny").isEmpty)
   }
 

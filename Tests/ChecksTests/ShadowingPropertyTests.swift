@@ -1,7 +1,8 @@
 import KubeModel
-@testable import Reachability
 import Synthesis
 import Testing
+
+@testable import Reachability
 
 /// `policiesChangingNothing()` (profiles re-evaluated without the policy) against the brute
 /// force: compile the cluster again without each policy and compare every half-verdict (ingress
@@ -59,7 +60,8 @@ import Testing
       }
       judge("NetworkPolicy \(np.namespace)/\(np.name)", without)
     }
-    for (i, anp) in cluster.adminNetworkPolicies.enumerated() where !engine.subjectClasses(adminNetworkPolicy: i).isEmpty {
+    for (i, anp) in cluster.adminNetworkPolicies.enumerated()
+    where !engine.subjectClasses(adminNetworkPolicy: i).isEmpty {
       guard cluster.adminNetworkPolicies.filter({ $0.name == anp.name }).count == 1 else { continue }
       var without = cluster
       without.adminNetworkPolicies.remove(at: i)

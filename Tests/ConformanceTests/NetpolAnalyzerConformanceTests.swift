@@ -77,9 +77,12 @@ import Testing
     return actual == expected ? .match : .mismatch("output differs")
   }
 
+  /// netpol-analyzer reads no mesh: conformance runs with the mesh off (`--no-mesh`).
   static func analyzer(dirs: [String], options: ConnectivityOptions) -> ConnectivityAnalyzer? {
     let loaded = ManifestLoader.load(paths: dirs.map(NetpolCorpus.path))
     guard !loaded.diagnostics.contains(where: { $0.severity == .error }) else { return nil }
+    var options = options
+    options.engine.mesh.enabled = false
     return try? ConnectivityAnalyzer(cluster: loaded.cluster, options: options)
   }
 
@@ -127,7 +130,8 @@ import Testing
     for testCase in manifest.fatal_error_cases {
       if testCase.input_dirs.contains(where: { $0.contains("udn") || $0.contains("cudn") }) { continue }
       let io = CommandIO()
-      let status = Kubereach.run(arguments: ["analyze"] + testCase.input_dirs.map(NetpolCorpus.path), io: io)
+      let status = Kubereach.run(
+        arguments: ["analyze", "--no-mesh"] + testCase.input_dirs.map(NetpolCorpus.path), io: io)
       let stderr = String(decoding: io.standardError, as: UTF8.self)
       #expect(status == 2, "\(testCase.label) exited \(status)")
       #expect(stderr.contains("error:"), "\(testCase.label) printed no error")

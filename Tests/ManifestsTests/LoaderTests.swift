@@ -422,17 +422,19 @@ struct LoaderTests {
     let c = result.cluster
     #expect(
       c.peerAuthentications[0].mode == .strict
-        && c.peerAuthentications[0].portModes == [8080: .disable])
+        && c.peerAuthentications[0].portModes == [8080: .some(.disable)])
     #expect(c.peerAuthentications[0].selector == ["app": "db"])
     #expect(
       c.destinationRules[0].tlsMode == .istioMutual
-        && c.destinationRules[0].portTLSModes == [8080: .disable])
+        && c.destinationRules[0].portTLSModes == [8080: .some(.disable)])
     let ap = c.authorizationPolicies[0]
     #expect(ap.action == .deny)
     #expect(ap.rules?[0].from[0].principals == ["cluster.local/ns/a/sa/b"])
     #expect(ap.rules?[0].from[0].usesHTTPFields == true)
     #expect(ap.rules?[0].to[0].ports == ["8080"] && ap.rules?[0].to[0].usesHTTPFields == true)
     #expect(ap.rules?[0].hasConditions == true)
+    #expect(ap.rules?[0].from[0].requestPrincipals == ["*"] && ap.rules?[0].to[0].methods == ["GET"])
+    #expect(ap.rules?[0].when == [AuthorizationCondition(key: "a", values: ["b"])])
     #expect(c.authorizationPolicies[1].action == .allow && c.authorizationPolicies[1].rules == nil)
   }
 

@@ -99,6 +99,31 @@ struct WriterTests {
       - from: [{source: {namespaces: [a], notIpBlocks: [1.2.3.4/32], requestPrincipals: [x]}}]
         to: [{operation: {notPorts: ["80"], paths: [/x]}}]
         when: [{key: k, values: [v]}]
+    ---
+    kind: AuthorizationPolicy
+    apiVersion: security.istio.io/v1
+    metadata: {name: ext, namespace: shop, creationTimestamp: "2024-01-02T03:04:05Z"}
+    spec:
+      targetRefs: [{kind: Service, group: "", name: web}]
+      action: CUSTOM
+      provider: {name: opa}
+      rules:
+      - from: [{source: {notRemoteIpBlocks: [10.0.0.0/8], notRequestPrincipals: ["*"]}}]
+        to: [{operation: {hosts: [a.b], notHosts: [c], methods: [GET], notMethods: [PUT], notPaths: [/y]}}]
+        when: [{key: source.ip, notValues: [10.0.0.1]}]
+    ---
+    kind: Pod
+    metadata:
+      name: injected
+      namespace: shop
+      labels: {app: injected}
+      annotations: {sidecar.istio.io/status: "{}", sidecar.istio.io/inject: "true"}
+    spec: {containers: [{name: app}, {name: istio-proxy}]}
+    ---
+    kind: PeerAuthentication
+    apiVersion: security.istio.io/v1
+    metadata: {name: unset, namespace: shop, creationTimestamp: "2024-01-01T00:00:00Z"}
+    spec: {portLevelMtls: {"8080": {}}}
     """
 
   @Test("load → write → load gives the same model")
@@ -107,7 +132,9 @@ struct WriterTests {
     let text = ManifestWriter.yaml(for: first.cluster)
     let second = loadClean(text, file: "written.yaml")
     #expect(ClusterContents(first.cluster) == ClusterContents(second.cluster), "\(text)")
-    #expect(first.cluster.pods.count == 5)
+    #expect(first.cluster.pods.count == 6)
+    let injected = second.cluster.pods.first { $0.name == "injected" }
+    #expect(injected?.containers == ["app", "istio-proxy"] && injected?.annotations.count == 2)
   }
 
   @Test("strings that read as other types are quoted")

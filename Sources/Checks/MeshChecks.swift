@@ -1,0 +1,118 @@
+import KubeModel
+import Reachability
+
+/// Mesh outcomes of every allowed class pair between input workloads, read from the engine's
+/// mesh stage (nothing when the input has no mesh).
+struct MeshFlows {
+  /// One destination workload's findings of one kind: ports, source workloads, a located object.
+  struct Entry {
+    var ports = ConnectionSet.none
+    var sources = Set<Int>()
+    var location: SourceLocation?
+    var reason: String?
+  }
+
+  /// Per destination workload, the parts a predicate picks.
+  static func collect(_ ctx: CheckContext, _ pick: (MeshPart, MeshDataplane, MeshDataplane) -> Bool) -> [Int: Entry] {
+    // Without a mesh in the input the engine has no mesh stage: nothing to collect.
+    guard ctx.engine.meshVerdict(from: .podClass(0), to: .podClass(0), connections: .none) != nil else { return [:] }
+    var workloadsOfClass: [Int: [Int]] = [:]
+    for (w, classes) in ctx.workloadClasses.enumerated() {
+      for cls in classes { workloadsOfClass[cls, default: []].append(w) }
+    }
+    var dataplane: [Int: MeshDataplane] = [:]
+    func plane(_ cls: Int) -> MeshDataplane {
+      if let hit = dataplane[cls] { return hit }
+      let p = ctx.engine.meshDataplane(ofPod: ctx.engine.pods(inClass: cls)[0])
+      dataplane[cls] = p
+      return p
+    }
+    var out: [Int: Entry] = [:]
+    let table = ctx.table
+    for i in 0..<table.count {
+      guard case .podClass(let s) = table.source(i), case .podClass(let d) = table.destination(i),
+        let sources = workloadsOfClass[s], let destinations = workloadsOfClass[d],
+        let id = ctx.engine.meshVerdictID(
+          from: .podClass(s), to: .podClass(d), connections: table.connections(i), setKey: table.connectionIndex(i)),
+        let verdict = ctx.engine.meshVerdict(id: id)
+      else { continue }
+      for part in verdict.parts where pick(part, plane(s), plane(d)) {
+        for w in destinations {
+          let others = sources.filter { $0 != w }
+          if others.isEmpty { continue }
+          var entry = out[w] ?? Entry()
+          entry.ports = entry.ports.union(part.connections)
+          entry.sources.formUnion(others)
+          if entry.location == nil, let object = part.reasons.first(where: { $0.object != nil })?.object {
+            entry.location = object.location
+            entry.reason = object.description
+          }
+          out[w] = entry
+        }
+      }
+    }
+    return out
+  }
+
+  static func sourceList(_ ctx: CheckContext, _ sources: Set<Int>) -> String {
+    let names = sources.map { shortName(ctx.input.workloads[$0]) }.sorted()
+    return names.prefix(3).joined(separator: ", ") + (names.count > 3 ? " and \(names.count - 3) more" : "")
+  }
+}
+
+/// A mesh server that clients outside the mesh reach in plaintext (PERMISSIVE or DISABLE).
+struct MeshPlaintextCheck: ClusterCheck {
+  static let id = "mesh-plaintext-from-outside"
+  var descriptors: [CheckDescriptor] {
+    [
+      CheckDescriptor(
+        id: Self.id, title: "Mesh workload reachable in plaintext from outside the mesh", defaultSeverity: .warning,
+        help:
+          "This workload is in the mesh, but its PeerAuthentication mode (PERMISSIVE, the default, or DISABLE) lets clients without a sidecar or ambient ztunnel in over plaintext, with no identity for AuthorizationPolicies to check. Move the clients into the mesh, then set the mode to STRICT."
+      )
+    ]
+  }
+
+  func findings(in ctx: CheckContext) -> [Finding] {
+    let entries = MeshFlows.collect(ctx) { part, source, destination in
+      part.allowed && part.transport == .plaintext && source == .none && destination != .none
+    }
+    return entries.map { w, entry in
+      let workload = ctx.input.workloads[w]
+      return Finding(
+        check: Self.id, severity: .warning,
+        message:
+          "\(shortName(workload)) is in the mesh but accepts plaintext on \(portsText(entry.ports)) from clients outside it (\(MeshFlows.sourceList(ctx, entry.sources)))"
+          + (entry.reason.map { ", as \($0) allows" } ?? ""),
+        object: CheckContext.object(workload), location: entry.location ?? workload.location)
+    }
+  }
+}
+
+/// Flows the policies allow but the mesh transport refuses (plaintext into STRICT, mTLS to a
+/// server that cannot take it).
+struct MeshTransportRejectsCheck: ClusterCheck {
+  static let id = "mesh-transport-rejects"
+  var descriptors: [CheckDescriptor] {
+    [
+      CheckDescriptor(
+        id: Self.id, title: "Allowed flow that the mesh transport refuses", defaultSeverity: .warning,
+        help:
+          "The NetworkPolicies allow these clients, but the connection fails in the mesh: plaintext into a STRICT server is reset, and ISTIO_MUTUAL towards a server without a sidecar (or DISABLE) fails. Put the clients into the mesh, relax the PeerAuthentication, fix the DestinationRule, or deny the flow in the policies so intent and outcome agree."
+      )
+    ]
+  }
+
+  func findings(in ctx: CheckContext) -> [Finding] {
+    let entries = MeshFlows.collect(ctx) { part, _, _ in part.transport == .rejected || part.transport == .failed }
+    return entries.map { w, entry in
+      let workload = ctx.input.workloads[w]
+      return Finding(
+        check: Self.id, severity: .warning,
+        message:
+          "\(shortName(workload)): the policies allow \(MeshFlows.sourceList(ctx, entry.sources)) on \(portsText(entry.ports)) but the mesh transport refuses it"
+          + (entry.reason.map { " (\($0))" } ?? ""),
+        object: CheckContext.object(workload), location: entry.location ?? workload.location)
+    }
+  }
+}

@@ -1,0 +1,485 @@
+import KubeModel
+import Manifests
+import Reachability
+import Testing
+
+/// One small case per mesh rule (SEMANTICS.md section 3).
+@Suite("Mesh")
+struct MeshTests {
+  /// Namespaces `a` (sidecars), `b` (sidecars), `plain` (no mesh); a client `c` and a server
+  /// `s` (Service `s`, port 8000 -> 80, named by `portName`) in each, plus `extra` YAML.
+  static func cluster(
+    extra: String = "", nsLabels: String = "istio-injection: enabled", portName: String = "http",
+    clientPod: String = "", options: MeshOptions = .init()
+  ) -> (Cluster, ReachabilityEngine) {
+    var yaml = ""
+    for ns in ["a", "b", "plain"] {
+      let labels = ns == "plain" ? "{}" : "{\(nsLabels)}"
+      yaml += """
+        apiVersion: v1
+        kind: Namespace
+        metadata: {name: \(ns), labels: \(labels)}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: c, namespace: \(ns), labels: {app: c}\(ns == "a" ? clientPod : "")}
+        spec: {serviceAccountName: c, containers: [{name: main}]}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: s, namespace: \(ns), labels: {app: s}}
+        spec: {serviceAccountName: s, containers: [{name: main, ports: [{containerPort: 80}, {containerPort: 9090}]}]}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: s, namespace: \(ns)}
+        spec: {selector: {app: s}, ports: [{name: \(portName), port: 8000, targetPort: 80}]}
+        ---
+
+        """
+    }
+    yaml += extra
+    let result = ManifestLoader.load(yaml: yaml, file: "mesh.yaml")
+    let errors = result.diagnostics.filter { $0.severity == .error }
+    #expect(errors.isEmpty, "\(errors)")
+    let engine = ReachabilityEngine(cluster: result.cluster, options: EngineOptions(mesh: options))
+    return (result.cluster, engine)
+  }
+
+  static func pod(_ c: Cluster, _ ns: String, _ name: String) -> Int {
+    c.pods.firstIndex { $0.namespace == ns && $0.name == name }!
+  }
+
+  /// The mesh part for one TCP port from pod ns1/c to pod ns2/s.
+  static func part(
+    _ c: Cluster, _ e: ReachabilityEngine, from: (String, String) = ("a", "c"), to: (String, String),
+    port: Int = 80
+  ) -> MeshPart? {
+    let conns = ConnectionSet([.tcp: [PortRange(port, port)]])
+    return e.meshVerdict(
+      from: .pod(pod(c, from.0, from.1)), to: .pod(pod(c, to.0, to.1)), connections: conns
+    )?.parts.first
+  }
+
+  static func outcome(_ p: MeshPart?) -> String {
+    guard let p else { return "nil" }
+    return "\(p.transport.rawValue)/\(p.authorization.rawValue)"
+  }
+
+  // MARK: presence
+
+  @Test func injectionPrecedence() {
+    let opts = MeshOptions()
+    func dp(_ nsLabels: [String: String], pod labels: [String: String] = [:], annotations: [String: String] = [:])
+      -> MeshDataplane
+    {
+      let pod = Pod(
+        namespace: "n", name: "p", labels: labels, annotations: annotations, workload: 0,
+        location: .synthetic("t"))
+      return MeshMembership.dataplane(of: pod, namespaceLabels: nsLabels, options: opts)
+    }
+    #expect(dp(["istio-injection": "enabled"]) == .sidecar)
+    #expect(dp(["istio-injection": "enabled"], pod: ["sidecar.istio.io/inject": "false"]) == .none)
+    #expect(dp(["istio-injection": "disabled"], pod: ["sidecar.istio.io/inject": "true"]) == .none)
+    #expect(dp([:], pod: ["sidecar.istio.io/inject": "true"]) == .sidecar)
+    #expect(dp([:], annotations: ["sidecar.istio.io/inject": "true"]) == .sidecar)
+    #expect(dp(["istio.io/rev": "canary"]) == .sidecar)
+    // istio-injection wins over istio.io/rev.
+    #expect(dp(["istio.io/rev": "canary", "istio-injection": "disabled"]) == .none)
+    #expect(dp([:]) == .none)
+    #expect(
+      MeshMembership.dataplane(
+        of: Pod(namespace: "n", name: "p", labels: [:], workload: 0, location: .synthetic("t")),
+        namespaceLabels: [:], options: MeshOptions(injectByDefault: true)) == .sidecar)
+    #expect(dp(["istio.io/dataplane-mode": "ambient"]) == .ambient)
+    #expect(dp(["istio.io/dataplane-mode": "ambient"], pod: ["istio.io/dataplane-mode": "none"]) == .none)
+    #expect(dp([:], pod: ["istio.io/dataplane-mode": "ambient"]) == .ambient)
+    // A sidecar wins over ambient enrolment.
+    #expect(dp(["istio.io/dataplane-mode": "ambient", "istio-injection": "enabled"]) == .sidecar)
+  }
+
+  @Test func alreadyInjectedPodsHaveASidecar() {
+    let proxy = Pod(
+      namespace: "n", name: "p", labels: [:], containers: ["app", "istio-proxy"], workload: 0,
+      location: .synthetic("t"))
+    let status = Pod(
+      namespace: "n", name: "p", labels: ["sidecar.istio.io/inject": "false"],
+      annotations: ["sidecar.istio.io/status": "{}"], workload: 0, location: .synthetic("t"))
+    #expect(MeshMembership.dataplane(of: proxy, namespaceLabels: [:], options: .init()) == .sidecar)
+    #expect(MeshMembership.dataplane(of: status, namespaceLabels: [:], options: .init()) == .sidecar)
+  }
+
+  @Test func meshTurnsOnOnlyWithMeshInput() {
+    let (_, plain) = Self.cluster(nsLabels: "team: x")
+    #expect(plain.mesh == nil)
+    let (_, meshed) = Self.cluster()
+    #expect(meshed.mesh != nil)
+    let (_, off) = Self.cluster(options: MeshOptions(enabled: false))
+    #expect(off.mesh == nil)
+  }
+
+  @Test func podsDifferingInSidecarOrAccountFallInDifferentClasses() {
+    let extra = """
+      apiVersion: v1
+      kind: Pod
+      metadata: {name: injected, namespace: plain, labels: {app: c}, annotations: {sidecar.istio.io/status: "{}"}}
+      spec: {serviceAccountName: c, containers: [{name: main}]}
+      ---
+      apiVersion: v1
+      kind: Pod
+      metadata: {name: other-account, namespace: plain, labels: {app: c}}
+      spec: {serviceAccountName: other, containers: [{name: main}]}
+      """
+    let (c, e) = Self.cluster(extra: extra)
+    let plain = e.podClass(Self.pod(c, "plain", "c"))
+    #expect(e.podClass(Self.pod(c, "plain", "injected")) != plain)
+    #expect(e.podClass(Self.pod(c, "plain", "other-account")) != plain)
+    #expect(e.meshDataplane(ofPod: Self.pod(c, "plain", "injected")) == .sidecar)
+    #expect(e.meshDataplane(ofPod: Self.pod(c, "plain", "c")) == MeshDataplane.none)
+    // Without the mesh the three pods are one class.
+    let (c2, e2) = Self.cluster(extra: extra, options: MeshOptions(enabled: false))
+    #expect(e2.podClass(Self.pod(c2, "plain", "injected")) == e2.podClass(Self.pod(c2, "plain", "c")))
+  }
+
+  // MARK: transport
+
+  @Test func autoMTLSAndPlaintext() {
+    let (c, e) = Self.cluster()
+    #expect(Self.outcome(Self.part(c, e, to: ("b", "s"))) == "mtls/allowed")
+    #expect(Self.outcome(Self.part(c, e, to: ("plain", "s"))) == "plaintext/not-applicable")
+    #expect(Self.outcome(Self.part(c, e, from: ("plain", "c"), to: ("a", "s"))) == "plaintext/allowed")
+    #expect(Self.part(c, e, from: ("plain", "c"), to: ("plain", "s"))?.isUntouched == true)
+  }
+
+  static let meshStrict = """
+    apiVersion: security.istio.io/v1
+    kind: PeerAuthentication
+    metadata: {name: default, namespace: istio-system}
+    spec: {mtls: {mode: STRICT}}
+    ---
+
+    """
+
+  @Test func meshWideStrictRejectsPlaintext() {
+    let (c, e) = Self.cluster(extra: Self.meshStrict)
+    let p = Self.part(c, e, from: ("plain", "c"), to: ("a", "s"))
+    #expect(Self.outcome(p) == "rejected/not-applicable")
+    #expect(p?.reasons.first?.object?.name == "default")
+    #expect(p?.allowed == false)
+    #expect(Self.outcome(Self.part(c, e, to: ("b", "s"))) == "mtls/allowed")
+  }
+
+  @Test func namespaceScopeOverridesMeshAndUnsetInherits() {
+    let (c, e) = Self.cluster(
+      extra: Self.meshStrict + """
+        apiVersion: security.istio.io/v1
+        kind: PeerAuthentication
+        metadata: {name: default, namespace: b}
+        spec: {mtls: {mode: PERMISSIVE}}
+        ---
+        apiVersion: security.istio.io/v1
+        kind: PeerAuthentication
+        metadata: {name: unset, namespace: a}
+        spec: {selector: {matchLabels: {app: s}}, mtls: {mode: UNSET}}
+        """)
+    #expect(Self.outcome(Self.part(c, e, from: ("plain", "c"), to: ("b", "s"))) == "plaintext/allowed")
+    // UNSET on the workload inherits the mesh-wide STRICT.
+    #expect(Self.outcome(Self.part(c, e, from: ("plain", "c"), to: ("a", "s"))) == "rejected/not-applicable")
+  }
+
+  @Test func portLevelMtlsOnlyOnServicePorts() {
+    let (c, e) = Self.cluster(
+      extra: """
+        apiVersion: security.istio.io/v1
+        kind: PeerAuthentication
+        metadata: {name: s, namespace: a}
+        spec:
+          selector: {matchLabels: {app: s}}
+          mtls: {mode: STRICT}
+          portLevelMtls: {80: {mode: DISABLE}, 9090: {mode: DISABLE}}
+        """)
+    // 80 is a Service target port: DISABLE; auto mTLS sends plaintext.
+    #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("a", "s"), port: 80)) == "plaintext/allowed")
+    // 9090 is not exposed: the port-level entry is ignored, STRICT holds.
+    #expect(
+      Self.outcome(Self.part(c, e, from: ("plain", "c"), to: ("a", "s"), port: 9090)) == "rejected/not-applicable")
+    #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("a", "s"), port: 9090)) == "mtls/allowed")
+    #expect(
+      Self.part(c, e, from: ("b", "c"), to: ("a", "s"), port: 9090)?.reasons.contains {
+        $0.text.contains("applies only to ports a Service exposes")
+      } == true)
+  }
+
+  @Test func oldestWorkloadPolicyWins() {
+    let (c, e) = Self.cluster(
+      extra: """
+        apiVersion: security.istio.io/v1
+        kind: PeerAuthentication
+        metadata: {name: a-newer, namespace: a, creationTimestamp: "2024-05-01T00:00:00Z"}
+        spec: {selector: {matchLabels: {app: s}}, mtls: {mode: PERMISSIVE}}
+        ---
+        apiVersion: security.istio.io/v1
+        kind: PeerAuthentication
+        metadata: {name: z-older, namespace: a, creationTimestamp: "2024-01-01T00:00:00Z"}
+        spec: {selector: {matchLabels: {app: s}}, mtls: {mode: STRICT}}
+        """)
+    let p = Self.part(c, e, from: ("plain", "c"), to: ("a", "s"))
+    #expect(Self.outcome(p) == "rejected/not-applicable")
+    #expect(p?.reasons.first?.object?.name == "z-older")
+  }
+
+  @Test func destinationRuleDisableIntoStrictIsRejected() {
+    let (c, e) = Self.cluster(
+      extra: Self.meshStrict + """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: s, namespace: a}
+        spec: {host: s.b, trafficPolicy: {tls: {mode: DISABLE}}}
+        """)
+    let p = Self.part(c, e, to: ("b", "s"))
+    #expect(Self.outcome(p) == "rejected/not-applicable")
+    #expect(p?.reasons.contains { $0.object?.kind == "DestinationRule" } == true)
+    // The rule lives in the client namespace a: clients in b are not affected.
+    #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("b", "s"))) == "mtls/allowed")
+  }
+
+  @Test func destinationRuleIstioMutualToPlainServerFails() {
+    let (c, e) = Self.cluster(
+      extra: """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: all, namespace: istio-system}
+        spec: {host: "*.plain.svc.cluster.local", trafficPolicy: {tls: {mode: ISTIO_MUTUAL}}}
+        """)
+    #expect(Self.outcome(Self.part(c, e, to: ("plain", "s"))) == "failed/not-applicable")
+  }
+
+  @Test func destinationRuleLookupOrderAndPortLevel() {
+    let (c, e) = Self.cluster(
+      extra: """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: server-side, namespace: b}
+        spec: {host: s, trafficPolicy: {tls: {mode: DISABLE}}}
+        ---
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: client-side, namespace: a}
+        spec:
+          host: s.b.svc.cluster.local
+          trafficPolicy:
+            tls: {mode: DISABLE}
+            portLevelSettings: [{port: {number: 8000}, tls: {mode: ISTIO_MUTUAL}}]
+        """)
+    // Client namespace first; its port-level setting for Service port 8000 wins.
+    let p = Self.part(c, e, to: ("b", "s"))
+    #expect(Self.outcome(p) == "mtls/allowed")
+    #expect(p?.reasons.contains { $0.object?.name == "client-side" } == true)
+    // From plain (no rule there), the server namespace's rule applies, but plain has no sidecar.
+    #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("b", "s"))) == "plaintext/allowed")
+  }
+
+  @Test func hostForms() {
+    let fqdn = "s.b.svc.cluster.local"
+    let ok = ["s.b", "s.b.svc", fqdn, "*.b.svc.cluster.local", "*.cluster.local", "*"]
+    for host in ok {
+      let (c, e) = Self.cluster(
+        extra: """
+          apiVersion: networking.istio.io/v1
+          kind: DestinationRule
+          metadata: {name: d, namespace: a}
+          spec: {host: "\(host)", trafficPolicy: {tls: {mode: DISABLE}}}
+          """)
+      #expect(Self.outcome(Self.part(c, e, to: ("b", "s"))) == "plaintext/allowed", "\(host)")
+    }
+    // A short name resolves in the rule's own namespace (a), so it does not name b's Service.
+    let (c, e) = Self.cluster(
+      extra: """
+        apiVersion: networking.istio.io/v1
+        kind: DestinationRule
+        metadata: {name: d, namespace: a}
+        spec: {host: s, trafficPolicy: {tls: {mode: DISABLE}}}
+        """)
+    #expect(Self.outcome(Self.part(c, e, to: ("b", "s"))) == "mtls/allowed")
+  }
+
+  // MARK: authorization
+
+  static func policy(_ ns: String = "a", action: String = "ALLOW", rules: String) -> String {
+    """
+    apiVersion: security.istio.io/v1
+    kind: AuthorizationPolicy
+    metadata: {name: p, namespace: \(ns)}
+    spec:
+      selector: {matchLabels: {app: s}}
+      action: \(action)
+    \(rules)
+    ---
+
+    """
+  }
+
+  @Test func allowByPrincipalNeverMatchesPlaintext() {
+    let (c, e) = Self.cluster(
+      extra: Self.policy(rules: "  rules: [{from: [{source: {principals: [cluster.local/ns/b/sa/c]}}]}]"))
+    #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("a", "s"))) == "mtls/allowed")
+    #expect(Self.outcome(Self.part(c, e, from: ("a", "c"), to: ("a", "s"))) == "mtls/denied")
+    #expect(Self.outcome(Self.part(c, e, from: ("plain", "c"), to: ("a", "s"))) == "plaintext/denied")
+  }
+
+  @Test func denyByNamespaceDoesNotCatchPlaintext() {
+    let (c, e) = Self.cluster(
+      extra: Self.policy(action: "DENY", rules: "  rules: [{from: [{source: {notNamespaces: [a]}}]}]"))
+    #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("a", "s"))) == "mtls/denied")
+    #expect(Self.outcome(Self.part(c, e, from: ("a", "c"), to: ("a", "s"))) == "mtls/allowed")
+    #expect(Self.outcome(Self.part(c, e, from: ("plain", "c"), to: ("a", "s"))) == "plaintext/allowed")
+  }
+
+  @Test func allowNothingAllowAllDenyAll() {
+    let (c1, e1) = Self.cluster(extra: Self.policy(rules: ""))
+    #expect(Self.outcome(Self.part(c1, e1, from: ("b", "c"), to: ("a", "s"))) == "mtls/denied")
+    let (c2, e2) = Self.cluster(extra: Self.policy(rules: "  rules: [{}]"))
+    #expect(Self.outcome(Self.part(c2, e2, from: ("b", "c"), to: ("a", "s"))) == "mtls/allowed")
+    let (c3, e3) = Self.cluster(extra: Self.policy(action: "DENY", rules: "  rules: [{}]"))
+    #expect(Self.outcome(Self.part(c3, e3, from: ("b", "c"), to: ("a", "s"))) == "mtls/denied")
+    let (c4, e4) = Self.cluster(extra: Self.policy(action: "AUDIT", rules: "  rules: [{}]"))
+    #expect(Self.outcome(Self.part(c4, e4, from: ("b", "c"), to: ("a", "s"))) == "mtls/allowed")
+  }
+
+  @Test func denyBeforeAllowAndPorts() {
+    let (c, e) = Self.cluster(
+      extra: Self.policy(rules: "  rules: [{}]").replacingOccurrences(of: "name: p,", with: "name: allow,")
+        + Self.policy(action: "DENY", rules: "  rules: [{to: [{operation: {ports: [\"9090\"]}}]}]"))
+    #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("a", "s"), port: 80)) == "mtls/allowed")
+    #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("a", "s"), port: 9090)) == "mtls/denied")
+  }
+
+  @Test func rootNamespacePolicyAppliesMeshWide() {
+    let (c, e) = Self.cluster(
+      extra: Self.policy("istio-system", action: "DENY", rules: "  rules: [{from: [{source: {namespaces: [b]}}]}]"))
+    #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("a", "s"))) == "mtls/denied")
+    #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("b", "s"))) == "mtls/denied")
+    #expect(Self.outcome(Self.part(c, e, from: ("a", "c"), to: ("b", "s"))) == "mtls/allowed")
+  }
+
+  @Test func whenConditionsAtL4() {
+    let (c, e) = Self.cluster(
+      extra: Self.policy(
+        rules: """
+            rules:
+            - when:
+              - {key: source.namespace, values: [b]}
+              - {key: destination.port, notValues: ["9090"]}
+          """))
+    #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("a", "s"), port: 80)) == "mtls/allowed")
+    #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("a", "s"), port: 9090)) == "mtls/denied")
+    #expect(Self.outcome(Self.part(c, e, from: ("a", "c"), to: ("a", "s"), port: 80)) == "mtls/denied")
+  }
+
+  @Test func ipBlocksAndNegations() {
+    let (c, e) = Self.cluster(
+      extra: Self.policy(rules: "  rules: [{from: [{source: {ipBlocks: [10.0.0.0/8], notIpBlocks: [10.1.0.0/16]}}]}]"))
+    let s = Self.pod(c, "a", "s")
+    let conns = ConnectionSet([.tcp: [PortRange(80, 80)]])
+    let inside = e.meshVerdict(from: ext("10.2.0.0/16"), to: .pod(s), connections: conns)?.parts.first
+    let excepted = e.meshVerdict(from: ext("10.1.0.0/16"), to: .pod(s), connections: conns)?.parts.first
+    let outside = e.meshVerdict(from: ext("192.168.0.0/16"), to: .pod(s), connections: conns)?.parts.first
+    #expect(Self.outcome(inside) == "plaintext/allowed")
+    #expect(Self.outcome(excepted) == "plaintext/denied")
+    #expect(Self.outcome(outside) == "plaintext/denied")
+  }
+
+  @Test func httpOnlyFieldsDependOnTheProtocol() {
+    let allowGet = Self.policy(rules: "  rules: [{to: [{operation: {methods: [GET]}}]}]")
+    // HTTP port: the outcome hinges on the method.
+    let (c1, e1) = Self.cluster(extra: allowGet, portName: "http")
+    #expect(Self.outcome(Self.part(c1, e1, from: ("b", "c"), to: ("a", "s"))) == "mtls/depends-on-L7")
+    // TCP port: an ALLOW rule with HTTP fields never matches.
+    let (c2, e2) = Self.cluster(extra: allowGet, portName: "tcp-db")
+    #expect(Self.outcome(Self.part(c2, e2, from: ("b", "c"), to: ("a", "s"))) == "mtls/denied")
+    // Unknown protocol: depends on L7.
+    let (c3, e3) = Self.cluster(extra: allowGet, portName: "web")
+    #expect(Self.outcome(Self.part(c3, e3, from: ("b", "c"), to: ("a", "s"))) == "mtls/depends-on-L7")
+    // TCP port: a DENY rule matches as if the HTTP fields were absent.
+    let denyGet = Self.policy(action: "DENY", rules: "  rules: [{to: [{operation: {methods: [GET]}}]}]")
+    let (c4, e4) = Self.cluster(extra: denyGet, portName: "tcp")
+    #expect(Self.outcome(Self.part(c4, e4, from: ("b", "c"), to: ("a", "s"))) == "mtls/denied")
+    let (c5, e5) = Self.cluster(extra: denyGet, portName: "http")
+    #expect(Self.outcome(Self.part(c5, e5, from: ("b", "c"), to: ("a", "s"))) == "mtls/depends-on-L7")
+  }
+
+  @Test func customIsReportedNotDecided() {
+    let (c, e) = Self.cluster(
+      extra: Self.policy(action: "CUSTOM", rules: "  provider: {name: ext-authz}\n  rules: [{}]"))
+    let p = Self.part(c, e, from: ("b", "c"), to: ("a", "s"))
+    #expect(Self.outcome(p) == "mtls/allowed")
+    #expect(p?.reasons.contains { $0.text.contains("ext-authz") } == true)
+  }
+
+  // MARK: ambient
+
+  @Test func ambientHBONEAndIgnoredDisable() {
+    let (c, e) = Self.cluster(
+      extra: Self.meshStrict + """
+        apiVersion: security.istio.io/v1
+        kind: PeerAuthentication
+        metadata: {name: default, namespace: b}
+        spec: {mtls: {mode: DISABLE}}
+        """,
+      nsLabels: "istio.io/dataplane-mode: ambient")
+    #expect(Self.outcome(Self.part(c, e, to: ("b", "s"))) == "mtls/allowed")
+    // DISABLE is ignored in ambient: mesh-wide STRICT still rejects plaintext.
+    #expect(Self.outcome(Self.part(c, e, from: ("plain", "c"), to: ("b", "s"))) == "rejected/not-applicable")
+    #expect(Self.outcome(Self.part(c, e, to: ("plain", "s"))) == "plaintext/not-applicable")
+  }
+
+  @Test func ztunnelTurnsL7PoliciesIntoDeny() {
+    let (c, e) = Self.cluster(
+      extra: Self.policy(
+        rules: "  rules: [{from: [{source: {namespaces: [b]}}], to: [{operation: {methods: [GET]}}]}]"),
+      nsLabels: "istio.io/dataplane-mode: ambient")
+    // Fail safe: the ALLOW policy becomes a DENY of its L4 part (source namespace b).
+    #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("a", "s"))) == "mtls/denied")
+    #expect(Self.outcome(Self.part(c, e, from: ("a", "c"), to: ("a", "s"))) == "mtls/allowed")
+  }
+
+  @Test func waypointEnforcesTargetRefPolicies() {
+    let policy = """
+      apiVersion: security.istio.io/v1
+      kind: AuthorizationPolicy
+      metadata: {name: wp, namespace: a}
+      spec:
+        targetRefs: [{kind: Service, group: "", name: s}]
+        action: ALLOW
+        rules: [{to: [{operation: {methods: [GET]}}]}]
+      """
+    let (c, e) = Self.cluster(
+      extra: policy, nsLabels: "istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint")
+    #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("a", "s"))) == "mtls/depends-on-L7")
+    // Without a waypoint, a targetRefs policy is not enforced by ztunnel.
+    let (c2, e2) = Self.cluster(extra: policy, nsLabels: "istio.io/dataplane-mode: ambient")
+    #expect(Self.outcome(Self.part(c2, e2, from: ("b", "c"), to: ("a", "s"))) == "mtls/allowed")
+  }
+
+  @Test func udpIsOutsideTheMesh() {
+    let (c, e) = Self.cluster(extra: Self.meshStrict)
+    let v = e.meshVerdict(
+      from: .pod(Self.pod(c, "plain", "c")), to: .pod(Self.pod(c, "a", "s")),
+      connections: ConnectionSet([.udp: [PortRange(53, 53)]]))
+    #expect(v?.parts.first?.transport == MeshTransport.none && v?.parts.first?.allowed == true)
+  }
+
+  @Test func verdictText() {
+    let (c, e) = Self.cluster(
+      extra: """
+        apiVersion: security.istio.io/v1
+        kind: PeerAuthentication
+        metadata: {name: s, namespace: a}
+        spec: {selector: {matchLabels: {app: s}}, portLevelMtls: {80: {mode: DISABLE}}}
+        """)
+    let v = e.meshVerdict(
+      from: .pod(Self.pod(c, "b", "c")), to: .pod(Self.pod(c, "a", "s")),
+      connections: ConnectionSet([.tcp: [PortRange(80, 80), PortRange(8080, 8080)]]))
+    #expect(v?.description == "TCP 80 [plaintext],TCP 8080 [mTLS]")
+  }
+}
