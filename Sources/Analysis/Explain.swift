@@ -170,8 +170,7 @@ extension ConnectivityAnalyzer {
         reasons: allowing.map {
           ExplainReason(
             tier: $0.kind, policy: $0.name, rule: $0.service, location: $0.location, effect: .allow,
-            text: "\($0.kind) '\($0.name)' allows ingress connections through service \($0.service)"
-          )
+            detail: .forwardAllows)
         })
     }
     return DirectionVerdict(
@@ -179,9 +178,7 @@ extension ConnectivityAnalyzer {
       reasons: forwards.map {
         ExplainReason(
           tier: $0.kind, policy: $0.name, rule: $0.service, location: $0.location, effect: .noMatch,
-          text:
-            "\($0.kind) '\($0.name)' allows ingress to service \($0.service), but the protocols and ports do not match"
-        )
+          detail: .forwardPortsDiffer)
       })
   }
 
@@ -224,11 +221,16 @@ extension ConnectivityAnalyzer {
       var egress: DirectionVerdict
       var ingress: DirectionVerdict
     }
+    // A pair has few parts: a linear search is cheaper than hashing reasons.
     var order: [Key] = []
-    var parts: [Key: ConnectionSet] = [:]
+    var parts: [ConnectionSet] = []
     func add(_ key: Key, _ conns: ConnectionSet) {
-      if parts[key] == nil { order.append(key) }
-      parts[key, default: .none] = parts[key, default: .none].union(conns)
+      if let i = order.firstIndex(of: key) {
+        parts[i] = parts[i].union(conns)
+      } else {
+        order.append(key)
+        parts.append(conns)
+      }
     }
     for seg in engine.explain(from: s, to: d, within: space).segments {
       var egress = DirectionVerdict.systemDefault
@@ -254,9 +256,8 @@ extension ConnectivityAnalyzer {
         add(Key(allowed: egress.allowed && combined.allowed, egress: egress, ingress: combined), conns)
       }
     }
-    var groups = order.compactMap { key -> ExplainGroup? in
-      guard let conns = parts[key] else { return nil }
-      return ExplainGroup(
+    var groups = zip(order, parts).map { key, conns in
+      ExplainGroup(
         allowed: key.allowed, connections: conns, egress: key.egress, ingress: key.ingress)
     }
     groups.sort { a, b in

@@ -271,7 +271,7 @@ public struct FlowExplainer: Sendable {
     if case .pod = s, s == d {
       let itself = ExplainReason(
         tier: "SystemDefault", policy: "", rule: "", location: nil, effect: .allow,
-        text: "a pod's traffic to itself is always allowed")
+        detail: .podToItself)
       let verdict = DirectionVerdict(allowed: true, reasons: [itself])
       return [
         ExplainGroup(

@@ -14,8 +14,32 @@ public enum ExplainEffect: String, Hashable, Sendable, Codable {
 }
 
 /// One reason for the verdict of one direction of a flow: a rule that matched, a policy that
-/// selects the pod without allowing the flow, an Ingress/Route, or the system default.
-public struct ExplainReason: Hashable, Comparable, Sendable {
+/// selects the pod without allowing the flow, an Ingress/Route, or the system default. A value:
+/// its sentence is written by Formats (`ExplainSentences`).
+public struct ExplainReason: Hashable, Sendable {
+  /// What the reason says, with the names it needs.
+  public enum Detail: Hashable, Sendable {
+    /// Nothing selects the pod in that direction, or no tier decided.
+    case systemDefault
+    /// A pod's traffic to itself.
+    case podToItself
+    /// An admin (or baseline) rule matched and allowed, denied or passed (`effect`).
+    case adminRule(Direction)
+    /// A NetworkPolicy rule (`rule`, `#n`) allows the flow.
+    case networkPolicyAllows(Direction)
+    /// A NetworkPolicy selects `subject` but none of its rules admits `peer`; `noRules` when it
+    /// has no rules in that direction.
+    case networkPolicyAdmitsNoRule(Direction, subject: String, peer: String, noRules: Bool)
+    /// A NetworkPolicy rule (`rule`) selects `peer` but its ports do not admit the flow;
+    /// `namedPortsUnresolved` when its named ports have no match at the destination.
+    case networkPolicyPortsDiffer(
+      Direction, subject: String, peer: String, namedPortsUnresolved: Bool)
+    /// An Ingress/Route forwards the flow through a Service (`rule`).
+    case forwardAllows
+    /// An Ingress/Route forwards to the Service (`rule`) but not on these ports.
+    case forwardPortsDiffer
+  }
+
   /// `AdminNetworkPolicy`, `NetworkPolicy`, `BaselineAdminNetworkPolicy`, `Ingress`, `Route`, or
   /// `SystemDefault`.
   public var tier: String
@@ -29,49 +53,47 @@ public struct ExplainReason: Hashable, Comparable, Sendable {
   public var location: SourceLocation?
   /// Whether the reason allowed, denied, passed or failed to match the flow.
   public var effect: ExplainEffect
-  /// netpol-analyzer's sentence for this reason.
-  public var text: String
+  /// What the reason says.
+  public var detail: Detail
 
   /// Creates a reason.
   public init(
     tier: String, policy: String, rule: String, location: SourceLocation?, effect: ExplainEffect,
-    text: String
+    detail: Detail
   ) {
     self.tier = tier
     self.policy = policy
     self.rule = rule
     self.location = location
     self.effect = effect
-    self.text = text
+    self.detail = detail
   }
 
   /// The system default (nothing selects the pod in that direction, or no tier decided).
   public static let systemDefault = ExplainReason(
     tier: "SystemDefault", policy: "", rule: "", location: nil, effect: .allow,
-    text: "the system default (Allow all)")
+    detail: .systemDefault)
 
   /// Whether this is the system default.
   public var isSystemDefault: Bool { self == ExplainReason.systemDefault }
 
   /// The word that groups reasons into `<Kind> list:` blocks.
   public var kind: String { tier == "SystemDefault" ? "" : tier }
-
-  /// Orders reasons by their sentence, as netpol-analyzer prints them.
-  public static func < (lhs: ExplainReason, rhs: ExplainReason) -> Bool { lhs.text < rhs.text }
 }
 
 /// The verdict of one direction (egress at the source, or ingress at the destination) for a
-/// part of the connection space, with its reasons sorted as netpol-analyzer prints them.
+/// part of the connection space, with its reasons (in the order the walk found them; renderers
+/// order them as they print them).
 public struct DirectionVerdict: Hashable, Sendable {
   /// Whether the direction allows this part of the flow.
   public var allowed: Bool
-  /// The reasons, sorted by sentence.
+  /// The reasons.
   public var reasons: [ExplainReason]
 
-  /// Creates a verdict; the reasons are sorted.
+  /// Creates a verdict.
   public init(allowed: Bool, reasons: [ExplainReason]) {
     self.allowed = allowed
-    self.reasons = reasons.sorted()
+    self.reasons = reasons
   }
 
   /// Allowed by nothing but the system default.
@@ -86,14 +108,6 @@ public struct DirectionVerdict: Hashable, Sendable {
 enum ExplainReasons {
   /// netpol-analyzer's protocol order in explanations.
   static let protocolOrder: [TransportProtocol] = [.tcp, .udp, .sctp]
-
-  static func verb(_ action: AdminPolicyAction) -> String {
-    switch action {
-    case .allow: "allows"
-    case .deny: "denies"
-    case .pass: "passes"
-    }
-  }
 
   static func effect(_ action: AdminPolicyAction) -> ExplainEffect {
     switch action {
@@ -110,13 +124,11 @@ enum ExplainReasons {
     _ e: DirectionExplanation, subjectName: String, peerName: String,
     silentNetworkPolicyDenials: Bool
   ) -> DirectionVerdict {
-    let dirName = e.direction.rawValue
+    let direction = e.direction
     var reasons: [ExplainReason] = e.adminRules.map { r in
       ExplainReason(
         tier: r.kind, policy: r.policy, rule: r.ruleName, location: r.location,
-        effect: effect(r.action),
-        text: "AdminNetworkPolicy '\(r.policy)' \(verb(r.action)) connections by \(dirName) rule \(r.ruleName)"
-      )
+        effect: effect(r.action), detail: .adminRule(direction))
     }
     switch e.decidingTier {
     case .adminNetworkPolicy:
@@ -128,14 +140,12 @@ enum ExplainReasons {
           reasons.append(
             ExplainReason(
               tier: "NetworkPolicy", policy: r.policy, rule: "#\(r.ruleIndex + 1)",
-              location: r.location, effect: .allow,
-              text:
-                "NetworkPolicy '\(r.policy)' allows connections by \(dirName) rule #\(r.ruleIndex + 1)"
-            ))
+              location: r.location, effect: .allow, detail: .networkPolicyAllows(direction)))
         }
       } else if !silentNetworkPolicyDenials {
         for u in e.unmatchedPolicies {
-          reasons.append(unmatched(u, dirName: dirName, subjectName: subjectName, peerName: peerName))
+          reasons.append(
+            unmatched(u, direction: direction, subjectName: subjectName, peerName: peerName))
         }
       }
     case .baselineAdminNetworkPolicy:
@@ -143,10 +153,7 @@ enum ExplainReasons {
         reasons.append(
           ExplainReason(
             tier: r.kind, policy: r.policy, rule: r.ruleName, location: r.location,
-            effect: effect(r.action),
-            text:
-              "BaselineAdminNetworkPolicy '\(r.policy)' \(verb(r.action)) connections by \(dirName) rule \(r.ruleName)"
-          ))
+            effect: effect(r.action), detail: .adminRule(direction)))
       }
     case .systemDefault:
       reasons.append(.systemDefault)
@@ -155,35 +162,20 @@ enum ExplainReasons {
   }
 
   static func unmatched(
-    _ u: UnmatchedPolicy, dirName: String, subjectName: String, peerName: String
+    _ u: UnmatchedPolicy, direction: Direction, subjectName: String, peerName: String
   ) -> ExplainReason {
-    let full = u.policy.policy
-    if u.noRulesDefined {
+    guard let rule = u.peerRule, !u.noRulesDefined else {
       return ExplainReason(
-        tier: "NetworkPolicy", policy: full, rule: "", location: u.policy.location,
+        tier: "NetworkPolicy", policy: u.policy.policy, rule: "", location: u.policy.location,
         effect: .noMatch,
-        text:
-          "NetworkPolicy '\(full)' selects \(subjectName), but \(peerName) is not allowed by any \(dirName) rule (no rules defined)"
-      )
+        detail: .networkPolicyAdmitsNoRule(
+          direction, subject: subjectName, peer: peerName, noRules: u.noRulesDefined))
     }
-    guard let rule = u.peerRule else {
-      return ExplainReason(
-        tier: "NetworkPolicy", policy: full, rule: "", location: u.policy.location,
-        effect: .noMatch,
-        text:
-          "NetworkPolicy '\(full)' selects \(subjectName), but \(peerName) is not allowed by any \(dirName) rule"
-      )
-    }
-    let k = rule.ruleIndex + 1
-    let why =
-      u.namedPortsUnresolved
-      ? "named ports of the rule have no match in the configuration of the destination peer"
-      : "the protocols and ports do not match"
     return ExplainReason(
-      tier: "NetworkPolicy", policy: full, rule: "#\(k)", location: rule.location,
-      effect: .noMatch,
-      text:
-        "NetworkPolicy '\(full)' selects \(subjectName), and \(dirName) rule #\(k) selects \(peerName), but \(why)"
-    )
+      tier: "NetworkPolicy", policy: u.policy.policy, rule: "#\(rule.ruleIndex + 1)",
+      location: rule.location, effect: .noMatch,
+      detail: .networkPolicyPortsDiffer(
+        direction, subject: subjectName, peer: peerName,
+        namedPortsUnresolved: u.namedPortsUnresolved))
   }
 }

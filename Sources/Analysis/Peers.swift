@@ -182,6 +182,10 @@ public struct ConnectionRows: RandomAccessCollection, Sendable {
     }
 
     mutating func append(_ source: Int, _ destination: Int, _ set: Int) {
+      let limit = 1 << Int(ConnectionRows.fieldBits)
+      precondition(
+        source < limit && destination < limit && set < limit,
+        "row fields exceed \(ConnectionRows.fieldBits) bits (peer \(Swift.max(source, destination)), set \(set))")
       entries.append(
         UInt64(source) << (2 * ConnectionRows.fieldBits) | UInt64(destination) << ConnectionRows.fieldBits
           | UInt64(set))

@@ -14,6 +14,8 @@ struct MeshFlows {
 
   /// Per destination workload, the parts a predicate picks.
   static func collect(_ ctx: CheckContext, _ pick: (MeshPart, MeshDataplane, MeshDataplane) -> Bool) -> [Int: Entry] {
+    // Without a mesh in the input the engine has no mesh stage: nothing to collect.
+    guard ctx.engine.meshVerdict(from: .podClass(0), to: .podClass(0), connections: .none) != nil else { return [:] }
     var workloadsOfClass: [Int: [Int]] = [:]
     for (w, classes) in ctx.workloadClasses.enumerated() {
       for cls in classes { workloadsOfClass[cls, default: []].append(w) }

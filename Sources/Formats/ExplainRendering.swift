@@ -30,7 +30,11 @@ public struct ExplainTextRenderer: Sendable {
     let specific = report.specificPairs
     if !specific.isEmpty {
       out += Self.header(Self.specificHeader)
-      for pair in specific { out += Self.pairSeparator + Self.pairText(pair) + "\n" }
+      for pair in specific {
+        out += Self.pairSeparator
+        Self.pairText(pair, into: &out)
+        out += "\n"
+      }
     }
     let defaults = report.systemDefaultPairs
     if !defaults.isEmpty {
@@ -47,30 +51,46 @@ public struct ExplainTextRenderer: Sendable {
 
   /// One pair: `Connections between A => B:` and its allowed and denied groups.
   static func pairText(_ pair: ExplainedPair) -> String {
-    var out = "Connections between \(pair.source.name) => \(pair.destination.name):\n\n"
+    var out = ""
+    pairText(pair, into: &out)
+    return out
+  }
+
+  static func pairText(_ pair: ExplainedPair, into out: inout String) {
+    out += "Connections between "
+    out += pair.source.name
+    out += " => "
+    out += pair.destination.name
+    out += ":\n\n"
     let allowed = pair.allowed
     if !allowed.isEmpty {
       out += "Allowed connections:\n"
-      out += allowed.map(groupText).joined(separator: "\n")
+      for (i, group) in allowed.enumerated() {
+        if i > 0 { out += "\n" }
+        groupText(group, into: &out)
+      }
     }
     let denied = pair.denied
     if !denied.isEmpty {
       if !allowed.isEmpty { out += "\n" }
       out += "Denied connections:\n"
-      out += denied.map(groupText).joined(separator: "\n")
+      for (i, group) in denied.enumerated() {
+        if i > 0 { out += "\n" }
+        groupText(group, into: &out)
+      }
     }
-    return out
   }
 
-  static func groupText(_ group: ExplainGroup) -> String {
-    let verdict = group.allowed ? "Allowed" : "Denied"
+  static func groupText(_ group: ExplainGroup, into out: inout String) {
+    out += group.allowed ? "\tAllowed " : "\tDenied "
+    out += group.connectionsText
     if group.isSystemDefaultOnly {
-      return "\t\(verdict) \(group.connectionsText) due to the system default (Allow all)\n"
+      out += " due to the system default (Allow all)\n"
+      return
     }
-    var out = "\t\(verdict) \(group.connectionsText) due to the following policies and rules:\n"
+    out += " due to the following policies and rules:\n"
     out += directionText("Egress", group.egress)
     out += directionText("Ingress", group.ingress)
-    return out
   }
 
   static func directionText(_ name: String, _ verdict: DirectionVerdict) -> String {
@@ -82,14 +102,15 @@ public struct ExplainTextRenderer: Sendable {
     }
     var out = "\t\t\(name) (\(state))\n"
     var i = 0
-    let reasons = verdict.reasons
+    let reasons = ExplainSentences.sorted(verdict.reasons)
     while i < reasons.count {
       var j = i + 1
-      while j < reasons.count && !reasons[i].kind.isEmpty && reasons[j].kind == reasons[i].kind {
+      let kind = reasons[i].reason.kind
+      while j < reasons.count && !kind.isEmpty && reasons[j].reason.kind == kind {
         j += 1
       }
       if j - i > 1 {
-        out += "\t\t\t\(reasons[i].kind) list:\n"
+        out += "\t\t\t\(kind) list:\n"
         for reason in reasons[i..<j] { out += "\t\t\t\t- \(reason.text)\n" }
         out += "\n"
       } else {
@@ -213,8 +234,8 @@ public struct FlowExplanationRenderer: Sendable {
         "  \(name) at \(subject): \(state): no policy selects it for \(name.lowercased()) (system default: allow all)\n"
     }
     var out = "  \(name) at \(subject): \(state)\n"
-    for reason in verdict.reasons {
-      out += "    - \(reason.text)"
+    for (reason, text) in ExplainSentences.sorted(verdict.reasons) {
+      out += "    - \(text)"
       if let location = reason.location { out += " [\(location)]" }
       out += "\n"
     }
@@ -277,7 +298,7 @@ public struct FlowExplanationRenderer: Sendable {
       ("Ingress", group.ingress, isPod(flow.destination)),
     ]
     for (direction, verdict, evaluated) in sides where evaluated {
-      for reason in verdict.reasons {
+      for (reason, _) in ExplainSentences.sorted(verdict.reasons) {
         out.append(
           object([
             ("tier", JSONRenderer.quote(reason.tier)),

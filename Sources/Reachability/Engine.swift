@@ -19,6 +19,9 @@ public final class ReachabilityEngine: Sendable {
   /// Wall time of compiling the mesh stage (part of `init`).
   public let meshCompileSeconds: Double
   private let lastEvaluate = EvaluationClock()
+  /// One-direction explanations already computed (they depend on the profile, the peer and the
+  /// cell of atoms, not on the pair).
+  let explanationMemo = ExplanationMemo()
 
   /// Compiles the cluster's policies.
   public init(cluster: Cluster, options: EngineOptions = .init()) {
@@ -222,6 +225,7 @@ public final class ReachabilityEngine: Sendable {
     }
     let peerBits = ClassConnectionTable.peerBits(universe: c.universe)
     let setBits = UInt64(64 - 2 * peerBits)
+    precondition(setBits >= 8, "\(c.universe) peers leave too few bits for connection sets")
     var globalIndex: [[UInt64]: Int32] = [:]
     var sets: [ConnectionSet] = []
     var total = 0
@@ -232,6 +236,7 @@ public final class ReachabilityEngine: Sendable {
       let remap = part.atomSets.map { atoms -> UInt64 in
         if let g = globalIndex[atoms] { return UInt64(g) }
         let g = Int32(sets.count)
+        precondition(UInt64(g) < 1 << setBits, "more distinct connection sets than \(setBits) bits hold")
         globalIndex[atoms] = g
         sets.append(connectionSet(atoms))
         return UInt64(g)

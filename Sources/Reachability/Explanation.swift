@@ -1,3 +1,4 @@
+import Foundation
 import KubeModel
 
 /// A NetworkPolicy that selects the pod of a direction without allowing the flow: netpol-analyzer's
@@ -98,6 +99,48 @@ public struct PairExplanation: Hashable, Sendable {
   }
 }
 
+/// One-direction explanations by (direction, subject profile, peer, cell of atoms), shared by
+/// every pair that asks the same question.
+final class ExplanationMemo: @unchecked Sendable {
+  struct Key: Hashable {
+    var direction: Direction
+    var profile: Int32
+    var peer: Int32
+    var cell: Int32
+  }
+  private let lock = NSLock()
+  private var known: [Key: DirectionExplanation] = [:]
+  private var unreported: [Key: Bool] = [:]
+
+  func flag(_ key: Key, _ make: () -> Bool) -> Bool {
+    lock.lock()
+    if let hit = unreported[key] {
+      lock.unlock()
+      return hit
+    }
+    lock.unlock()
+    let value = make()
+    lock.lock()
+    unreported[key] = value
+    lock.unlock()
+    return value
+  }
+
+  func value(_ key: Key, _ make: () -> DirectionExplanation) -> DirectionExplanation {
+    lock.lock()
+    if let hit = known[key] {
+      lock.unlock()
+      return hit
+    }
+    lock.unlock()
+    let value = make()
+    lock.lock()
+    known[key] = value
+    lock.unlock()
+    return value
+  }
+}
+
 extension ReachabilityEngine {
   /// Why the flows from `src` to `dst` are allowed or denied, per part of the connection space.
   ///
@@ -152,16 +195,28 @@ extension ReachabilityEngine {
       } else if !selfTraffic {
         if case .pod = src {
           egress = worstOf(
-            dstIdx.map {
-              explainDirection(
-                .egress, subject: srcIdx[0], peer: $0, destinationClass: dstClass, atom: a)
+            dstIdx.map { peer in
+              explanationMemo.value(
+                .init(
+                  direction: .egress, profile: c.egressProfileOf[srcIdx[0]], peer: Int32(peer),
+                  cell: egressCells?[a] ?? 0)
+              ) {
+                explainDirection(
+                  .egress, subject: srcIdx[0], peer: peer, destinationClass: dstClass, atom: a)
+              }
             }, .egress)
         }
         if case .pod = dst {
           ingress = worstOf(
-            srcIdx.map {
-              explainDirection(
-                .ingress, subject: dstIdx[0], peer: $0, destinationClass: dstClass, atom: a)
+            srcIdx.map { peer in
+              explanationMemo.value(
+                .init(
+                  direction: .ingress, profile: c.ingressProfileOf[dstIdx[0]], peer: Int32(peer),
+                  cell: ingressCells?[a] ?? 0)
+              ) {
+                explainDirection(
+                  .ingress, subject: dstIdx[0], peer: peer, destinationClass: dstClass, atom: a)
+              }
             }, .ingress)
         }
       }
@@ -229,10 +284,9 @@ extension ReachabilityEngine {
     -> Bool
   {
     let cls = podClass(subject)
+    let profile = direction == .ingress ? c.ingressProfileOf[cls] : c.egressProfileOf[cls]
     let key =
-      direction == .ingress
-      ? c.ingressProfiles[Int(c.ingressProfileOf[cls])]
-      : c.egressProfiles[Int(c.egressProfileOf[cls])]
+      direction == .ingress ? c.ingressProfiles[Int(profile)] : c.egressProfiles[Int(profile)]
     guard !key.nps.isEmpty else { return false }
     let peers: [Int] = {
       switch peer {
@@ -240,6 +294,17 @@ extension ReachabilityEngine {
       case .external(let r): return externalIndices(overlapping: r).map { c.classCount + $0 }
       }
     }()
+    if peers.count == 1 {
+      return explanationMemo.flag(
+        .init(direction: direction, profile: profile, peer: Int32(peers[0]), cell: -1)
+      ) { networkPolicyDenialsUnreported(direction, subject: cls, key: key, peers: peers) }
+    }
+    return networkPolicyDenialsUnreported(direction, subject: cls, key: key, peers: peers)
+  }
+
+  func networkPolicyDenialsUnreported(
+    _ direction: Direction, subject cls: Int, key: ProfileKey, peers: [Int]
+  ) -> Bool {
     let adminHit = key.anps.contains { p in
       c.anps[Int(p)].rules(direction).contains { r in
         r.restrictsPorts && peers.contains(where: r.peers.contains)

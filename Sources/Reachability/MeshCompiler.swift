@@ -324,6 +324,41 @@ struct IdentityPatterns {
     }
   }
 
+  /// The pattern ids one policy reads.
+  func ids(of policy: AuthorizationPolicy) -> Set<Int32> {
+    var out = Set<Int32>()
+    func add(_ list: [String]?, principals: Bool) {
+      for p in list ?? [] {
+        if principals {
+          if let ids = exactPrincipals[p] { out.formUnion(ids) }
+          for (w, id) in wildcardPrincipals where w == p { out.insert(id) }
+        } else {
+          if let ids = exactNamespaces[p] { out.formUnion(ids) }
+          for (w, id) in wildcardNamespaces where w == p { out.insert(id) }
+        }
+      }
+    }
+    for r in policy.rules ?? [] {
+      for s in r.from {
+        add(s.principals, principals: true)
+        add(s.notPrincipals, principals: true)
+        add(s.namespaces, principals: false)
+        add(s.notNamespaces, principals: false)
+      }
+      for c in r.when {
+        if c.key == "source.principal" {
+          add(c.values, principals: true)
+          add(c.notValues, principals: true)
+        }
+        if c.key == "source.namespace" {
+          add(c.values, principals: false)
+          add(c.notValues, principals: false)
+        }
+      }
+    }
+    return out
+  }
+
   /// The patterns an identity matches, sorted.
   func matches(namespace: String, serviceAccount: String) -> [Int32] {
     let principal = MeshMembership.principal(namespace: namespace, serviceAccount: serviceAccount)

@@ -43,6 +43,29 @@ public final class MeshStage: @unchecked Sendable {
   let transportProfileCount: Int32
   /// Per server profile: whether any AuthorizationPolicy applies (then identity matters).
   let serverHasPolicies: [Bool]
+  /// Per client profile: dataplane, namespace index and matched identity patterns.
+  let clientNamespace: [Int32]
+  let clientMatches: [[Int32]]
+  /// Per server profile: namespaces holding DestinationRules that name its Services, and the
+  /// id of the identity patterns its policies read.
+  let serverRuleNamespaces: [Set<Int32>]
+  let serverPatternSet: [Int32]
+  let patternSets: [Set<Int32>]
+  let policiesNameIPs: Bool
+  /// Coarse keys: a client reduced to what one server profile can tell apart.
+  private var reducedIdentity: [UInt64: Int32] = [:]
+  private var identityIDs: [[Int32]: Int32] = [:]
+  private var coarse: [CoarseKey: Int32] = [:]
+
+  struct CoarseKey: Hashable {
+    /// Dataplane (3: external), the client's namespace + 1 when it holds a rule the server's
+    /// Services see (else 0), and the client's identity as the server's policies see it.
+    var dataplane: Int8
+    var namespace: Int32
+    var identity: Int32
+    var server: Int32
+    var set: Int32
+  }
   let ruleIndex: DestinationRuleIndex
   private let lock = NSLock()
   private var cache: [CacheKey: [MeshPart]] = [:]
@@ -77,6 +100,20 @@ public final class MeshStage: @unchecked Sendable {
     var transportIDs: [ClientProfile: Int32] = [:]
     var clientTransport: [Int32] = []
     var serverHasPolicies: [Bool] = []
+    var namespaceIDs: [String: Int32] = [:]
+    func nsID(_ name: String) -> Int32 {
+      if let id = namespaceIDs[name] { return id }
+      let id = Int32(namespaceIDs.count)
+      namespaceIDs[name] = id
+      return id
+    }
+    var clientNamespace: [Int32] = []
+    var clientMatches: [[Int32]] = []
+    var serverRuleNamespaces: [Set<Int32>] = []
+    var serverPatternSet: [Int32] = []
+    var patternSetIDs: [Set<Int32>: Int32] = [:]
+    var patternSets: [Set<Int32>] = []
+    let policyPatterns = cluster.authorizationPolicies.map { patterns.ids(of: $0) }
     for (cls, members) in classMembers.enumerated() {
       let pod = cluster.pods[Int(members[0])]
       var info = compiler.classInfo(pod)
@@ -94,6 +131,8 @@ public final class MeshStage: @unchecked Sendable {
         info.clientProfile = Int32(clients.count)
         clientIDs[clientKey] = info.clientProfile
         clients.append(client)
+        clientNamespace.append(nsID(pod.namespace))
+        clientMatches.append(clientKey.matches)
         let transportKey = ClientProfile(
           dataplane: clientKey.dataplane, ruleNamespace: clientKey.ruleNamespace, matches: [], ips: [])
         if let t = transportIDs[transportKey] {
@@ -112,6 +151,23 @@ public final class MeshStage: @unchecked Sendable {
         serverIDs[server] = info.serverProfile
         serverRepresentative.append(cls)
         serverHasPolicies.append(!info.policies.isEmpty || !info.waypointPolicies.isEmpty)
+        var ruleNamespaces = Set<Int32>()
+        for list in server.exposure.values {
+          for e in list {
+            for i in e.rules.keys { ruleNamespaces.insert(nsID(cluster.destinationRules[i].namespace)) }
+          }
+        }
+        serverRuleNamespaces.append(ruleNamespaces)
+        var used = Set<Int32>()
+        for i in info.policies + info.waypointPolicies { used.formUnion(policyPatterns[i]) }
+        if let id = patternSetIDs[used] {
+          serverPatternSet.append(id)
+        } else {
+          let id = Int32(patternSets.count)
+          patternSetIDs[used] = id
+          patternSets.append(used)
+          serverPatternSet.append(id)
+        }
       }
       infos.append(info)
     }
@@ -120,6 +176,12 @@ public final class MeshStage: @unchecked Sendable {
     self.clientTransport = clientTransport
     self.transportProfileCount = Int32(transportIDs.count)
     self.serverHasPolicies = serverHasPolicies
+    self.clientNamespace = clientNamespace
+    self.clientMatches = clientMatches
+    self.serverRuleNamespaces = serverRuleNamespaces
+    self.serverPatternSet = serverPatternSet
+    self.patternSets = patternSets
+    self.policiesNameIPs = namesIPs
     self.serverRepresentative = serverRepresentative
   }
 
@@ -280,7 +342,16 @@ public final class MeshStage: @unchecked Sendable {
     }
     let key = UInt64(clientID) << 42 | UInt64(serverID) << 22 | UInt64(setKey)
     lock.lock()
-    if let hit = fast[key] {
+    // Flows to pods: the coarse key alone; flows to external ranges: the exact key.
+    var coarseKey: CoarseKey? = nil
+    if case .podClass(let d) = dst {
+      let k = self.coarseKey(src, server: classes[d].serverProfile, setKey: setKey)
+      if let hit = coarse[k] {
+        lock.unlock()
+        return hit
+      }
+      coarseKey = k
+    } else if let hit = fast[key] {
       lock.unlock()
       return hit
     }
@@ -296,8 +367,57 @@ public final class MeshStage: @unchecked Sendable {
       verdicts.append(verdict)
       verdictIDs[verdict] = id
     }
-    fast[key] = id
+    if let coarseKey { coarse[coarseKey] = id } else { fast[key] = id }
     return id
+  }
+
+  /// The client as one server profile sees it (call with the lock held): its dataplane, its
+  /// namespace only when that namespace holds a DestinationRule naming the server's Services,
+  /// and its identity patterns only those the server's policies read (the whole profile when
+  /// policies name IP blocks, or for external sources of a server with policies).
+  private func coarseKey(_ src: ClassPeer, server: Int32, setKey: Int) -> CoarseKey {
+    let s = Int(server)
+    switch src {
+    case .external(let e):
+      let identity: Int32 = serverHasPolicies[s] ? Int32(1 + e) : 0
+      return CoarseKey(dataplane: 3, namespace: 0, identity: identity, server: server, set: Int32(setKey))
+    case .podClass(let c):
+      let profile = Int(classes[c].clientProfile)
+      let dataplane: Int8
+      switch clients[profile].dataplane {
+      case .none: dataplane = 0
+      case .sidecar: dataplane = 1
+      case .ambient: dataplane = 2
+      }
+      let ns = clientNamespace[profile]
+      let namespace: Int32 = serverRuleNamespaces[s].contains(ns) ? ns + 1 : 0
+      var identity: Int32 = 0
+      if serverHasPolicies[s] {
+        if policiesNameIPs {
+          identity = -1 - Int32(profile)
+        } else {
+          let pairKey = UInt64(profile) << 32 | UInt64(UInt32(serverPatternSet[s]))
+          if let known = reducedIdentity[pairKey] {
+            identity = known
+          } else {
+            let used = patternSets[Int(serverPatternSet[s])]
+            let reduced = clientMatches[profile].filter { used.contains($0) }
+            let id: Int32
+            if let known = identityIDs[reduced] {
+              id = known
+            } else {
+              id = Int32(identityIDs.count + 1)
+              identityIDs[reduced] = id
+            }
+            reducedIdentity[pairKey] = id
+            identity = id
+          }
+          // The namespace is part of the identity when a policy reads namespaces; the pattern
+          // ids cover that, as namespace patterns are numbered with the principal ones.
+        }
+      }
+      return CoarseKey(dataplane: dataplane, namespace: namespace, identity: identity, server: server, set: Int32(setKey))
+    }
   }
 
   /// An interned verdict.

@@ -43,6 +43,16 @@ struct MeshPropertyTests {
           .address(range.lowerAddress), d)
       }
     }
+    // The table path (verdicts interned under coarse keys) gives the same verdicts.
+    let table = engine.classConnectionTable()
+    for row in table.indices where failures.count < 3 {
+      let conns = table.connections(row)
+      let direct = engine.meshVerdict(from: table.source(row), to: table.destination(row), connections: conns)
+      let viaID = engine.meshVerdictID(
+        from: table.source(row), to: table.destination(row), connections: conns, setKey: table.connectionIndex(row)
+      ).flatMap { engine.meshVerdict(id: $0) }
+      if direct != viaID { failures.append("table row \(row): interned \(viaID.map(\.description) ?? "nil"), direct \(direct.map(\.description) ?? "nil")") }
+    }
     return failures
   }
 
