@@ -19,7 +19,7 @@ public struct SimulationRenderer: Sendable {
             ("egress", g.egress, FlowExplanationRenderer.isPod(e.source)),
             ("ingress", g.ingress, FlowExplanationRenderer.isPod(e.destination)),
           ] where evaluated {
-            let reasons = v.reasons.map(\.text).joined(separator: "; ")
+            let reasons = ExplainSentences.sorted(v.reasons).map(\.text).joined(separator: "; ")
             out += "  \(name) \(v.allowed ? "allowed" : "denied"): \(reasons)\n"
           }
         }
