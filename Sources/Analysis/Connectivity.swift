@@ -261,15 +261,14 @@ public struct ConnectivityAnalyzer: Sendable {
       }
       return builder.setIndex(mesh: verdict)
     }
-    /// Table rows: verdicts interned by the engine, builder indices cached per verdict.
+    /// Table rows: verdicts interned by the engine (all rows in one pass), builder indices
+    /// cached per verdict.
     var builderIndexOfVerdict: [Int32: Int] = [:]
+    let rowVerdicts = engine.meshVerdictIDs(for: table)
     func tableMeshIndex(_ row: Int) -> Int? {
-      let conns = table.connections(row)
-      guard
-        let id = engine.meshVerdictID(
-          from: table.source(row), to: table.destination(row), connections: conns, setKey: table.connectionIndex(row)),
-        let verdict = engine.meshVerdict(id: id)
-      else { return builder.setIndex(conns) }
+      guard let id = rowVerdicts?[row], let verdict = engine.meshVerdict(id: id) else {
+        return builder.setIndex(table.connections(row))
+      }
       if let focus = options.focusConnection, !verdict.allowed.contains(focus.transport, focus.port) {
         return nil
       }

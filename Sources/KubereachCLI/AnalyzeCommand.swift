@@ -126,6 +126,12 @@ struct AnalyzeCommand: IOCommand {
     if input.stats {
       let engineStats = analyzer.engine.stats
       stats.record("engine-compile", seconds: engineStats.compileSeconds)
+      if let mesh = analyzer.engine.mesh {
+        // Part of engine-compile: mesh membership, per-class facts and profiles.
+        stats.record("mesh-compile", seconds: analyzer.engine.meshCompileSeconds)
+        stats.count("mesh-client-profiles", mesh.profileCounts.clients)
+        stats.count("mesh-server-profiles", mesh.profileCounts.servers)
+      }
       stats.record("engine-evaluate", seconds: engineStats.evaluateSeconds)
       stats.count("pods", engineStats.pods)
       stats.count("classes", engineStats.classes)

@@ -71,9 +71,6 @@ import Testing
     default:
       return .mismatch("\(testCase.kind) output not produced")
     }
-    if format == "dot" {
-      return DOTGraph(actual) == DOTGraph(expected) ? .match : .mismatch("graph differs")
-    }
     return actual == expected ? .match : .mismatch("output differs")
   }
 
