@@ -63,15 +63,14 @@ func meshBenchmark(_ args: [String]) {
     start = Date()
     var touched = 0
     var denied = 0
-    for row in table.indices {
-      guard
-        let id = engine.meshVerdictID(
-          from: table.source(row), to: table.destination(row), connections: table.connections(row),
-          setKey: table.connectionIndex(row)),
-        let verdict = engine.meshVerdict(id: id)
-      else { continue }
-      if !verdict.isUntouched { touched += 1 }
-      if verdict.parts.contains(where: { !$0.allowed }) { denied += 1 }
+    let ids = engine.meshVerdictIDs(for: table) ?? []
+    var seen: [Int32: (touched: Bool, denied: Bool)] = [:]
+    for id in ids {
+      if seen[id] == nil, let verdict = engine.meshVerdict(id: id) {
+        seen[id] = (!verdict.isUntouched, verdict.parts.contains { !$0.allowed })
+      }
+      if seen[id]?.touched == true { touched += 1 }
+      if seen[id]?.denied == true { denied += 1 }
     }
     let meshSeconds = Date().timeIntervalSince(start)
     let stats = engine.stats

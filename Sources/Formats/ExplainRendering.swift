@@ -164,7 +164,11 @@ public struct FlowExplanationRenderer: Sendable {
       return out + "Verdict: denied (\(note))\n"
     }
     if flow.port != nil {
-      out += "Verdict: \(flow.allowed ? "allowed" : "denied")\n"
+      if !flow.allowed && flow.meshAuthorization == .dependsOnL7 && flow.meshTransport?.passes == true {
+        out += "Verdict: not allowed for certain: depends on L7 (HTTP-only fields of an AuthorizationPolicy decide)\n"
+      } else {
+        out += "Verdict: \(flow.allowed ? "allowed" : "denied")\n"
+      }
     } else {
       out +=
         flow.allowed

@@ -109,6 +109,12 @@ public final class ReachabilityEngine: Sendable {
     mesh?.verdictID(from: src, to: dst, connections: connections, setKey: setKey, externals: c.externals)
   }
 
+  /// The mesh verdict ids of every row of a class-level table (nil when the mesh is off): the
+  /// same as `meshVerdictID` row by row, in one pass.
+  public func meshVerdictIDs(for table: ClassConnectionTable) -> [Int32]? {
+    mesh?.verdictIDs(table: table, externals: c.externals)
+  }
+
   /// The verdict behind an id from `meshVerdictID`.
   public func meshVerdict(id: Int32) -> MeshVerdict? { mesh?.verdict(id: id) }
 

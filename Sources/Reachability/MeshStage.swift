@@ -48,7 +48,7 @@ public final class MeshStage: @unchecked Sendable {
   let clientMatches: [[Int32]]
   /// Per server profile: namespaces holding DestinationRules that name its Services, and the
   /// id of the identity patterns its policies read.
-  let serverRuleNamespaces: [Set<Int32>]
+  let serverRuleNamespaces: [[Int32]]
   let serverPatternSet: [Int32]
   let patternSets: [Set<Int32>]
   let policiesNameIPs: Bool
@@ -109,7 +109,7 @@ public final class MeshStage: @unchecked Sendable {
     }
     var clientNamespace: [Int32] = []
     var clientMatches: [[Int32]] = []
-    var serverRuleNamespaces: [Set<Int32>] = []
+    var serverRuleNamespaces: [[Int32]] = []
     var serverPatternSet: [Int32] = []
     var patternSetIDs: [Set<Int32>: Int32] = [:]
     var patternSets: [Set<Int32>] = []
@@ -157,7 +157,7 @@ public final class MeshStage: @unchecked Sendable {
             for i in e.rules.keys { ruleNamespaces.insert(nsID(cluster.destinationRules[i].namespace)) }
           }
         }
-        serverRuleNamespaces.append(ruleNamespaces)
+        serverRuleNamespaces.append(ruleNamespaces.sorted())
         var used = Set<Int32>()
         for i in info.policies + info.waypointPolicies { used.formUnion(policyPatterns[i]) }
         if let id = patternSetIDs[used] {
@@ -371,6 +371,30 @@ public final class MeshStage: @unchecked Sendable {
     return id
   }
 
+  /// The verdict ids of every row of a class-level table (flows to pods under their coarse
+  /// key), taking the lock once and releasing it only to evaluate a key met for the first time.
+  func verdictIDs(table: ClassConnectionTable, externals: [IPRange]) -> [Int32] {
+    var out = [Int32](repeating: 0, count: table.count)
+    lock.lock()
+    for row in 0..<table.count {
+      let src = table.source(row)
+      let dst = table.destination(row)
+      let setKey = table.connectionIndex(row)
+      if case .podClass(let d) = dst,
+        let hit = coarse[coarseKey(src, server: classes[d].serverProfile, setKey: setKey)]
+      {
+        out[row] = hit
+        continue
+      }
+      lock.unlock()
+      out[row] = verdictID(
+        from: src, to: dst, connections: table.connections(row), setKey: setKey, externals: externals)
+      lock.lock()
+    }
+    lock.unlock()
+    return out
+  }
+
   /// The client as one server profile sees it (call with the lock held): its dataplane, its
   /// namespace only when that namespace holds a DestinationRule naming the server's Services,
   /// and its identity patterns only those the server's policies read (the whole profile when
@@ -416,7 +440,8 @@ public final class MeshStage: @unchecked Sendable {
           // ids cover that, as namespace patterns are numbered with the principal ones.
         }
       }
-      return CoarseKey(dataplane: dataplane, namespace: namespace, identity: identity, server: server, set: Int32(setKey))
+      return CoarseKey(
+        dataplane: dataplane, namespace: namespace, identity: identity, server: server, set: Int32(setKey))
     }
   }
 

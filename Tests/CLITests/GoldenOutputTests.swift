@@ -21,7 +21,7 @@ import Testing
 
   static let goldens: [Golden] = {
     var list: [Golden] = []
-    for scenario in ["shop", "shop-v2", "multi-tenant"] {
+    for scenario in ["shop", "shop-v2", "multi-tenant", "live-dump"] {
       let dir = "Scenarios/\(scenario)"
       for format in ["txt", "json", "csv", "md", "dot"] {
         list.append(Golden(arguments: ["analyze", dir, "-o", format], file: "Output/\(scenario)/analyze.\(format)"))
@@ -98,6 +98,10 @@ import Testing
       list.append(
         Golden(arguments: ["render", after, "--before", before, "-o", "dot"], file: "Output/\(name)/diff-graph.dot"))
     }
+    list.append(
+      Golden(
+        arguments: ["explain", "shop/frontend", "shop/api", "--port", "9090", "Scenarios/live-dump"],
+        file: "Output/live-dump/explain-frontend-api.txt"))
     // The generator and the replay (order matters when recording: later commands read earlier outputs).
     let shop = "Scenarios/shop-flows/manifests"
     let flows = "Scenarios/shop-flows/flows"

@@ -45,13 +45,24 @@ struct MeshPropertyTests {
     }
     // The table path (verdicts interned under coarse keys) gives the same verdicts.
     let table = engine.classConnectionTable()
+    let batch = engine.meshVerdictIDs(for: table) ?? []
+    if batch.count != table.count { failures.append("batch ids: \(batch.count) for \(table.count) rows") }
+    for (row, id) in batch.enumerated() where failures.count < 3 {
+      let conns = table.connections(row)
+      let direct = engine.meshVerdict(from: table.source(row), to: table.destination(row), connections: conns)
+      if engine.meshVerdict(id: id) != direct { failures.append("batch row \(row) differs from the direct verdict") }
+    }
     for row in table.indices where failures.count < 3 {
       let conns = table.connections(row)
       let direct = engine.meshVerdict(from: table.source(row), to: table.destination(row), connections: conns)
       let viaID = engine.meshVerdictID(
         from: table.source(row), to: table.destination(row), connections: conns, setKey: table.connectionIndex(row)
       ).flatMap { engine.meshVerdict(id: $0) }
-      if direct != viaID { failures.append("table row \(row): interned \(viaID.map(\.description) ?? "nil"), direct \(direct.map(\.description) ?? "nil")") }
+      if direct != viaID {
+        failures.append(
+          "table row \(row): interned \(viaID.map(\.description) ?? "nil"), direct \(direct.map(\.description) ?? "nil")"
+        )
+      }
     }
     return failures
   }
