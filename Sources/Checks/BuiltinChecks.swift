@@ -17,6 +17,7 @@ public enum BuiltinChecks {
     ExternalExposureCheck(), ReachableFromInternetCheck(), ReachableFromAllNamespacesCheck(), DNSBlockedCheck(),
     NamespaceDefaultDenyCheck(), WorkloadIsolationCheck(), PolicySelectsNothingCheck(), RuleNeverMatchesCheck(),
     PolicyShadowedCheck(), HostNetworkCheck(), MeshPlaintextCheck(), MeshPlaintextIntoStrictCheck(), MeshTransportRejectsCheck(),
+    MeshPrincipalNeverMatchesCheck(),
   ]
 
   /// Every descriptor of every built-in check, by ID.
