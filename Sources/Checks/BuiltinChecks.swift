@@ -16,7 +16,8 @@ public enum BuiltinChecks {
   public static let all: [any ClusterCheck] = [
     ExternalExposureCheck(), ReachableFromInternetCheck(), ReachableFromAllNamespacesCheck(), DNSBlockedCheck(),
     NamespaceDefaultDenyCheck(), WorkloadIsolationCheck(), PolicySelectsNothingCheck(), RuleNeverMatchesCheck(),
-    PolicyShadowedCheck(), HostNetworkCheck(), MeshPlaintextCheck(), MeshPlaintextIntoStrictCheck(), MeshTransportRejectsCheck(),
+    PolicyShadowedCheck(), HostNetworkCheck(), MeshPlaintextCheck(), MeshPlaintextIntoStrictCheck(),
+    MeshTransportRejectsCheck(),
     MeshPrincipalNeverMatchesCheck(),
   ]
 

@@ -272,11 +272,15 @@ import Testing
         "AdminNetworkPolicy/admin Egress#1/port/grpc", "AdminNetworkPolicy/admin Ingress#1/port/metrics",
       ])
     let egress = found.first { $0.detail == "Egress#1/port/grpc" }
-    #expect(egress?.message == "admin egress rule 'to-web': named port grpc is declared by no pod the rule's peers select")
+    #expect(
+      egress?.message == "admin egress rule 'to-web': named port grpc is declared by no pod the rule's peers select")
     #expect(egress?.location == cluster.adminNetworkPolicies[0].egress[0].location)
     // The peers widened to every pod: grpc is declared by db, the finding goes.
     let wider = anp.replacingOccurrences(of: ", podSelector: {matchLabels: {app: web}}", with: "")
-    #expect(Self.ids(try Self.findings(web + db + wider), "rule-never-matches") == ["AdminNetworkPolicy/admin Ingress#1/port/metrics"])
+    #expect(
+      Self.ids(try Self.findings(web + db + wider), "rule-never-matches") == [
+        "AdminNetworkPolicy/admin Ingress#1/port/metrics"
+      ])
   }
 
   /// AuthorizationPolicy principals, matched (exact, prefix*, *suffix, *) against the identities
@@ -346,7 +350,8 @@ import Testing
         "the pods running as cluster.local/ns/legacy/sa/old (workloads legacy/old) have no sidecar and are not in ambient mode, so they present no identity"
       ) == true)
     // legacy joins the mesh: only the misspelt service account is left.
-    let injected = namespaces.replacingOccurrences(of: "{name: legacy}", with: "{name: legacy, labels: {istio-injection: enabled}}")
+    let injected = namespaces.replacingOccurrences(
+      of: "{name: legacy}", with: "{name: legacy, labels: {istio-injection: enabled}}")
     #expect(
       Self.ids(try Self.findings(injected + workloads + policy), "mesh-principal-never-matches") == [
         "AuthorizationPolicy/mesh/server principal/cluster.local/ns/mesh/sa/clinet"
