@@ -1,4 +1,5 @@
 // swift-tools-version: 6.0
+import Foundation
 import PackageDescription
 
 let package = Package(
@@ -38,7 +39,8 @@ let package = Package(
       path: "Benchmarks/kubereach-bench"),
     .target(name: "TestSupport", dependencies: ["KubeModel", "Reachability"], path: "Tests/TestSupport"),
     .testTarget(name: "KubeModelTests", dependencies: ["KubeModel"]),
-    .testTarget(name: "ManifestsTests", dependencies: ["TestSupport", "Manifests", "KubeModel"]),
+    .testTarget(
+      name: "ManifestsTests", dependencies: ["TestSupport", "Manifests", "KubeModel"], exclude: ["FuzzRegressions"]),
     .testTarget(name: "ReachabilityTests", dependencies: ["TestSupport", "Reachability", "Synthesis", "KubeModel", "Manifests"]),
     .testTarget(name: "AnalysisTests", dependencies: ["TestSupport", "Analysis", "Formats", "Reachability", "KubeModel", "Manifests", "Synthesis"]),
     .testTarget(name: "FormatsTests", dependencies: ["Formats", "Analysis", "Reachability", "KubeModel"]),
@@ -46,9 +48,20 @@ let package = Package(
     .testTarget(
       name: "PolicyGenTests", dependencies: ["TestSupport", "PolicyGen", "Synthesis", "Manifests", "Reachability", "Analysis", "KubeModel"],
       exclude: ["Fixtures"]),
-    .testTarget(name: "CLITests", dependencies: ["TestSupport", "KubereachCLI"]),
+    .testTarget(name: "CLITests", dependencies: ["TestSupport", "KubereachCLI", "Synthesis", "Manifests", "KubeModel"]),
     .testTarget(
       name: "ConformanceTests", dependencies: ["TestSupport", "KubereachCLI", "Manifests", "Reachability", "Analysis", "Formats"],
       exclude: ["Fixtures", "conformance-ratchet.txt"]),
   ]
 )
+
+// libFuzzer targets, only when asked for (scripts/fuzz.sh sets KUBEREACH_FUZZ=1 and builds them with
+// -sanitize=fuzzer,address): they have no main of their own, libFuzzer provides it.
+if ProcessInfo.processInfo.environment["KUBEREACH_FUZZ"] != nil {
+  package.targets += [
+    .executableTarget(name: "FuzzLoader", dependencies: ["Manifests"], path: "Fuzz/FuzzLoader"),
+    .executableTarget(
+      name: "FuzzModel", dependencies: ["Manifests", "Reachability", "Analysis", "Formats"],
+      path: "Fuzz/FuzzModel"),
+  ]
+}

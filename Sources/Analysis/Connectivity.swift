@@ -7,6 +7,9 @@ public enum Granularity: String, Sendable, CaseIterable {
   case workload
   /// Every pod on its own.
   case pod
+  /// Pods grouped by workload where they all agree; the pods of a workload whose pods differ in
+  /// a way policies see are listed one by one (with a note naming the labels).
+  case auto
 }
 
 /// What to analyse and how to narrow the result.
@@ -78,6 +81,17 @@ public struct ConnectivityAnalyzer: Sendable {
   public let ingressControllerPod: Int?
   /// One representative pod per reported entity, aligned with `entities`.
   let entities: [(peer: ReportPeer, pod: Int)]
+  /// Under `--granularity auto`: one note per workload listed pod by pod, saying why.
+  public let granularityNotes: [Diagnostic]
+  /// Under `--granularity auto`: the workloads listed pod by pod.
+  public var splitWorkloads: Set<Int> {
+    guard options.granularity == .auto else { return [] }
+    var result = Set<Int>()
+    for entity in entities {
+      if case .pod(let p) = entity.peer.kind { result.insert(cluster.pods[p].workload) }
+    }
+    return result
+  }
 
   /// Builds the engine over the cluster (plus a stand-in ingress-controller pod when needed).
   /// Throws when the workload granularity cannot answer for a workload whose pods differ.
@@ -92,23 +106,34 @@ public struct ConnectivityAnalyzer: Sendable {
     self.ingressControllerPod = ingressPod
     let engine = ReachabilityEngine(cluster: cluster, options: options.engine)
     self.engine = engine
+    var notes: [Diagnostic] = []
     self.entities = try Self.reportEntities(
-      cluster: cluster, engine: engine, granularity: options.granularity, skipPod: ingressPod)
+      cluster: cluster, engine: engine, granularity: options.granularity, skipPod: ingressPod, notes: &notes)
+    self.granularityNotes = notes
   }
 
   static func reportEntities(
     cluster: Cluster, engine: ReachabilityEngine, granularity: Granularity, skipPod: Int?
   ) throws(Diagnostic) -> [(peer: ReportPeer, pod: Int)] {
+    var notes: [Diagnostic] = []
+    return try reportEntities(
+      cluster: cluster, engine: engine, granularity: granularity, skipPod: skipPod, notes: &notes)
+  }
+
+  static func reportEntities(
+    cluster: Cluster, engine: ReachabilityEngine, granularity: Granularity, skipPod: Int?,
+    notes: inout [Diagnostic]
+  ) throws(Diagnostic) -> [(peer: ReportPeer, pod: Int)] {
     switch granularity {
     case .pod:
       return cluster.pods.indices.filter { $0 != skipPod }.map { (ReportPeer.pod($0, in: cluster), $0) }
-    case .workload:
+    case .workload, .auto:
       var podsOfWorkload = [[Int]](repeating: [], count: cluster.workloads.count)
       for (index, pod) in cluster.pods.enumerated() where index != skipPod {
         podsOfWorkload[pod.workload].append(index)
       }
       var result: [(peer: ReportPeer, pod: Int)] = []
-      for (w, pods) in podsOfWorkload.enumerated() {
+      workloads: for (w, pods) in podsOfWorkload.enumerated() {
         guard let first = pods.first else { continue }
         let firstClass = engine.podClass(first)
         var checked: Set<Int> = [firstClass]
@@ -117,7 +142,17 @@ public struct ConnectivityAnalyzer: Sendable {
           if Self.distinguishingSelector(cluster, cluster.pods[first], cluster.pods[other]) != nil
             || !Self.sameAnswers(engine, firstClass, engine.podClass(other))
           {
-            throw Self.mixedWorkloadError(cluster: cluster, workload: w, first: first, other: other)
+            let mixed = Self.mixedWorkloadError(cluster: cluster, workload: w, first: first, other: other)
+            guard granularity == .auto else { throw mixed }
+            // Listed pod by pod, with a note saying why.
+            notes.append(
+              Diagnostic(
+                .note, code: "workload-split",
+                mixed.message.replacingOccurrences(
+                  of: Self.mixedWorkloadAdvice, with: "its pods are listed one by one"),
+                at: mixed.location))
+            result += pods.map { (ReportPeer.pod($0, in: cluster), $0) }
+            continue workloads
           }
         }
         result.append((ReportPeer.workload(w, in: cluster), first))
@@ -173,6 +208,9 @@ public struct ConnectivityAnalyzer: Sendable {
         == engine.connections(from: .podClass(b), to: .podClass(b))
   }
 
+  static let mixedWorkloadAdvice =
+    "there is no single workload-level answer: use --granularity pod, or --granularity auto to list only such workloads pod by pod"
+
   static func mixedWorkloadError(cluster: Cluster, workload: Int, first: Int, other: Int) -> Diagnostic {
     let a = cluster.pods[first]
     let b = cluster.pods[other]
@@ -183,7 +221,7 @@ public struct ConnectivityAnalyzer: Sendable {
     let detail = described.isEmpty ? "their IP addresses or named ports" : "labels " + described.joined(separator: ", ")
     return .error(
       "workload-pods-differ",
-      "pods \(a.name) and \(b.name) of workload \(cluster.workloads[workload].displayName) differ in \(detail), which policies tell apart; there is no single workload-level answer: use --granularity pod",
+      "pods \(a.name) and \(b.name) of workload \(cluster.workloads[workload].displayName) differ in \(detail), which policies tell apart; \(mixedWorkloadAdvice)",
       at: cluster.workloads[workload].location)
   }
 

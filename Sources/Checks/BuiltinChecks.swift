@@ -16,7 +16,7 @@ public enum BuiltinChecks {
   public static let all: [any ClusterCheck] = [
     ExternalExposureCheck(), ReachableFromInternetCheck(), ReachableFromAllNamespacesCheck(), DNSBlockedCheck(),
     NamespaceDefaultDenyCheck(), WorkloadIsolationCheck(), PolicySelectsNothingCheck(), RuleNeverMatchesCheck(),
-    PolicyShadowedCheck(), HostNetworkCheck(), MeshPlaintextCheck(), MeshTransportRejectsCheck(),
+    PolicyShadowedCheck(), HostNetworkCheck(), MeshPlaintextCheck(), MeshPlaintextIntoStrictCheck(), MeshTransportRejectsCheck(),
   ]
 
   /// Every descriptor of every built-in check, by ID.

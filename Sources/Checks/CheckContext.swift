@@ -171,12 +171,6 @@ public final class CheckContext: @unchecked Sendable {
     toDNS = dnsTo
   }
 
-  /// True for the input's pods (not stand-ins).
-  public func isInputPod(_ pod: Int) -> Bool { pod < input.pods.count }
-
-  /// The workload of the input that owns a pod.
-  public func workload(ofPod pod: Int) -> Workload { input.workloads[input.pods[pod].workload] }
-
   /// The object of a workload.
   public static func object(_ w: Workload) -> ObjectRef {
     ObjectRef(kind: w.kind.rawValue, namespace: w.namespace, name: w.name)

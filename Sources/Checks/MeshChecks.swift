@@ -116,3 +116,50 @@ struct MeshTransportRejectsCheck: ClusterCheck {
     }
   }
 }
+
+/// A workload that a STRICT PeerAuthentication means to protect (mesh-wide, its namespace's or
+/// one selecting it) but that still accepts plaintext on some port: a narrower policy, a
+/// port-level mode or a DISABLE overrides the intent.
+struct MeshPlaintextIntoStrictCheck: ClusterCheck {
+  static let id = "mesh-plaintext-into-strict"
+  var descriptors: [CheckDescriptor] {
+    [
+      CheckDescriptor(
+        id: Self.id, title: "Plaintext into a workload meant to be STRICT", defaultSeverity: .error,
+        help:
+          "A STRICT PeerAuthentication (mesh-wide, for the namespace, or selecting the workload) says this workload takes mutual TLS only, yet the mesh accepts plaintext on these ports: a narrower PeerAuthentication or a portLevelMtls entry overrides it. Remove the override, or move the plaintext clients into the mesh first."
+      )
+    ]
+  }
+
+  /// The STRICT PeerAuthentications whose scope covers a workload (the intent, not the verdict:
+  /// which mode applies is the engine's mesh stage's business).
+  static func strictIntent(_ ctx: CheckContext, _ workload: Workload) -> PeerAuthentication? {
+    let root = ctx.engine.options.mesh.rootNamespace
+    return ctx.input.peerAuthentications.filter { pa in
+      guard pa.mode == .strict else { return false }
+      if let selector = pa.selector {
+        return pa.namespace == workload.namespace && LabelSelector(matchLabels: selector).matches(workload.podLabels)
+      }
+      return pa.namespace == workload.namespace || pa.namespace == root
+    }.min { $0.location < $1.location }
+  }
+
+  func findings(in ctx: CheckContext) -> [Finding] {
+    guard ctx.input.peerAuthentications.contains(where: { $0.mode == .strict }) else { return [] }
+    // Only servers in the mesh: a PeerAuthentication means nothing to a pod without a proxy.
+    let entries = MeshFlows.collect(ctx) { part, _, destination in
+      part.allowed && part.transport == .plaintext && destination != .none
+    }
+    return entries.compactMap { w, entry in
+      let workload = ctx.input.workloads[w]
+      guard let intent = Self.strictIntent(ctx, workload) else { return nil }
+      return Finding(
+        check: Self.id, severity: .error,
+        message:
+          "\(shortName(workload)) is meant to take mutual TLS only (PeerAuthentication \(intent.namespace)/\(intent.name) is STRICT) but accepts plaintext on \(portsText(entry.ports)) from \(MeshFlows.sourceList(ctx, entry.sources))"
+          + (entry.reason.map { " (\($0))" } ?? ""),
+        object: CheckContext.object(workload), location: entry.location ?? intent.location)
+    }
+  }
+}

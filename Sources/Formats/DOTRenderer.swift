@@ -13,61 +13,82 @@ public struct DOTRenderer: ReportRenderer {
     diff.rows.isEmpty ? [] : Array(dot(diff).utf8)
   }
 
-  /// The DOT text of a connectivity report.
+  /// The DOT text of a connectivity report: namespace clusters, then (with exposure) the clusters
+  /// of representative peers, then the other nodes and every edge, each sorted, as
+  /// netpol-analyzer writes them.
   public func dot(_ report: ConnectivityReport) -> String {
     let peers = report.peers + report.rows.flatMap { [$0.source, $0.destination] }
-    var lines = nodeLines(peers) { $0.isExternal ? "red2" : "blue" }
+    var (clusters, loose) = nodeLines(peers) { $0.isExternal ? "red2" : "blue" }
+    var edges: [String] = []
+    edges.reserveCapacity(report.rows.count)
     for row in report.rows {
       let label = report.focusConnection.map(\.description) ?? row.connectionsText
-      lines.append(edge(row.source, row.destination, label: label, color: "gold2", fontColor: "darkgreen"))
+      edges.append(
+        edge(row.source.name, row.destination.name, label: label, color: "gold2", fontColor: "darkgreen"))
     }
-    if let exposure = report.exposure { lines += ExposureRendering.dotLines(report, exposure) }
-    return "digraph {\n" + lines.joined(separator: "\n") + "\n}"
+    if let exposure = report.exposure {
+      let parts = ExposureRendering.dotParts(exposure)
+      clusters += parts.clusters
+      loose += parts.nodes
+      edges += parts.edges
+    }
+    return Self.graph(clusters + Self.sorted(loose) + Self.sorted(edges))
   }
 
-  /// The DOT text of a diff, with the legend netpol-analyzer draws.
+  /// The DOT text of a diff, with netpol-analyzer's colours and legend.
   public func dot(_ diff: DiffReport) -> String {
     let peers =
       diff.peers + diff.rows.flatMap { [$0.source, $0.destination] }
       + diff.unchanged.flatMap { [$0.source, $0.destination] }
-    var lines = nodeLines(peers) { peer in
+    let (clusters, loose) = nodeLines(peers) { peer in
       if diff.addedPeers.contains(peer.name) { return "#008000" }
       if diff.removedPeers.contains(peer.name) { return "red" }
       return "blue"
     }
-    var edges: [(String, String, String)] = []
+    var edges: [String] = []
     for row in diff.unchanged {
-      edges.append((row.source.name + "\u{0}" + row.destination.name, row.connections.description, "grey"))
+      edges.append(
+        edge(row.source.name, row.destination.name, label: row.connections.description, color: "grey"))
     }
     for row in diff.rows {
-      let key = row.source.name + "\u{0}" + row.destination.name
-      switch row.kind {
-      case .added: edges.append((key, row.afterText, "#008000"))
-      case .removed: edges.append((key, row.beforeText, "red2"))
-      case .changed: edges.append((key, "\(row.afterText) (ref1: \(row.beforeText))", "magenta"))
-      }
+      let (label, color) =
+        switch row.kind {
+        case .added: (row.afterText, "#008000")
+        case .removed: (row.beforeText, "red2")
+        case .changed: ("\(row.afterText) (ref1: \(row.beforeText))", "magenta")
+        }
+      edges.append(edge(row.source.name, row.destination.name, label: label, color: color))
     }
-    for (key, label, color) in edges.sorted(by: { $0.0 < $1.0 }) {
-      let ends = key.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
-      lines.append(
-        "\t\(Self.quote(ends[0])) -> \(Self.quote(ends[1])) [label=\(Self.quote(label)) color=\"\(color)\" fontcolor=\"\(color)\"]"
-      )
-    }
-    lines.append(contentsOf: Self.legend)
-    return "digraph {\n" + lines.joined(separator: "\n") + "\n}"
+    return Self.graph(clusters + Self.sorted(loose) + Self.sorted(edges) + Self.legend)
   }
 
-  func nodeLines(_ peers: [ReportPeer], color: (ReportPeer) -> String) -> [String] {
+  static func graph(_ lines: [String]) -> String {
+    "digraph {\n" + lines.joined(separator: "\n") + "\n}"
+  }
+
+  /// Lines in byte order (Go's string order, which netpol-analyzer sorts with).
+  static func sorted(_ lines: [String]) -> [String] {
+    lines.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+  }
+
+  /// The namespace clusters with their workloads, and the lines of peers outside namespaces.
+  func nodeLines(_ peers: [ReportPeer], color: (ReportPeer) -> String) -> (clusters: [String], loose: [String]) {
     var unique: [String: ReportPeer] = [:]
     for peer in peers { unique[peer.name] = peer }
     var byNamespace: [String: [ReportPeer]] = [:]
-    var loose: [ReportPeer] = []
+    var looseLines: [String] = []
     for peer in unique.values {
-      if let ns = peer.namespace { byNamespace[ns, default: []].append(peer) } else { loose.append(peer) }
+      if let ns = peer.namespace {
+        byNamespace[ns, default: []].append(peer)
+      } else {
+        let c = color(peer)
+        looseLines.append(
+          "\t\(Self.quote(peer.name)) [label=\(Self.quote(peer.shortName)) color=\"\(c)\" fontcolor=\"\(c)\"]")
+      }
     }
     var lines: [String] = []
     for ns in byNamespace.keys.sorted() {
-      lines.append("\tsubgraph \(Self.quote("cluster_\(ns)[namespace]")) {")
+      lines.append("\tsubgraph \(Self.quote(Self.clusterID(ns))) {")
       lines.append("\t\tcolor=\"black\"")
       lines.append("\t\tfontcolor=\"black\"")
       for peer in (byNamespace[ns] ?? []).sorted() {
@@ -78,15 +99,23 @@ public struct DOTRenderer: ReportRenderer {
       lines.append("\t\tlabel=\(Self.quote("\(ns)[namespace]"))")
       lines.append("\t}")
     }
-    for peer in loose.sorted() {
-      let c = color(peer)
-      lines.append("\t\(Self.quote(peer.name)) [label=\(Self.quote(peer.shortName)) color=\"\(c)\" fontcolor=\"\(c)\"]")
-    }
-    return lines
+    return (lines, looseLines)
   }
 
-  func edge(_ src: ReportPeer, _ dst: ReportPeer, label: String, color: String, fontColor: String) -> String {
-    "\t\(Self.quote(src.name)) -> \(Self.quote(dst.name)) [label=\(Self.quote(label)) color=\"\(color)\" fontcolor=\"\(fontColor)\"]"
+  /// netpol-analyzer's cluster id of a namespace: `cluster_` and the name with `-` written `_`.
+  static func clusterID(_ namespace: String) -> String {
+    "cluster_" + namespace.replacingAll("-", with: "_") + "[namespace]"
+  }
+
+  /// netpol-analyzer's edge weight: 1 when the source name sorts after the destination name
+  /// (byte order), 0.5 otherwise. Read off its golden files: every connectivity and diff edge
+  /// of the corpus follows it.
+  static func weight(_ source: String, _ destination: String) -> String {
+    destination.utf8.lexicographicallyPrecedes(source.utf8) ? "1" : "0.5"
+  }
+
+  func edge(_ src: String, _ dst: String, label: String, color: String, fontColor: String? = nil) -> String {
+    "\t\(Self.quote(src)) -> \(Self.quote(dst)) [label=\(Self.quote(label)) color=\"\(color)\" fontcolor=\"\(fontColor ?? color)\" weight=\(Self.weight(src, dst))]"
   }
 
   static func quote(_ text: String) -> String {

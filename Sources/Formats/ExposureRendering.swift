@@ -155,8 +155,9 @@ enum ExposureRendering {
 
   // MARK: dot
 
-  /// Node and edge lines for representative peers and the entire cluster.
-  static func dotLines(_ report: ConnectivityReport, _ exposure: ExposureReport) -> [String] {
+  /// The clusters of representative peers, the entire-cluster node and the exposure edges (ingress
+  /// weighted 1, egress 0.5, dashed), for DOTRenderer to merge into its sorted sections.
+  static func dotParts(_ exposure: ExposureReport) -> (clusters: [String], nodes: [String], edges: [String]) {
     var groups: [String: [String: String]] = [:]
     var entire = false
     var edges: [String] = []
@@ -184,25 +185,21 @@ enum ExposureRendering {
         )
       }
     }
-    var lines: [String] = []
+    var clusters: [String] = []
     for namespace in groups.keys.sorted() {
-      let clusterName = "cluster_" + namespace.replacingAll("-", with: "_") + "[namespace]"
-      lines.append("\tsubgraph \(DOTRenderer.quote(clusterName)) {")
-      lines.append("\t\tcolor=\"red2\"")
-      lines.append("\t\tfontcolor=\"red2\"")
+      clusters.append("\tsubgraph \(DOTRenderer.quote(DOTRenderer.clusterID(namespace))) {")
+      clusters.append("\t\tcolor=\"red2\"")
+      clusters.append("\t\tfontcolor=\"red2\"")
       for (name, label) in (groups[namespace] ?? [:]).sorted(by: { $0.key < $1.key }) {
-        lines.append(
+        clusters.append(
           "\t\t\(DOTRenderer.quote(name)) [label=\(DOTRenderer.quote(label)) color=\"red2\" fontcolor=\"red2\"]"
         )
       }
-      lines.append("\t\tlabel=\(DOTRenderer.quote("\(namespace)[namespace]"))")
-      lines.append("\t}")
+      clusters.append("\t\tlabel=\(DOTRenderer.quote("\(namespace)[namespace]"))")
+      clusters.append("\t}")
     }
-    if entire {
-      lines.append(
-        "\t\"entire-cluster\" [label=\"entire-cluster\" color=\"red2\" fontcolor=\"red2\" shape=diamond]"
-      )
-    }
-    return lines + edges
+    let nodes =
+      entire ? ["\t\"entire-cluster\" [label=\"entire-cluster\" color=\"red2\" fontcolor=\"red2\" shape=diamond]"] : []
+    return (clusters, nodes, edges)
   }
 }

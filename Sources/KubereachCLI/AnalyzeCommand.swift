@@ -27,7 +27,10 @@ struct AnalyzeCommand: IOCommand {
   @Option(name: .customLong("output-file"), help: "Write to this file instead of standard output.")
   var outputFile: String?
 
-  @Option(help: "workload (pods grouped by owner) or pod.")
+  @Option(
+    help:
+      "workload (pods grouped by owner), pod, or auto (grouped where a workload's pods agree, pod by pod where they differ)."
+  )
   var granularity: Granularity = .workload
 
   @Option(name: .customLong("focus-workload"), help: "Only connections of this workload (name or ns/name); repeatable.")
@@ -98,6 +101,7 @@ struct AnalyzeCommand: IOCommand {
     } catch {
       throw CommandFailure([error])
     }
+    DiagnosticPrinter.print(analyzer.granularityNotes, to: io)
     try checkFocus(analyzer)
     stats.lap("compile")
     if explain {
@@ -153,12 +157,35 @@ struct AnalyzeCommand: IOCommand {
         return cluster.pods.contains {
           parts.count == 2 ? ($0.namespace == parts[0] && $0.name == parts[1]) : $0.name == name
         }
+      case .auto:
+        // Workloads that are reported as such, and the pods of those listed pod by pod.
+        let split = analyzer.splitWorkloads
+        let workloads = cluster.workloads.indices.filter { !split.contains($0) }.map {
+          (cluster.workloads[$0].namespace, cluster.workloads[$0].name)
+        }
+        let pods = cluster.pods.filter { split.contains($0.workload) }.map { ($0.namespace, $0.name) }
+        return (workloads + pods).contains {
+          parts.count == 2 ? ($0.0 == parts[0] && $0.1 == parts[1]) : $0.1 == name
+        }
       }
     }
     let missing = (focusWorkloads + focusWorkloadPeers).filter { !exists($0) }
     if !missing.isEmpty {
       throw CommandFailure(
-        missing.map { .error("unknown-peer", "\(granularity.rawValue) \($0) does not exist in the input", at: nil) })
+        missing.map { name in
+          let split = analyzer.splitWorkloads.map { cluster.workloads[$0] }.first {
+            name == "\($0.namespace)/\($0.name)" || name == $0.name
+          }
+          if let split {
+            let pods = cluster.pods.filter { cluster.workloads[$0.workload] == split }
+              .map { "\($0.namespace)/\($0.name)" }.sorted()
+            return .error(
+              "unknown-peer",
+              "workload \(split.namespace)/\(split.name) is listed pod by pod (its pods differ); focus on one of its pods: \(pods.joined(separator: ", "))",
+              at: nil)
+          }
+          return .error("unknown-peer", "\(granularity.rawValue) \(name) does not exist in the input", at: nil)
+        })
     }
   }
 }

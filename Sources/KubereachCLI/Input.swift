@@ -16,6 +16,18 @@ struct InputOptions: ParsableArguments {
   @Flag(help: "Let ipBlocks also select pods whose status.podIP lies inside them (as CNIs do).")
   var ipblockMatchesPodIps = false
 
+  @Option(
+    name: .shortAndLong,
+    help: "The namespace of objects that name none (as kubectl apply -n); default: default.")
+  var namespace: String = "default"
+
+  @Flag(help: "Report unknown fields in policies as warnings instead of errors.")
+  var lenient = false
+
+  var loadOptions: LoadOptions {
+    LoadOptions(verbose: verbose, lenient: lenient, defaultNamespace: namespace)
+  }
+
   @Flag(name: .customLong("no-mesh"), help: "Ignore the Istio mesh: netpol-analyzer's reading (L3/L4 tiers only).")
   var noMesh = false
 
@@ -76,10 +88,16 @@ final class RunStatistics {
 /// Loads manifests, prints warnings, and fails with exit 2 on errors.
 func loadCluster(paths: [String], options: InputOptions, io: CommandIO) throws(CommandFailure) -> Cluster {
   guard !paths.isEmpty else { throw .usage("no input: give manifest files, folders, or - for standard input") }
-  let result = ManifestLoader.load(paths: paths, options: LoadOptions(verbose: options.verbose))
+  guard KubernetesNames.isDNSLabel(options.namespace) else {
+    throw .usage("--namespace '\(options.namespace)' is not a valid namespace name")
+  }
+  let result = ManifestLoader.load(paths: paths, options: options.loadOptions)
   let errors = result.diagnostics.filter { $0.severity == .error }
   if !errors.isEmpty { throw CommandFailure(result.diagnostics) }
   DiagnosticPrinter.print(result.diagnostics, to: io)
+  if let summary = result.unevaluatedPolicySummary, !io.trailer.contains(summary) {
+    io.trailer.append(summary)
+  }
   if options.verbose && !result.skippedKinds.isEmpty {
     let summary = result.skippedKinds.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }
     io.log("skipped kinds: " + summary.joined(separator: ", ") + "\n")
@@ -93,17 +111,7 @@ func emit(_ bytes: [UInt8], to outputFile: String?, io: CommandIO) throws(Comman
     io.write(bytes: bytes)
     return
   }
-  let written = bytes.withUnsafeBytes { buffer in
-    FileManager.default.createFile(
-      atPath: outputFile,
-      contents: buffer.isEmpty
-        ? Data()
-        : Data(
-          bytesNoCopy: UnsafeMutableRawPointer(mutating: buffer.baseAddress!), count: buffer.count, deallocator: .none))
-  }
-  if !written {
-    throw CommandFailure([.error("output", "cannot write \(outputFile)", at: nil)])
-  }
+  try OutputWriter.writeFile(bytes, to: outputFile)
 }
 
 /// The `-o` values are the renderers' formats.

@@ -6,8 +6,8 @@ public struct Kubereach: ParsableCommand {
     commandName: "kubereach",
     abstract: "Tells which traffic a Kubernetes cluster's policies allow, and why.",
     subcommands: [
-      AnalyzeCommand.self, ExplainCommand.self, DiffCommand.self, CheckCommand.self, GenerateCommand.self,
-      SimulateCommand.self, SynthCommand.self,
+      AnalyzeCommand.self, ExplainCommand.self, DiffCommand.self, RenderCommand.self, ReportCommand.self,
+      CheckCommand.self, GenerateCommand.self, SimulateCommand.self, SynthCommand.self,
     ])
 
   public init() {}

@@ -9,6 +9,9 @@ public final class CommandIO {
   public var standardError: [UInt8] = []
   /// Bytes given as standard input (read lazily from the process when nil).
   public var standardInput: [UInt8]?
+  /// Lines printed to standard error after everything else, so that they follow the results
+  /// (the summary of policy objects that were not evaluated).
+  public var trailer: [String] = []
 
   public init(standardInput: [UInt8]? = nil) {
     self.standardInput = standardInput
@@ -83,7 +86,9 @@ extension Kubereach {
         io.write(helpText(for: arguments.filter { $0 != "help" }) + "\n")
         return ExitStatus.success.rawValue
       }
-      return try runnable.execute(io).rawValue
+      let status = try runnable.execute(io)
+      for line in io.trailer { io.log(line + "\n") }
+      return status.rawValue
     } catch let failure as CommandFailure {
       DiagnosticPrinter.print(failure.diagnostics, to: io)
       return failure.status.rawValue
@@ -100,18 +105,6 @@ extension Kubereach {
     }
   }
 
-  /// Writes every byte to a file descriptor, without copying the buffer.
-  private static func writeAll(_ bytes: [UInt8], to descriptor: Int32) {
-    bytes.withUnsafeBytes { buffer in
-      var offset = 0
-      while offset < buffer.count {
-        let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-        if written <= 0 { return }
-        offset += written
-      }
-    }
-  }
-
   /// The help of the (nested) subcommand named on the command line (`generate from-flows`),
   /// or of the root command.
   static func helpText(for arguments: [String]) -> String {
@@ -125,12 +118,26 @@ extension Kubereach {
     return found.map { Kubereach.helpMessage(for: $0) } ?? Kubereach.helpMessage()
   }
 
-  /// The process entry point: real streams, real exit.
+  /// The process entry point: real streams, real exit. A failed write to standard output is an
+  /// error (exit 2); a closed pipe (`| head`) ends the run quietly, as Unix tools do.
   public static func runAsProcess() -> Never {
+    signal(SIGPIPE, SIG_IGN)
     let io = CommandIO()
-    let status = run(arguments: Array(CommandLine.arguments.dropFirst()), io: io)
-    writeAll(io.standardOutput, to: STDOUT_FILENO)
-    writeAll(io.standardError, to: STDERR_FILENO)
+    var status = run(arguments: Array(CommandLine.arguments.dropFirst()), io: io)
+    let result = OutputWriter.writeAll(io.standardOutput, to: STDOUT_FILENO)
+    _ = OutputWriter.writeAll(io.standardError, to: STDERR_FILENO)
+    switch result {
+    case .written:
+      break
+    case .closedPipe:
+      signal(SIGPIPE, SIG_DFL)
+      raise(SIGPIPE)
+    case .failed(let code):
+      let message = Diagnostic.error(
+        "output", "cannot write standard output: \(OutputWriter.describe(errno: code))", at: nil)
+      _ = OutputWriter.writeAll(Array((message.description + "\n").utf8), to: STDERR_FILENO)
+      status = ExitStatus.inputError.rawValue
+    }
     Foundation.exit(status)
   }
 }

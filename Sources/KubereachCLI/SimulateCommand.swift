@@ -32,7 +32,7 @@ struct SimulateCommand: IOCommand {
     }
     var cluster = try loadCluster(paths: paths, options: input, io: io)
     if !with.isEmpty {
-      let loaded = ManifestLoader.load(paths: with, options: LoadOptions(verbose: input.verbose))
+      let loaded = ManifestLoader.load(paths: with, options: input.loadOptions)
       // Proposed policies come without their namespaces: those are in the manifests.
       let diagnostics = loaded.diagnostics.filter { $0.code != "implicit-namespace" }
       if loaded.hasErrors { throw CommandFailure(diagnostics) }

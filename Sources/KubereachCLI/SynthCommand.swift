@@ -68,13 +68,7 @@ struct SynthCommand: IOCommand {
     policiesOnly.networkPolicies = cluster.networkPolicies
     policiesOnly.adminNetworkPolicies = cluster.adminNetworkPolicies
     policiesOnly.baselineAdminNetworkPolicies = cluster.baselineAdminNetworkPolicies
-    do {
-      try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
-    } catch {
-      throw CommandFailure([
-        .error("output", "cannot create \(outputDirectory): \(error.localizedDescription)", at: nil)
-      ])
-    }
+    try OutputWriter.createDirectory(outputDirectory)
     var files: [(String, Cluster)] = [
       ("namespaces.yaml", namespacesOnly), ("workloads.yaml", workloadsOnly), ("services.yaml", servicesOnly),
       ("policies.yaml", policiesOnly),

@@ -20,6 +20,8 @@ struct WorkloadObject {
   var location: SourceLocation
   /// The controlling owner (kind, name), for a ReplicaSet made by a Deployment.
   var owner: (kind: String, name: String)?
+  /// `spec.selector`, when the object has one.
+  var selector: LabelSelector? = nil
 }
 
 /// A Pod object as read.
@@ -54,9 +56,13 @@ final class ClusterBuilder {
   private var workloadObjects: [WorkloadObject] = []
   private var podObjects: [PodObject] = []
   private var sources: [PodSource] = []
-  private var seen: [ObjectKey: SourceLocation] = [:]
+  private var seen: [ObjectKey: (location: SourceLocation, fingerprint: UInt64)] = [:]
   private(set) var diagnostics: [Diagnostic] = []
   var skippedKinds: [String: Int] = [:]
+  /// Objects of policy kinds that are read past without being evaluated, by kind.
+  private(set) var unevaluatedKinds: [String: Int] = [:]
+  /// The fingerprint of the object being decoded (set by the object decoder before it registers).
+  var currentFingerprint: UInt64 = 0
 
   init(options: LoadOptions) {
     self.options = options
@@ -71,23 +77,44 @@ final class ClusterBuilder {
   ]
 
   /// Records an object's identity; false (with a diagnostic) when the same kind, namespace and
-  /// name was already read.
+  /// name was already read. A second declaration that agrees with the first on everything the
+  /// analysis reads (`currentFingerprint`; annotations may differ) is a warning and read once;
+  /// one that differs is an error for policies and namespaces, naming both places. Files are
+  /// read in sorted order, so which declaration is kept does not depend on the command line.
   func register(kind: String, namespace: String, name: String, at location: SourceLocation) -> Bool {
     let key = ObjectKey(kind: kind, namespace: namespace, name: name)
     if let first = seen[key] {
       let qualified = namespace.isEmpty ? name : "\(namespace)/\(name)"
-      let message = "\(kind) '\(qualified)' is defined more than once (first at \(first))"
-      if ClusterBuilder.strictKinds.contains(kind) {
-        diagnostics.append(.error("duplicate-object", message, at: location))
+      let (a, b) = (min(first.location, location), max(first.location, location))
+      if first.fingerprint == currentFingerprint {
+        diagnostics.append(
+          .warning(
+            "duplicate-object",
+            "\(kind) '\(qualified)' is declared twice with the same content (at \(a) and \(b)); "
+              + "read once",
+            at: location))
+      } else if ClusterBuilder.strictKinds.contains(kind) {
+        diagnostics.append(
+          .error(
+            "duplicate-object",
+            "\(kind) '\(qualified)' is defined twice, differently (at \(a) and \(b))",
+            at: location))
       } else {
         diagnostics.append(
-          .warning("duplicate-object", message + "; this one is ignored", at: location))
+          .warning(
+            "duplicate-object",
+            "\(kind) '\(qualified)' is defined more than once (first at \(first.location)); "
+              + "this one is ignored",
+            at: location))
       }
       return false
     }
-    seen[key] = location
+    seen[key] = (location, currentFingerprint)
     return true
   }
+
+  /// Counts an object of a policy kind that is not evaluated.
+  func unevaluated(kind: String) { unevaluatedKinds[kind, default: 0] += 1 }
 
   func reference(namespace: String, at location: SourceLocation) {
     if referencedNamespaces[namespace] == nil { referencedNamespaces[namespace] = location }
@@ -151,8 +178,34 @@ final class ClusterBuilder {
   func finish() -> Cluster {
     buildWorkloads()
     buildNamespaces()
+    sortObjects()
     checkAdminPolicies()
     return cluster
+  }
+
+  /// Puts every list of the model in an order of its own (by namespace and name), so that nothing
+  /// downstream depends on the order of files and documents.
+  private func sortObjects() {
+    let order = cluster.workloads.indices.sorted {
+      let a = cluster.workloads[$0]
+      let b = cluster.workloads[$1]
+      return (a.namespace, a.name, a.kind.rawValue) < (b.namespace, b.name, b.kind.rawValue)
+    }
+    var newIndex = [Int](repeating: 0, count: order.count)
+    for (new, old) in order.enumerated() { newIndex[old] = new }
+    cluster.workloads = order.map { cluster.workloads[$0] }
+    for i in cluster.pods.indices { cluster.pods[i].workload = newIndex[cluster.pods[i].workload] }
+    cluster.pods.sort { ($0.workload, $0.namespace, $0.name) < ($1.workload, $1.namespace, $1.name) }
+    cluster.services.sort { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
+    cluster.ingresses.sort {
+      ($0.namespace, $0.name, "\($0.kind)") < ($1.namespace, $1.name, "\($1.kind)")
+    }
+    cluster.networkPolicies.sort { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
+    cluster.adminNetworkPolicies.sort { ($0.priority, $0.name) < ($1.priority, $1.name) }
+    cluster.baselineAdminNetworkPolicies.sort { $0.name < $1.name }
+    cluster.peerAuthentications.sort { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
+    cluster.destinationRules.sort { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
+    cluster.authorizationPolicies.sort { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
   }
 
   // MARK: - Workloads and pods
@@ -232,6 +285,13 @@ final class ClusterBuilder {
           {
             key = reported
             kind = reportedKind
+          } else if ownerKind == .replicaSet,
+            let deployment = deploymentOwning(pod: pod, replicaSet: owner.name, in: objectKey)
+          {
+            // A live cluster dump without its ReplicaSets: the pod belongs to the Deployment that
+            // made the ReplicaSet (`<deployment>-<pod-template-hash>`) and selects the pod.
+            key = deployment
+            kind = .deployment
           } else {
             key = ownKey
             kind = ownerKind
@@ -285,6 +345,22 @@ final class ClusterBuilder {
     }
   }
 
+  /// The Deployment in the pod's namespace whose ReplicaSet `replicaSet` would be, by the pod's
+  /// `pod-template-hash` label, and whose selector matches the pod; nil when there is none.
+  private func deploymentOwning(
+    pod: PodObject, replicaSet: String, in objects: [WorkloadKey: Int]
+  ) -> WorkloadKey? {
+    guard let hash = pod.spec.labels["pod-template-hash"], !hash.isEmpty,
+      replicaSet.hasSuffix("-\(hash)")
+    else { return nil }
+    let name = String(replicaSet.dropLast(hash.count + 1))
+    let key = WorkloadKey(namespace: pod.namespace, kind: WorkloadKind.deployment.rawValue, name: name)
+    guard let index = objects[key], let selector = workloadObjects[index].selector,
+      !selector.isEmpty, selector.matches(pod.spec.labels)
+    else { return nil }
+    return key
+  }
+
   // MARK: - Namespaces
 
   private func buildNamespaces() {
@@ -293,7 +369,8 @@ final class ClusterBuilder {
       diagnostics.append(
         .warning(
           "implicit-namespace",
-          "namespace '\(name)' is used but not declared; assuming it exists without labels",
+          "namespace '\(name)' is used but not declared; assuming it exists with only the label "
+            + "\(namespaceNameLabel)=\(name)",
           at: location))
     }
     cluster.namespaces = declaredNamespaces.values.sorted { $0.name < $1.name }

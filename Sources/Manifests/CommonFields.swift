@@ -3,7 +3,8 @@ import KubeModel
 /// Decoding of the field shapes that several kinds share: metadata, label selectors, CIDRs,
 /// protocols and port numbers, with Kubernetes validation.
 extension DecodeContext {
-  /// `metadata.name` and `metadata.namespace` (nil when absent).
+  /// `metadata.name` and `metadata.namespace` (the default namespace when absent; meaningless
+  /// for cluster-scoped kinds).
   struct Metadata {
     var name: String
     var namespace: String?
@@ -20,9 +21,23 @@ extension DecodeContext {
       error("missing-name", "\(kind) has no metadata.name", at: meta ?? object)
       return nil
     }
-    let namespace = string(meta?["namespace"], "metadata.namespace").flatMap {
-      $0.isEmpty ? nil : $0
+    // Namespaces are DNS-1123 labels (no dots); most other objects DNS-1123 subdomains.
+    let valid =
+      kind == "Namespace" ? KubernetesNames.isDNSLabel(name) : DecodeContext.isDNSSubdomain(name)
+    if let nameNode = meta?["name"], !valid {
+      warning(
+        "invalid-name",
+        "\(kind) name '\(name)' is not a valid Kubernetes object name (lower-case letters, digits, "
+          + (kind == "Namespace"
+            ? "and '-', starting and ending with a letter or digit, at most 63 characters); "
+            : "'-' and '.', starting and ending with a letter or digit, at most 253 characters); ")
+          + "the API server would refuse it",
+        at: nameNode)
     }
+    // Objects that name no namespace go to the default one (`-n`), as `kubectl apply -n` does.
+    let namespace =
+      string(meta?["namespace"], "metadata.namespace").flatMap { $0.isEmpty ? nil : $0 }
+      ?? defaultNamespace
     let labels = stringMap(meta?["labels"], "metadata.labels") ?? [:]
     let annotations = stringMap(meta?["annotations"], "metadata.annotations") ?? [:]
     let created = meta?["creationTimestamp"].flatMap { node in
@@ -32,6 +47,8 @@ extension DecodeContext {
       name: name, namespace: namespace, labels: labels, annotations: annotations,
       creationTimestamp: created)
   }
+
+  static func isDNSSubdomain(_ name: String) -> Bool { KubernetesNames.isDNSSubdomain(name) }
 
   /// A label selector (`matchLabels` and `matchExpressions`), validated; nil when absent or null.
   func labelSelector(_ node: YNode?, _ field: @autoclosure () -> String) -> LabelSelector? {
@@ -205,5 +222,26 @@ enum CIDRParser {
     }
     guard lengthDigits > 0, length <= 32 else { return nil }
     return CIDR(address: IPAddress(family: .v4, value: UInt128(value)), prefixLength: length)
+  }
+}
+
+/// The name rules of the Kubernetes API server.
+public enum KubernetesNames {
+  /// A DNS-1123 subdomain: what the API server accepts as most objects' names.
+  public static func isDNSSubdomain(_ name: String) -> Bool {
+    valid(name, maxLength: 253, dots: true)
+  }
+
+  /// A DNS-1123 label: what the API server accepts as a namespace's name.
+  public static func isDNSLabel(_ name: String) -> Bool {
+    valid(name, maxLength: 63, dots: false)
+  }
+
+  private static func valid(_ name: String, maxLength: Int, dots: Bool) -> Bool {
+    let bytes = Array(name.utf8)
+    guard !bytes.isEmpty, bytes.count <= maxLength else { return false }
+    func alnum(_ c: UInt8) -> Bool { (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) }
+    guard alnum(bytes[0]), alnum(bytes[bytes.count - 1]) else { return false }
+    return bytes.allSatisfy { alnum($0) || $0 == 0x2D || (dots && $0 == 0x2E) }
   }
 }

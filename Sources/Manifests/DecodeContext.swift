@@ -7,6 +7,14 @@ final class DecodeContext {
   var document: Int = 0
   /// Report a note for every skipped object.
   var verbose = false
+  /// Unknown fields in policies are warnings instead of errors.
+  var lenient = false
+  /// The namespace of namespaced objects that name none (`-n`).
+  var defaultNamespace = "default"
+  /// Objects decoded so far (documents that held a Kubernetes object of any kind).
+  private(set) var objectCount = 0
+
+  func countObject() { objectCount += 1 }
   private(set) var diagnostics: [Diagnostic] = []
   /// Number of error diagnostics so far (lets a decoder tell whether a part of it failed).
   private(set) var errorCount = 0

@@ -62,9 +62,11 @@ struct NetworkPolicyDecoder {
       for portNode in context.list(rule["ports"], "\(field)[].ports") ?? [] {
         guard let port = self.port(portNode, field: portField) else { continue }
         if egress, hasIPBlock, case .name(let name)? = port.port {
-          context.error(
+          context.warning(
             "named-port-ipblock",
-            "\(field)[].ports[]: named port '\(name)' cannot be resolved for an ipBlock destination",
+            "\(field)[].ports[]: named port '\(name)' with an ipBlock peer is resolved only on pods; "
+              + "it admits no address outside the cluster (with --ipblock-matches-pod-ips, it "
+              + "applies to the pods inside the block)",
             at: portNode)
         }
         ports.append(port)

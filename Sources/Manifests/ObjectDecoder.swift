@@ -45,6 +45,11 @@ struct ObjectDecoder {
       return
     }
     let group = apiVersion.firstIndex(of: "/").map { String(apiVersion[..<$0]) } ?? ""
+    context.countObject()
+    builder.currentFingerprint = ObjectFingerprint.of(object)
+    if let schema = Self.strictSchema(kind: kind, group: group) {
+      context.checkFields(object, schema, path: "")
+    }
     switch kind {
     case "Namespace": decodeNamespace(object)
     case "Pod": decodePod(object)
@@ -71,6 +76,19 @@ struct ObjectDecoder {
     default:
       let name = group.isEmpty || Self.coreGroups.contains(group) ? kind : "\(kind) (\(group))"
       builder.skip(kind: name)
+      if Self.isUnevaluatedPolicy(kind: kind, group: group) {
+        let meta = context.mapping(object["metadata"], "metadata")
+        let objectName = context.string(meta?["name"], "metadata.name") ?? "<unnamed>"
+        let ns = context.string(meta?["namespace"], "metadata.namespace")
+        let qualified = ns.map { "\($0)/\(objectName)" } ?? objectName
+        builder.unevaluated(kind: name)
+        context.warning(
+          "unevaluated-policy",
+          "\(name) '\(qualified)' is a policy kind kubereach does not evaluate; "
+            + "the connectivity shown ignores it",
+          at: object)
+        return
+      }
       if context.verbose {
         context.append(
           Diagnostic(
@@ -78,6 +96,40 @@ struct ObjectDecoder {
             at: context.location(object)))
       }
     }
+  }
+
+  /// The schema of a kind whose every field is checked (policies), nil for kinds read in part.
+  static func strictSchema(kind: String, group: String) -> FieldSchema? {
+    switch kind {
+    case "NetworkPolicy" where group.isEmpty || group == "networking.k8s.io" || group == "extensions":
+      return .networkPolicy
+    case "AdminNetworkPolicy" where group.isEmpty || group == "policy.networking.k8s.io":
+      return .adminPolicy(baseline: false)
+    case "BaselineAdminNetworkPolicy" where group.isEmpty || group == "policy.networking.k8s.io":
+      return .adminPolicy(baseline: true)
+    case "PeerAuthentication" where group == "security.istio.io":
+      return .peerAuthentication
+    case "AuthorizationPolicy" where group == "security.istio.io":
+      return .authorizationPolicy
+    default:
+      return nil
+    }
+  }
+
+  /// Network policy kinds of CNIs and meshes that kubereach reads past without evaluating: they
+  /// may deny or allow traffic that the output then misreports, so each one is warned about.
+  static func isUnevaluatedPolicy(kind: String, group: String) -> Bool {
+    let known: Set<String> = [
+      "GlobalNetworkPolicy", "StagedNetworkPolicy", "StagedGlobalNetworkPolicy",
+      "StagedKubernetesNetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy",
+      "ClusterNetworkPolicy", "EgressFirewall", "EgressNetworkPolicy", "MultiNetworkPolicy",
+      "FQDNNetworkPolicy", "TrafficPermission", "MeshTrafficPermission", "ServiceIntentions",
+      "ServerAuthorization",
+    ]
+    if kind == "Tier" { return group.contains("projectcalico.org") || group.contains("antrea") }
+    if known.contains(kind) || kind.hasSuffix("NetworkPolicy") { return true }
+    // Linkerd's AuthorizationPolicy and the like: an authorization kind of another group.
+    return kind == "AuthorizationPolicy" && group != "security.istio.io"
   }
 
   /// API groups whose kinds are reported by their bare kind name when skipped.
@@ -97,7 +149,9 @@ struct ObjectDecoder {
   }
 
   /// The namespace of a namespaced object, `default` when absent.
-  private func namespace(_ meta: DecodeContext.Metadata) -> String { meta.namespace ?? "default" }
+  private func namespace(_ meta: DecodeContext.Metadata) -> String {
+    meta.namespace ?? context.defaultNamespace
+  }
 
   // MARK: - Workloads
 
@@ -132,6 +186,16 @@ struct ObjectDecoder {
     } else {
       templateNode = context.mapping(spec?["template"], "spec.template")
     }
+    var selector: LabelSelector?
+    if kind == .replicationController {
+      // A ReplicationController's selector is a plain map of labels.
+      selector = context.stringMap(spec?["selector"], "spec.selector").map {
+        LabelSelector(matchLabels: $0)
+      }
+    } else if kind != .cronJob, let node = spec?["selector"] {
+      context.checkFields(node, .labelSelector, path: "spec.selector")
+      selector = context.labelSelector(node, "spec.selector")
+    }
     let templateMeta = context.mapping(templateNode?["metadata"], "spec.template.metadata")
     var template = podSpec(
       context.mapping(templateNode?["spec"], "spec.template.spec"), field: "spec.template.spec")
@@ -143,7 +207,7 @@ struct ObjectDecoder {
       workload: WorkloadObject(
         kind: kind, namespace: ns, name: meta.name, template: template, replicas: replicas,
         location: location,
-        owner: controller(object)))
+        owner: controller(object), selector: selector))
   }
 
   private func decodePod(_ object: YNode) {
@@ -215,6 +279,7 @@ struct ObjectDecoder {
       }
       for portNode in context.list(c["ports"], "\(field).containers[].ports") ?? [] {
         guard let p = context.mapping(portNode, "\(field).containers[].ports[]") else { continue }
+        context.checkFields(p, .containerPort, path: "\(field).containers[].ports[]", warnOnly: true)
         guard let portNode = p["containerPort"], !portNode.isNull else {
           context.warning(
             "missing-field", "\(field).containers[].ports[]: containerPort is missing; ignored",
@@ -254,6 +319,7 @@ struct ObjectDecoder {
     var ports: [ServicePort] = []
     for item in context.list(spec?["ports"], "spec.ports") ?? [] {
       guard let p = context.mapping(item, "spec.ports[]") else { continue }
+      context.checkFields(p, .servicePort, path: "spec.ports[]", warnOnly: true)
       guard let port = context.portNumber(p["port"], "spec.ports[].port", at: p),
         let proto = context.transportProtocol(p["protocol"], "spec.ports[].protocol")
       else { continue }

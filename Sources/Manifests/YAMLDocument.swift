@@ -148,6 +148,17 @@ final class YAMLDocument {
     }
   }
 
+  /// True when two scalar records hold the same bytes.
+  func scalarBytesEqual(_ a: Record, _ b: Record) -> Bool {
+    guard a.count == b.count else { return false }
+    return bytes.withUnsafeBufferPointer { buffer in
+      let x = Int(a.start)
+      let y = Int(b.start)
+      for i in 0..<Int(a.count) where buffer[x + i] != buffer[y + i] { return false }
+      return true
+    }
+  }
+
   /// True when the scalar's bytes equal `key`.
   func scalarEquals(_ record: Record, _ key: StaticString) -> Bool {
     guard record.kind == .scalar, Int(record.count) == key.utf8CodeUnitCount else { return false }

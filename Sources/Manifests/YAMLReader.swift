@@ -39,8 +39,12 @@ struct YAMLReader {
 
   /// Parses `input`; returns the fatal problem that stopped parsing, if any. Documents before
   /// the problem have already been handed to `handler`.
+  ///
+  /// Non-fatal problems (repeated mapping keys) go to `report`. `lineOffset` and
+  /// `documentOffset` place a slice of a larger input (a line of JSON Lines) in its file.
   func read(
-    _ input: UnsafeBufferPointer<UInt8>, into doc: YAMLDocument,
+    _ input: UnsafeBufferPointer<UInt8>, into doc: YAMLDocument, lineOffset: Int = 0,
+    documentOffset: Int = 0, report: (Diagnostic) -> Void = { _ in },
     handler: (YAMLDocument, Int) -> Void
   ) -> Diagnostic? {
     let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
@@ -61,7 +65,7 @@ struct YAMLReader {
     var sizes: [Int] = []
     var anchors: [String: Int32] = [:]
     var expanded = 0
-    var documentIndex = 0
+    var documentIndex = documentOffset
     // Skipping the value of an unread key: nesting depth inside it, and where it starts.
     var skipDepth = 0
     var skipLine = 0
@@ -96,10 +100,11 @@ struct YAMLReader {
 
     while true {
       guard yaml_parser_parse(parser, &event) == 1 else {
-        return parserError(parser.pointee, input: input, document: documentIndex)
+        return parserError(
+          parser.pointee, input: input, document: documentIndex, lineOffset: lineOffset)
       }
       defer { yaml_event_delete(&event) }
-      let line = Int(event.start_mark.line)
+      let line = Int(event.start_mark.line) + lineOffset
       let column = Int(event.start_mark.column)
       if skipDepth > 0 {
         switch event.type {
@@ -213,6 +218,9 @@ struct YAMLReader {
         guard let open = stack.popLast() else { break }
         let start = Int(open.pendingStart)
         let childSlice = pending[start..<top]
+        if open.kind == .mapping, top - start >= 4 {
+          checkRepeatedKeys(childSlice, doc, topLevel: stack.isEmpty, document: documentIndex, report)
+        }
         var size = 1
         for child in childSlice { size &+= sizes[Int(child)] }
         let index = doc.appendContainer(
@@ -288,8 +296,56 @@ struct YAMLReader {
     SourceLocation(file: file, document: document, line: line + 1, column: column + 1)
   }
 
+  /// Reports every key of a finished mapping that repeats an earlier one, at the repeat, as
+  /// Kubernetes' strict YAML decoding does. At the top level of a document, two objects have most
+  /// likely been fused by a missing `---`.
+  private func checkRepeatedKeys(
+    _ children: ArraySlice<Int32>, _ doc: YAMLDocument, topLevel: Bool, document: Int,
+    _ report: (Diagnostic) -> Void
+  ) {
+    let pairCount = children.count / 2
+    let base = children.startIndex
+    // Small mappings (nearly all) compare bytes pairwise, without allocating.
+    var firstByText: [String: Int32] = [:]
+    for i in 0..<pairCount {
+      let key = children[base + 2 * i]
+      let record = doc.record(key)
+      guard record.kind == .scalar else { continue }
+      var first: Int32?
+      if pairCount <= 16 {
+        for j in 0..<i {
+          let other = doc.record(children[base + 2 * j])
+          if other.kind == .scalar, doc.scalarBytesEqual(other, record) {
+            first = children[base + 2 * j]
+            break
+          }
+        }
+      } else {
+        let text = doc.text(record)
+        first = firstByText[text]
+        if first == nil { firstByText[text] = key }
+      }
+      guard let first else { continue }
+      let text = doc.text(record)
+      if text == "<<" { continue }
+      let firstLine = doc.record(first).line
+      var message =
+        "mapping key '\(text.prefix(60))' is repeated (lines \(firstLine) and \(record.line)); "
+        + "the second value would be lost"
+      if topLevel {
+        message += "; is a '---' document separator missing between two objects?"
+      }
+      report(
+        .error(
+          "duplicate-key", message,
+          at: location(Int(record.line) - 1, Int(record.column) - 1, document)))
+      // Two fused objects repeat every key: one error says it.
+      if topLevel { return }
+    }
+  }
+
   private func parserError(
-    _ parser: yaml_parser_t, input: UnsafeBufferPointer<UInt8>, document: Int
+    _ parser: yaml_parser_t, input: UnsafeBufferPointer<UInt8>, document: Int, lineOffset: Int
   )
     -> Diagnostic
   {
@@ -304,13 +360,14 @@ struct YAMLReader {
       }
       return .error(
         "invalid-encoding", "input is not valid UTF-8 text: \(problem)",
-        at: location(line, offset - lineStart, document))
+        at: location(line + lineOffset, offset - lineStart, document))
     }
     var message = "YAML syntax error: \(problem)"
     if let context = parser.context.map({ String(cString: $0) }) { message += " (\(context))" }
     let mark = parser.problem_mark
     return .error(
-      "yaml-syntax", message, at: location(Int(mark.line), Int(mark.column), document))
+      "yaml-syntax", message,
+      at: location(Int(mark.line) + lineOffset, Int(mark.column), document))
   }
 
   private static func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {

@@ -43,8 +43,8 @@ extension PolicyGenerator {
       guard let d = f.destination.workload(in: cluster) else { continue }
       let s: FlowPeer = f.source.workload(in: cluster).map { .workload($0) } ?? f.source
       if s == .workload(d) { continue }
+      guard f.transport == .tcp else { continue }  // Istio captures TCP only: mTLS and policies too
       clients[cluster.workloads[d].namespace, default: []].insert(s)
-      guard f.transport == .tcp else { continue }  // Istio captures TCP only
       sources[d, default: [:]][s, default: []].insert(f.port)
       admitted[d, default: 0] += 1
     }

@@ -236,18 +236,22 @@ extension ReachabilityEngine {
       if atomsOfCell[cell] == nil { cellOrder.append(cell) }
       atomsOfCell[cell, default: []].append(a)
     }
-    var groups: [[DirectionExplanation]: [Int]] = [:]
+    // Few cells per pair: equal explanations are found by comparison, not hashing.
     var order: [[DirectionExplanation]] = []
+    var atomsOfKey: [[Int]] = []
     for cell in cellOrder {
       let atoms = atomsOfCell[cell] ?? []
       guard let first = atoms.first else { continue }
       let key = explainAtom(first)
-      if groups[key] == nil { order.append(key) }
-      groups[key, default: []] += atoms
+      if let i = order.firstIndex(of: key) {
+        atomsOfKey[i] += atoms
+      } else {
+        order.append(key)
+        atomsOfKey.append(atoms)
+      }
     }
     var segments: [ExplanationSegment] = []
-    for key in order {
-      let atoms = groups[key] ?? []
+    for (key, atoms) in zip(order, atomsOfKey) {
       var ports: [TransportProtocol: [PortRange]] = [:]
       for a in atoms { ports[c.atoms[a].proto, default: []].append(c.atoms[a].range) }
       var connections = ConnectionSet(ports)

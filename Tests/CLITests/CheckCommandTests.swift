@@ -162,6 +162,17 @@ final class ElementCounter: NSObject, XMLParserDelegate {
       ))
     #expect(!step3.stdout.contains("foo/httpbin is in the mesh but accepts plaintext"))
     #expect(step3.stdout.contains("bar/httpbin is in the mesh but accepts plaintext"))
+    #expect(!step3.stdout.contains("[mesh-plaintext-into-strict]"))
+    // Step 4: a port-level DISABLE under a STRICT workload policy lets plaintext in on port 80.
+    let step4 = Self.run(["check", "Scenarios/mtls-migration-4-port-disable"])
+    #expect(step4.status == 1)
+    #expect(
+      step4.stdout.contains(
+        "error: foo/httpbin is meant to take mutual TLS only (PeerAuthentication foo/httpbin is STRICT) but accepts plaintext on TCP 80 from"
+      ))
+    // Step 2: mesh-wide STRICT does not speak for legacy pods, which have no proxy.
+    #expect(
+      !Self.run(["check", "Scenarios/mtls-migration-2-mesh-strict"]).stdout.contains("[mesh-plaintext-into-strict]"))
     let rules = try Self.rulesFile(
       """
       rules:
@@ -190,7 +201,7 @@ final class ElementCounter: NSObject, XMLParserDelegate {
     let result = Self.run(["check", Self.planted, "--rules", Self.plantedRules, "-o", "junit"])
     let counter = try #require(ElementCounter.count(result.stdout))
     #expect(counter.counts["testsuite"] == 1)
-    #expect(counter.counts["testcase"] == 18)  // 12 built-in checks and 6 rules
+    #expect(counter.counts["testcase"] == 19)  // 13 built-in checks and 6 rules
     #expect(counter.failures["dns-blocked"] == 1)
     #expect(counter.failures["rule/db-mtls"] == nil)  // a warning, below --fail-on error
     #expect(counter.failures["policy-shadowed"] == nil)

@@ -110,7 +110,7 @@ import Testing
     #expect(status == 0)
     #expect(
       stdout.contains(
-        "Ingress at shop/api-0[Pod]: selected by NetworkPolicy 'shop/default-deny'"))
+        "Ingress at shop/api-0[Pod]: selected by NetworkPolicy 'shop/api', NetworkPolicy 'shop/default-deny'"))
     #expect(stdout.contains("a pod's traffic to itself is always allowed"))
     #expect(stdout.contains("Verdict: allowed"))
   }

@@ -21,7 +21,7 @@ import Testing
 
   static let goldens: [Golden] = {
     var list: [Golden] = []
-    for scenario in ["shop", "shop-v2", "multi-tenant"] {
+    for scenario in ["shop", "shop-v2", "multi-tenant", "live-dump"] {
       let dir = "Scenarios/\(scenario)"
       for format in ["txt", "json", "csv", "md", "dot"] {
         list.append(Golden(arguments: ["analyze", dir, "-o", format], file: "Output/\(scenario)/analyze.\(format)"))
@@ -87,6 +87,21 @@ import Testing
       Golden(
         arguments: ["explain", "shop/frontend", "svc:shop/api", "--port", "9090", "Scenarios/shop"],
         file: "Output/shop/explain-frontend-api.txt"))
+    // The graph gallery (render's own styling) as DOT: every scenario, and diff graphs for the
+    // before/after pairs. Their SVG and PNG drawings (and the report) are written by
+    // scripts/regenerate-output.sh and checked by `galleryIsDrawn`: Graphviz orders clusters by the
+    // addresses of their interned names, so those bytes can differ between processes.
+    for (name, path) in Self.gallery {
+      list.append(Golden(arguments: ["render", path, "-o", "dot"], file: "Output/\(name)/graph.dot"))
+    }
+    for (name, before, after) in Self.galleryDiffs {
+      list.append(
+        Golden(arguments: ["render", after, "--before", before, "-o", "dot"], file: "Output/\(name)/diff-graph.dot"))
+    }
+    list.append(
+      Golden(
+        arguments: ["explain", "shop/frontend", "shop/api", "--port", "9090", "Scenarios/live-dump"],
+        file: "Output/live-dump/explain-frontend-api.txt"))
     // The generator and the replay (order matters when recording: later commands read earlier outputs).
     let shop = "Scenarios/shop-flows/manifests"
     let flows = "Scenarios/shop-flows/flows"
@@ -156,6 +171,33 @@ import Testing
     return list
   }()
 
+  static let gallery = [
+    ("shop", "Scenarios/shop"), ("shop-v2", "Scenarios/shop-v2"), ("multi-tenant", "Scenarios/multi-tenant"),
+    ("shop-flows", "Scenarios/shop-flows/manifests"), ("check-planted", "Scenarios/check-planted/cluster"),
+    ("check-clean", "Scenarios/check-clean"), ("check-pr", "Scenarios/check-pr/pr"),
+  ]
+  static let galleryDiffs = [
+    ("shop-v2", "Scenarios/shop", "Scenarios/shop-v2"),
+    ("check-pr", "Scenarios/check-pr/base", "Scenarios/check-pr/pr"),
+  ]
+
+  /// Every scenario has its drawings (SVG and PNG, diff graphs for the pairs) and shop-v2 its report.
+  @Test func galleryIsDrawn() throws {
+    var files = Self.gallery.flatMap { ["Output/\($0.0)/graph.svg", "Output/\($0.0)/graph.png"] }
+    files += Self.galleryDiffs.flatMap { ["Output/\($0.0)/diff-graph.svg", "Output/\($0.0)/diff-graph.png"] }
+    files += ["Output/shop-v2/report.html", "Output/shop-v2/report.png"]
+    for file in files {
+      let bytes = try Data(contentsOf: Self.root.appendingPathComponent(file))
+      if file.hasSuffix(".png") {
+        #expect(Array(bytes.prefix(4)) == [0x89, 0x50, 0x4E, 0x47], "\(file) is not a PNG")
+      } else if file.hasSuffix(".svg") {
+        #expect(String(decoding: bytes.prefix(5), as: UTF8.self) == "<?xml", "\(file) is not an SVG")
+      } else {
+        #expect(String(decoding: bytes.prefix(15), as: UTF8.self) == "<!DOCTYPE html>", "\(file) is not HTML")
+      }
+    }
+  }
+
   /// `kubereach check` on the check scenarios, in every format that has a golden file.
   static let checkGoldens: [Golden] = {
     let planted = ["check", "Scenarios/check-planted/cluster", "--rules", "Scenarios/check-planted/rules.yaml"]
@@ -186,19 +228,22 @@ import Testing
   }
 
   @Test(arguments: goldens) func outputIsCurrent(_ golden: Golden) throws {
-    let (status, stdout, stderr) = Self.output(of: golden.arguments)
+    let io = CommandIO()
+    let status = Kubereach.run(arguments: golden.arguments, io: io)
+    let stderr = String(decoding: io.standardError, as: UTF8.self)
     #expect(status == golden.status, "\(golden.arguments) exited \(status), not \(golden.status): \(stderr)")
-    var files = [(golden.file, stdout)]
-    if let stderrFile = golden.stderrFile { files.append((stderrFile, stderr)) }
-    for (file, text) in files {
+    // Bytes, not text: the gallery holds PNG files.
+    var files = [(golden.file, Data(io.standardOutput))]
+    if let stderrFile = golden.stderrFile { files.append((stderrFile, Data(io.standardError))) }
+    for (file, bytes) in files {
       let url = Self.root.appendingPathComponent(file)
       if Self.recording {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try text.write(to: url, atomically: true, encoding: .utf8)
+        try bytes.write(to: url)
         continue
       }
-      let committed = try String(contentsOf: url, encoding: .utf8)
-      #expect(text == committed, "\(file) is stale: run scripts/regenerate-output.sh")
+      let committed = try Data(contentsOf: url)
+      #expect(bytes == committed, "\(file) is stale: run scripts/regenerate-output.sh")
     }
   }
 

@@ -71,9 +71,6 @@ import Testing
     default:
       return .mismatch("\(testCase.kind) output not produced")
     }
-    if format == "dot" {
-      return DOTGraph(actual) == DOTGraph(expected) ? .match : .mismatch("graph differs")
-    }
     return actual == expected ? .match : .mismatch("output differs")
   }
 
@@ -123,6 +120,16 @@ import Testing
     return String(decoding: bytes, as: UTF8.self)
   }
 
+  /// Fatal-error cases of netpol-analyzer that kubereach answers on purpose, with the reason. Each
+  /// must still print the located warning named here.
+  static let deliberateDifferences: [String: (warning: String, reason: String)] = [
+    "Input_dir_has_netpol_with_named_port_on_ipblock_peer_should_return_fatal_named_port_error": (
+      "named-port-ipblock",
+      "an egress rule with an ipBlock peer and a named port is valid Kubernetes; CNIs resolve the "
+        + "name only on pods, so it admits no external address: a located warning, and analysed"
+    )
+  ]
+
   @Test(.enabled(if: TestCorpus.netpolAnalyzerIsPresent))
   func fatalErrorCasesExitWithTwo() throws {
     let manifest = try NetpolCorpus.manifest()
@@ -133,6 +140,13 @@ import Testing
       let status = Kubereach.run(
         arguments: ["analyze", "--no-mesh"] + testCase.input_dirs.map(NetpolCorpus.path), io: io)
       let stderr = String(decoding: io.standardError, as: UTF8.self)
+      if let difference = Self.deliberateDifferences[testCase.name ?? ""] {
+        print("conformance: deliberate difference in \(testCase.label): \(difference.reason)")
+        #expect(status == 0, "\(testCase.label) exited \(status)")
+        #expect(stderr.contains("warning:") && stderr.contains("[\(difference.warning)]"), "\(testCase.label)")
+        checked += 1
+        continue
+      }
       #expect(status == 2, "\(testCase.label) exited \(status)")
       #expect(stderr.contains("error:"), "\(testCase.label) printed no error")
       checked += 1

@@ -129,10 +129,15 @@ struct DiagnosticsTests {
       column: 29)
   }
 
-  @Test func namedPortToIPBlock() {
-    expectError(
-      policy("  egress:\n  - to: [{ipBlock: {cidr: 0.0.0.0/0}}]\n    ports:\n    - port: dns\n"),
-      code: "named-port-ipblock", line: 8, column: 7)
+  @Test func namedPortToIPBlockIsALocatedWarning() {
+    let result = ManifestLoader.load(
+      yaml: policy("  egress:\n  - to: [{ipBlock: {cidr: 0.0.0.0/0}}]\n    ports:\n    - port: dns\n"),
+      file: "bad.yaml")
+    #expect(!result.hasErrors)
+    let warning = result.diagnostics.first { $0.code == "named-port-ipblock" }
+    #expect(warning?.severity == .warning)
+    #expect(warning?.location?.line == 8 && warning?.location?.column == 7)
+    #expect(result.cluster.networkPolicies.count == 1)
   }
 
   @Test func ipBlockWithSelector() {
@@ -153,7 +158,7 @@ struct DiagnosticsTests {
 
   @Test func duplicatePolicy() {
     expectError(
-      policy("  podSelector: {}\n") + "\n---\n" + policy("  podSelector: {}\n"),
+      policy("  podSelector: {}\n") + "\n---\n" + policy("  podSelector: {matchLabels: {a: b}}\n"),
       code: "duplicate-object", line: 8,
       column: 1, document: 1)
   }
@@ -187,7 +192,7 @@ struct DiagnosticsTests {
       code: "invalid-action", line: 8, column: 23)
     expectError(
       header
-        + "  priority: 1\n  subject: {namespaces: {}}\n  ingress:\n  - {name: r, action: Allow, from: [{networks: [10.0.0.0/8]}]}\n",
+        + "  priority: 1\n  subject: {namespaces: {}}\n  ingress:\n  - {name: r, action: Allow, from: [{namespaces: {}, pods: {}}]}\n",
       code: "invalid-peer", line: 8, column: 37)
     expectError(
       header
@@ -299,11 +304,8 @@ struct FuzzTests {
     ]
     var files: [String] = []
     for dir in dirs {
-      if case .success(let found) = FileDiscovery.files(
-        at: Corpus.netpolAnalyzer.appendingPathComponent(dir).path)
-      {
-        files += found.prefix(3)
-      }
+      let found = FileDiscovery.files(at: Corpus.netpolAnalyzer.appendingPathComponent(dir).path)
+      files += found.files.prefix(3)
     }
     var rng = SplitMix(state: 42)
     let alphabet = Array(" \n\t:-[]{}&*!|>'\"#,?%@`0a\u{0}".utf8) + [0xC3, 0xFF]

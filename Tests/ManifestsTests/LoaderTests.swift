@@ -44,19 +44,20 @@ struct LoaderTests {
         template: {metadata: {labels: {app: db}}}
       """)
     let c = result.cluster
-    #expect(c.workloads.map(\.displayName) == ["shop/web[Deployment]", "shop/db[StatefulSet]"])
-    #expect(c.pods.map(\.name) == ["web-0", "web-1", "web-2", "db-0"])
-    let pod = c.pods[0]
+    // The model lists workloads by namespace and name, pods by workload and name.
+    #expect(c.workloads.map(\.displayName) == ["shop/db[StatefulSet]", "shop/web[Deployment]"])
+    #expect(c.pods.map(\.name) == ["db-0", "web-0", "web-1", "web-2"])
+    let pod = c.pods[1]
     #expect(pod.labels == ["app": "web"])
     #expect(pod.serviceAccount == "web-sa")
     #expect(
       pod.ports == [
         ContainerPort(name: "http", port: 8080), ContainerPort(port: 53, protocol: .udp),
       ])
-    #expect(c.pods[3].serviceAccount == "default")
-    #expect(c.pods[3].workload == 1)
+    #expect(c.pods[0].serviceAccount == "default")
+    #expect(c.pods[0].workload == 0)
     #expect(pod.location == SourceLocation(file: "test.yaml", document: 0, line: 1, column: 1))
-    #expect(c.pods[3].location.document == 1)
+    #expect(c.pods[0].location.document == 1)
   }
 
   @Test("DaemonSet, Job, CronJob and ReplicationController")
@@ -117,7 +118,7 @@ struct LoaderTests {
     let c = result.cluster
     #expect(
       c.workloads.map(\.displayName) == [
-        "ns/foo-7d77fb55cc[ReplicaSet]", "ns/static[Pod]", "ns/loose[Pod]",
+        "ns/foo-7d77fb55cc[ReplicaSet]", "ns/loose[Pod]", "ns/static[Pod]",
       ])
     #expect(c.pods.map(\.workload) == [0, 0, 1, 2])
     #expect(c.pods[0].ips.map(\.description) == ["10.0.0.1", "fd00::1"])
@@ -215,7 +216,8 @@ struct LoaderTests {
       kind: Service
       metadata: {name: manual}
       """)
-    let s = result.cluster.services
+    // Listed by namespace and name: default/manual, then web/front.
+    let s = Array(result.cluster.services.reversed())
     #expect(s[0].type == .loadBalancer && s[0].externalTrafficPolicyLocal)
     #expect(
       s[0].ports == [
@@ -307,7 +309,10 @@ struct LoaderTests {
       spec:
         policyTypes: [Egress]
       """)
-    let nps = result.cluster.networkPolicies
+    // Listed by namespace and name: default/egress-only, default/explicit, shop/np.
+    let sorted = result.cluster.networkPolicies
+    #expect(sorted.map(\.name) == ["egress-only", "explicit", "np"])
+    let nps = [sorted[2], sorted[0], sorted[1]]
     #expect(nps.count == 3)
     let np = nps[0]
     #expect(np.isolatesIngress && !np.isolatesEgress)
@@ -427,7 +432,8 @@ struct LoaderTests {
     #expect(
       c.destinationRules[0].tlsMode == .istioMutual
         && c.destinationRules[0].portTLSModes == [8080: .some(.disable)])
-    let ap = c.authorizationPolicies[0]
+    // Listed by namespace and name: shop/allow-nothing, then shop/ap.
+    let ap = c.authorizationPolicies[1]
     #expect(ap.action == .deny)
     #expect(ap.rules?[0].from[0].principals == ["cluster.local/ns/a/sa/b"])
     #expect(ap.rules?[0].from[0].usesHTTPFields == true)
@@ -435,7 +441,7 @@ struct LoaderTests {
     #expect(ap.rules?[0].hasConditions == true)
     #expect(ap.rules?[0].from[0].requestPrincipals == ["*"] && ap.rules?[0].to[0].methods == ["GET"])
     #expect(ap.rules?[0].when == [AuthorizationCondition(key: "a", values: ["b"])])
-    #expect(c.authorizationPolicies[1].action == .allow && c.authorizationPolicies[1].rules == nil)
+    #expect(c.authorizationPolicies[0].action == .allow && c.authorizationPolicies[0].rules == nil)
   }
 
   @Test("kinds of other API groups are skipped, not decoded")

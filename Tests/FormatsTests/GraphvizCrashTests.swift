@@ -1,0 +1,53 @@
+import Formats
+import Foundation
+import Testing
+
+/// Graphviz 2.42.2's double free in `gvFreeLayout` (scripts/graphviz-repro): graphs that take the
+/// faulty flat-edge label path render in-process and free their layout.
+@Suite struct GraphvizCrashTests {
+  static let repro = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("scripts/graphviz-repro")
+
+  /// Istio bookinfo's connectivity graph, which aborted `analyze -o svg` before the repair.
+  @Test func bookinfoRendersAfterTheRepair() throws {
+    let dot = try String(contentsOf: Self.repro.appendingPathComponent("bookinfo.dot"), encoding: .utf8)
+    let outcome = try Graphviz.renderReporting(dot: dot, formats: ["svg", "png"])
+    #expect(outcome.repairedRankArrays >= 1, "the graph no longer takes the faulty path; pick another fixture")
+    #expect(String(decoding: outcome.outputs[0].prefix(5), as: UTF8.self) == "<?xml")
+    #expect(Array(outcome.outputs[1].prefix(4)) == [0x89, 0x50, 0x4E, 0x47])
+  }
+
+  /// The smallest shape of the fault: a flat labelled edge on the top rank inside a cluster.
+  @Test(arguments: 1...20) func repeatedRendersStayHealthy(_ round: Int) throws {
+    let dot = """
+      digraph {
+        subgraph "cluster_a" { label="a" "a/x" "a/y" }
+        "e" -> "a/x" [label="All Connections"]
+        "a/x" -> "a/y" [label="TCP \(round)"]
+        "a/y" -> "a/x" [label="UDP \(round)"]
+        "e" -> "a/y" [label="All"]
+      }
+      """
+    let outcome = try Graphviz.renderReporting(dot: dot, formats: ["svg"])
+    #expect(String(decoding: outcome.bytes, as: UTF8.self).contains("TCP \(round)"))
+  }
+
+  /// The C reproduction itself, when a C compiler is present: the documented free sequence aborts,
+  /// the repair does not.
+  @Test func cReproductionShowsTheFaultAndTheRepair() throws {
+    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/gcc") else { return }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/bash")
+    process.arguments = [Self.repro.appendingPathComponent("run.sh").path]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0, "\(output)")
+    let lines = output.split(separator: "\n")
+    #expect(lines.contains { $0.contains(" free ") && !$0.contains("rc=0") }, "\(output)")
+    #expect(lines.contains { $0.contains(" repair ") && $0.contains("rc=0") }, "\(output)")
+  }
+}
