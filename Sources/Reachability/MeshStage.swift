@@ -371,27 +371,71 @@ public final class MeshStage: @unchecked Sendable {
     return id
   }
 
-  /// The verdict ids of every row of a class-level table (flows to pods under their coarse
-  /// key), taking the lock once and releasing it only to evaluate a key met for the first time.
+  /// The verdict ids of every row of a class-level table, in one pass without hashing per row.
+  ///
+  /// A row's verdict is a function of (client stamp, destination slot, set index): the client
+  /// stamp is the source's client profile (external sources after the profiles), the slot the
+  /// destination's server profile (external ranges after the profiles). Both `verdictID` keys
+  /// (the coarse one for flows to pods, the exact one for flows to external ranges) are
+  /// functions of that triple. The table's per-source blocks are visited grouped by client
+  /// stamp, and a dense array over slots remembers the last (stamp, set, id) seen: a row is
+  /// answered by an array read, and only a triple met for the first time in its group goes
+  /// through `verdictID` (its hashed caches and, the first time ever, the evaluation).
   func verdictIDs(table: ClassConnectionTable, externals: [IPRange]) -> [Int32] {
-    var out = [Int32](repeating: 0, count: table.count)
-    lock.lock()
-    for row in 0..<table.count {
-      let src = table.source(row)
-      let dst = table.destination(row)
-      let setKey = table.connectionIndex(row)
-      if case .podClass(let d) = dst,
-        let hit = coarse[coarseKey(src, server: classes[d].serverProfile, setKey: setKey)]
-      {
-        out[row] = hit
-        continue
+    let count = table.count
+    var out = [Int32](repeating: 0, count: count)
+    if count == 0 { return out }
+    let rows = table.rows
+    let peerBits = UInt64(table.peerBits)
+    let setBits = UInt64(table.setBits)
+    let peerMask = table.peerMask
+    let setMask: UInt64 = (1 << setBits) - 1
+    let classCount = table.classCount
+    let serverCount = serverRepresentative.count
+    // Per-source blocks of rows (rows are sorted by source), with their client stamps.
+    var blockStarts: [Int] = []
+    var blockStamps: [Int32] = []
+    var previous: UInt64 = .max
+    var lastDestination = 0
+    for i in 0..<count {
+      lastDestination = max(lastDestination, Int(rows[i] >> setBits & peerMask))
+      let code = rows[i] >> (setBits + peerBits) & peerMask
+      if code != previous {
+        previous = code
+        blockStarts.append(i)
+        let c = Int(code)
+        blockStamps.append(c < classCount ? classes[c].clientProfile : Int32(clients.count + c - classCount))
       }
-      lock.unlock()
-      out[row] = verdictID(
-        from: src, to: dst, connections: table.connections(row), setKey: setKey, externals: externals)
-      lock.lock()
     }
-    lock.unlock()
+    blockStarts.append(count)
+    let order = (0..<blockStamps.count).sorted {
+      (blockStamps[$0], $0) < (blockStamps[$1], $1)
+    }
+    let serverOf = classes.map(\.serverProfile)
+    let slots = max(serverCount + externals.count, serverCount + lastDestination + 1 - classCount)
+    var memoStamp = [Int32](repeating: -1, count: slots)
+    var memoSet = [Int32](repeating: -1, count: slots)
+    var memoID = [Int32](repeating: 0, count: slots)
+    for b in order {
+      let stamp = blockStamps[b]
+      for i in blockStarts[b]..<blockStarts[b + 1] {
+        let row = rows[i]
+        let dstCode = Int(row >> setBits & peerMask)
+        let set = Int32(truncatingIfNeeded: row & setMask)
+        let slot = dstCode < classCount ? Int(serverOf[dstCode]) : serverCount + dstCode - classCount
+        if memoStamp[slot] == stamp && memoSet[slot] == set {
+          out[i] = memoID[slot]
+          continue
+        }
+        let id = verdictID(
+          from: table.source(i), to: table.destination(i), connections: table.connections(i), setKey: Int(set),
+          externals: externals)
+        memoStamp[slot] = stamp
+        memoSet[slot] = set
+        memoID[slot] = id
+        out[i] = id
+      }
+    }
     return out
   }
 
