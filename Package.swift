@@ -63,5 +63,6 @@ if ProcessInfo.processInfo.environment["KUBEREACH_FUZZ"] != nil {
     .executableTarget(
       name: "FuzzModel", dependencies: ["Manifests", "Reachability", "Analysis", "Formats"],
       path: "Fuzz/FuzzModel"),
+    .executableTarget(name: "FuzzFlows", dependencies: ["PolicyGen", "KubeModel"], path: "Fuzz/FuzzFlows"),
   ]
 }

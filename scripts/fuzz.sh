@@ -2,7 +2,7 @@
 # Builds the libFuzzer targets (Fuzz/) with AddressSanitizer and libFuzzer's coverage and runs each for a fixed
 # time, seeded from Scenarios/ and the netpol-analyzer corpus. Not part of CI.
 #
-#   scripts/fuzz.sh [SECONDS] [TARGET...]     default: 600 seconds, targets FuzzLoader FuzzModel
+#   scripts/fuzz.sh [SECONDS] [TARGET...]     default: 600 seconds, targets FuzzLoader FuzzModel FuzzFlows
 #
 # Crashes are written to Fuzz/crashes/<target>/ (keep each as a regression input under
 # Tests/ManifestsTests/FuzzRegressions/); the growing corpus lives in .build/fuzz-corpus/<target>.
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 seconds="${1:-600}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(FuzzLoader FuzzModel)
+[ ${#targets[@]} -eq 0 ] && targets=(FuzzLoader FuzzModel FuzzFlows)
 build=.build/fuzz
 # libFuzzer's driver without its main (SwiftPM executables have their own main, which calls it).
 fuzzer_lib="$(dirname "$(dirname "$(readlink -f "$(command -v swift)")")")/lib/clang"
@@ -29,7 +29,8 @@ mkdir -p "$seeds"
 # Small manifests only: libFuzzer works best on inputs of a few kilobytes.
 for dir in Scenarios ../shared/corpus/netpol-analyzer/tests Tests/ManifestsTests/FuzzRegressions; do
   [ -d "$dir" ] || continue
-  find "$dir" -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) -size -16k -print0 |
+  find "$dir" -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' -o -name '*.jsonl' -o -name '*.csv' \) \
+    -size -16k -print0 |
     while IFS= read -r -d '' f; do cp "$f" "$seeds/$(printf '%s' "$f" | tr '/.' '__')"; done
 done
 echo "fuzz: $(ls "$seeds" | wc -l) seed files" >&2

@@ -20,6 +20,13 @@ shop-flows Scenarios/shop-flows/manifests
 check-planted Scenarios/check-planted/cluster
 check-clean Scenarios/check-clean
 check-pr Scenarios/check-pr/pr
+mtls-migration-1-no-policy Scenarios/mtls-migration-1-no-policy
+mtls-migration-2-mesh-strict Scenarios/mtls-migration-2-mesh-strict
+mtls-migration-3-namespace-strict Scenarios/mtls-migration-3-namespace-strict
+mtls-migration-4-port-disable Scenarios/mtls-migration-4-port-disable
+mtls-migration-5-destinationrule-disable Scenarios/mtls-migration-5-destinationrule-disable
+mtls-migration-6-authorization Scenarios/mtls-migration-6-authorization
+mtls-migration-ambient Scenarios/mtls-migration-ambient
 LIST
 while read -r name before after; do
   for format in svg png; do
@@ -28,6 +35,11 @@ while read -r name before after; do
 done <<'LIST'
 shop-v2 Scenarios/shop Scenarios/shop-v2
 check-pr Scenarios/check-pr/base Scenarios/check-pr/pr
+mtls-migration-2-mesh-strict Scenarios/mtls-migration-1-no-policy Scenarios/mtls-migration-2-mesh-strict
+mtls-migration-3-namespace-strict Scenarios/mtls-migration-2-mesh-strict Scenarios/mtls-migration-3-namespace-strict
+mtls-migration-4-port-disable Scenarios/mtls-migration-3-namespace-strict Scenarios/mtls-migration-4-port-disable
+mtls-migration-5-destinationrule-disable Scenarios/mtls-migration-4-port-disable Scenarios/mtls-migration-5-destinationrule-disable
+mtls-migration-6-authorization Scenarios/mtls-migration-5-destinationrule-disable Scenarios/mtls-migration-6-authorization
 LIST
 "$k" report Scenarios/shop-v2 --before Scenarios/shop --output-file Output/shop-v2/report.html 2>/dev/null
 search="shop/db["

@@ -16,7 +16,9 @@ public enum BuiltinChecks {
   public static let all: [any ClusterCheck] = [
     ExternalExposureCheck(), ReachableFromInternetCheck(), ReachableFromAllNamespacesCheck(), DNSBlockedCheck(),
     NamespaceDefaultDenyCheck(), WorkloadIsolationCheck(), PolicySelectsNothingCheck(), RuleNeverMatchesCheck(),
-    PolicyShadowedCheck(), HostNetworkCheck(), MeshPlaintextCheck(), MeshPlaintextIntoStrictCheck(), MeshTransportRejectsCheck(),
+    PolicyShadowedCheck(), HostNetworkCheck(), MeshPlaintextCheck(), MeshPlaintextIntoStrictCheck(),
+    MeshTransportRejectsCheck(),
+    MeshPrincipalNeverMatchesCheck(),
   ]
 
   /// Every descriptor of every built-in check, by ID.

@@ -106,10 +106,11 @@ public struct CheckRunner: Sendable {
     var kept: [Finding] = []
     var accepted: [(finding: Finding, reason: String)] = []
     var baselined = 0
+    var used = Set<Int>()
     for finding in current {
-      if let acceptance = rules.accepts.first(where: { $0.check == finding.check && finding.object.matches($0.object) })
-      {
-        accepted.append((finding, acceptance.reason))
+      if let a = rules.accepts.firstIndex(where: { $0.check == finding.check && finding.object.matches($0.object) }) {
+        used.insert(a)
+        accepted.append((finding, rules.accepts[a].reason))
       } else if known.contains(finding.identity) {
         baselined += 1
       } else {
@@ -119,6 +120,15 @@ public struct CheckRunner: Sendable {
     var report = CheckReport(
       checks: descriptors, findings: kept, accepted: accepted, baselined: baselined, failOn: failOn)
     report.timings = timings
+    // An accept entry that accepts nothing (a typo in the check or object, or a finding since
+    // fixed) is said, at the entry: never a silent acceptance.
+    report.warnings = rules.accepts.indices.filter { !used.contains($0) }.map { a in
+      let entry = rules.accepts[a]
+      return Diagnostic(
+        .warning, code: "accept-unused",
+        "accept entry (check \(entry.check), object \(entry.object)) matches no finding: check the object's spelling (Kind/namespace/name, namespace/name or Kind/name), or remove the entry if the finding is gone",
+        at: entry.location)
+    }
     return report
   }
 }

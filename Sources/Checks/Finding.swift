@@ -117,6 +117,9 @@ public struct CheckReport: Sendable {
   public var failOn: FailLevel
   /// Seconds per phase of the checked cluster (for `--stats`; not rendered).
   public var timings: [(String, Double)] = []
+  /// Warnings about the rules file (an accept entry that matches no finding), located; printed
+  /// with the other diagnostics, not rendered into the report.
+  public var warnings: [Diagnostic] = []
 
   public init(
     checks: [CheckDescriptor], findings: [Finding], accepted: [(finding: Finding, reason: String)], baselined: Int,

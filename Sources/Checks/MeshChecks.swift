@@ -163,3 +163,69 @@ struct MeshPlaintextIntoStrictCheck: ClusterCheck {
     }
   }
 }
+
+/// An AuthorizationPolicy principal (`rules[].from[].source.principals`) that no client in the
+/// mesh can present: no pod of the input runs as a matching service account, or every pod that
+/// does has neither a sidecar nor ambient mode (membership as the engine's mesh stage has it), so
+/// it connects without a mutual-TLS identity and the principal never matches it.
+struct MeshPrincipalNeverMatchesCheck: ClusterCheck {
+  static let id = "mesh-principal-never-matches"
+  var descriptors: [CheckDescriptor] {
+    [
+      CheckDescriptor(
+        id: Self.id, title: "AuthorizationPolicy principal no client in the mesh presents", defaultSeverity: .warning,
+        help:
+          "A principal is the mutual-TLS identity of a client (cluster.local/ns/<namespace>/sa/<service account>); only a client with a sidecar or in ambient mode presents one. This principal matches no service account of the input, or only pods outside the mesh, so the rule never matches: an ALLOW rule grants nothing (the clients are refused), a DENY rule denies nothing. Fix the principal, or put the clients into the mesh."
+      )
+    ]
+  }
+
+  func findings(in ctx: CheckContext) -> [Finding] {
+    guard ctx.input.authorizationPolicies.contains(where: { ($0.rules ?? []).contains { !$0.from.isEmpty } })
+    else { return [] }
+    // Each identity of the input's pods, with its pods in and out of the mesh.
+    struct Identity {
+      var inMesh = 0
+      var outside = Set<String>()
+    }
+    var identities: [String: Identity] = [:]
+    for (i, pod) in ctx.input.pods.enumerated() {
+      let principal = MeshMembership.principal(namespace: pod.namespace, serviceAccount: pod.serviceAccount)
+      if ctx.engine.meshDataplane(ofPod: i) == .none {
+        identities[principal, default: Identity()].outside.insert(shortName(ctx.input.workloads[pod.workload]))
+      } else {
+        identities[principal, default: Identity()].inMesh += 1
+      }
+    }
+    let sortedIdentities = identities.keys.sorted()
+    var out: [Finding] = []
+    for policy in ctx.input.authorizationPolicies {
+      var seen = Set<String>()
+      for (r, rule) in (policy.rules ?? []).enumerated() {
+        for source in rule.from {
+          for principal in source.principals ?? [] where seen.insert(principal).inserted {
+            let matching = sortedIdentities.filter { IstioPattern.matches(principal, $0) }
+            guard !matching.contains(where: { identities[$0]!.inMesh > 0 }) else { continue }
+            let why: String
+            if matching.isEmpty {
+              why = "no pod of the input runs as a matching service account"
+            } else {
+              let pods = Set(matching.flatMap { identities[$0]!.outside }).sorted()
+              let names = pods.prefix(3).joined(separator: ", ") + (pods.count > 3 ? " and \(pods.count - 3) more" : "")
+              why =
+                "the pods running as \(matching.count == 1 ? matching[0] : "\(matching.count) matching service accounts") (workloads \(names)) have no sidecar and are not in ambient mode, so they present no identity"
+            }
+            out.append(
+              Finding(
+                check: Self.id, severity: .warning,
+                message:
+                  "AuthorizationPolicy \(policy.namespace)/\(policy.name) (\(policy.action.rawValue)) rule #\(r + 1): principal \"\(principal)\" can never match: \(why)",
+                object: ObjectRef(kind: "AuthorizationPolicy", namespace: policy.namespace, name: policy.name),
+                detail: "principal/\(principal)", location: policy.location))
+          }
+        }
+      }
+    }
+    return out
+  }
+}

@@ -2,7 +2,8 @@ import KubeModel
 import Reachability
 
 /// Rules that can never match: a peer whose namespace selector matches no namespace or whose
-/// selectors match no pod of the input, a named port that no pod it could apply to declares.
+/// selectors match no pod of the input, a named port that no pod it could apply to declares
+/// (NetworkPolicy and admin policy rules alike).
 struct RuleNeverMatchesCheck: ClusterCheck {
   static let id = "rule-never-matches"
   var descriptors: [CheckDescriptor] {
@@ -106,8 +107,24 @@ struct RuleNeverMatchesCheck: ClusterCheck {
         }
       }
     }
-    for anp in ctx.input.adminNetworkPolicies + ctx.input.baselineAdminNetworkPolicies {
+    // Admin policies with the engine's answers: the classes they select, and the classes a rule's
+    // peers select (only the first BaselineAdminNetworkPolicy is compiled).
+    var admins: [(AdminNetworkPolicy, [Int], (Direction, Int) -> [Int])] = ctx.input.adminNetworkPolicies
+      .enumerated().map { i, anp in
+        (
+          anp, ctx.engine.subjectClasses(adminNetworkPolicy: i),
+          { ctx.engine.peerClasses(adminNetworkPolicy: i, direction: $0, rule: $1) }
+        )
+      }
+    for (i, banp) in ctx.input.baselineAdminNetworkPolicies.enumerated() {
+      admins.append(
+        i == 0
+          ? (banp, ctx.engine.baselineSubjectClasses, { ctx.engine.baselinePeerClasses(direction: $0, rule: $1) })
+          : (banp, [], { _, _ in [] }))
+    }
+    for (anp, subjectClasses, peerClasses) in admins {
       let object = ObjectRef(kind: anp.kindName, namespace: "", name: anp.name)
+      let subject = subjectClasses.filter(ctx.classHasInputPod)
       for direction in Direction.allCases {
         let rules = direction == .ingress ? anp.ingress : anp.egress
         for (r, rule) in rules.enumerated() {
@@ -128,6 +145,20 @@ struct RuleNeverMatchesCheck: ClusterCheck {
               add(
                 object, "\(ruleName): peer #\(p + 1) selects no pod",
                 "\(direction.rawValue)#\(r + 1)/peer#\(p + 1)/pods", rule.location)
+            }
+          }
+          // A named port (any protocol, as the admin policy API has it) is looked up on the
+          // pods the policy selects (ingress) or the rule's peers select (egress).
+          guard !subject.isEmpty else { continue }
+          for port in rule.ports ?? [] {
+            guard case .named(let name) = port else { continue }
+            let candidates =
+              direction == .ingress ? subject : peerClasses(.egress, r).filter(ctx.classHasInputPod)
+            if !candidates.contains(where: { ctx.engine.declaresNamedPort(class: $0, name: name, protocol: nil) }) {
+              let whose = direction == .ingress ? "pod the policy selects" : "pod the rule's peers select"
+              add(
+                object, "\(ruleName): named port \(name) is declared by no \(whose)",
+                "\(direction.rawValue)#\(r + 1)/port/\(name)", rule.location)
             }
           }
         }

@@ -52,6 +52,7 @@ struct CheckCommand: IOCommand {
     let runner = CheckRunner(rules: rulesFile, failOn: failOn, engineOptions: input.engineOptions)
     let report = runner.report(cluster: cluster, baselines: baselineCluster.map { [$0] } ?? [])
     stats.lap("check")
+    DiagnosticPrinter.print(report.warnings, to: io)
     let bytes = output.renderer(baseDirectory: FileManager.default.currentDirectoryPath).render(report)
     try emit(bytes, to: outputFile, io: io)
     stats.lap("output")

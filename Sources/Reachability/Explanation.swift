@@ -112,30 +112,23 @@ final class ExplanationMemo: @unchecked Sendable {
   private var known: [Key: DirectionExplanation] = [:]
   private var unreported: [Key: Bool] = [:]
 
-  func flag(_ key: Key, _ make: () -> Bool) -> Bool {
-    lock.lock()
-    if let hit = unreported[key] {
-      lock.unlock()
-      return hit
-    }
-    lock.unlock()
-    let value = make()
-    lock.lock()
-    unreported[key] = value
-    lock.unlock()
-    return value
+  func value(_ key: Key, _ make: () -> DirectionExplanation) -> DirectionExplanation {
+    memoised(\.known, key, make)
   }
 
-  func value(_ key: Key, _ make: () -> DirectionExplanation) -> DirectionExplanation {
+  func flag(_ key: Key, _ make: () -> Bool) -> Bool { memoised(\.unreported, key, make) }
+
+  /// The value of `key` in one of the tables, computed (outside the lock) when missing.
+  private func memoised<V>(
+    _ table: ReferenceWritableKeyPath<ExplanationMemo, [Key: V]>, _ key: Key, _ make: () -> V
+  ) -> V {
     lock.lock()
-    if let hit = known[key] {
-      lock.unlock()
-      return hit
-    }
+    let hit = self[keyPath: table][key]
     lock.unlock()
+    if let hit { return hit }
     let value = make()
     lock.lock()
-    known[key] = value
+    self[keyPath: table][key] = value
     lock.unlock()
     return value
   }

@@ -104,15 +104,15 @@ public enum MeshPortProtocol: String, Hashable, Sendable {
 }
 
 /// Matching of Istio string patterns (`*`, `prefix*`, `*suffix`, exact).
-enum IstioPattern {
-  static func matches(_ pattern: String, _ value: String) -> Bool {
+public enum IstioPattern {
+  public static func matches(_ pattern: String, _ value: String) -> Bool {
     if pattern == "*" { return !value.isEmpty }
     if pattern.hasPrefix("*") { return value.hasSuffix(pattern.dropFirst()) }
     if pattern.hasSuffix("*") { return value.hasPrefix(pattern.dropLast()) }
     return pattern == value
   }
 
-  static func matchesAny(_ patterns: [String], _ value: String) -> Bool {
+  public static func matchesAny(_ patterns: [String], _ value: String) -> Bool {
     patterns.contains { matches($0, value) }
   }
 }

@@ -61,6 +61,26 @@ extension ReachabilityEngine {
     return out
   }
 
+  /// The classes that a rule of an AdminNetworkPolicy (by index into
+  /// `Cluster.adminNetworkPolicies`) selects as peers (external ranges and nodes left out).
+  public func peerClasses(adminNetworkPolicy index: Int, direction: Direction, rule: Int) -> [Int] {
+    guard let compiled = c.anpSource.firstIndex(of: index) else { return [] }
+    return Self.classes(of: c.anps[compiled].rules(direction), rule: rule, count: c.classCount)
+  }
+
+  /// The classes that a rule of the BaselineAdminNetworkPolicy selects as peers.
+  public func baselinePeerClasses(direction: Direction, rule: Int) -> [Int] {
+    guard let banp = c.banp else { return [] }
+    return Self.classes(of: banp.rules(direction), rule: rule, count: c.classCount)
+  }
+
+  private static func classes(of rules: [CompiledRule], rule: Int, count: Int) -> [Int] {
+    guard rule < rules.count else { return [] }
+    var out: [Int] = []
+    rules[rule].peers.forEach(in: 0..<count) { out.append($0) }
+    return out
+  }
+
   /// Whether the pods of a class declare a container port of that name (and protocol; nil: any
   /// protocol). Only names some policy uses are known to the engine.
   public func declaresNamedPort(class cls: Int, name: String, protocol proto: TransportProtocol?) -> Bool {

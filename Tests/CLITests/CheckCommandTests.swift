@@ -86,6 +86,24 @@ final class ElementCounter: NSObject, XMLParserDelegate {
 
   static func rulesFile(_ text: String) throws -> String { try ExitCodeTests.write(text, name: "rules.yaml") }
 
+  @Test func acceptEntryMatchingNothingWarnsAtTheEntry() throws {
+    let path = try Self.rulesFile(
+      """
+      accept:
+        - check: external-exposure
+          object: Deployment/store/frontned
+          reason: typo
+      """)
+    let result = Self.run(["check", Self.planted, "--rules", path, "--fail-on", "never"])
+    #expect(result.status == 0)
+    #expect(
+      result.stderr.contains(
+        "\(path):2:5: warning: accept entry (check external-exposure, object Deployment/store/frontned) matches no finding"
+      ), "\(result.stderr)")
+    #expect(result.stdout.contains("store/frontend"))
+    #expect(!Self.run(["check", Self.planted, "--rules", Self.plantedRules]).stderr.contains("[accept-unused]"))
+  }
+
   @Test func unknownKeyInRulesFileIsExitTwoWithLocation() throws {
     let path = try Self.rulesFile(
       """
@@ -201,7 +219,7 @@ final class ElementCounter: NSObject, XMLParserDelegate {
     let result = Self.run(["check", Self.planted, "--rules", Self.plantedRules, "-o", "junit"])
     let counter = try #require(ElementCounter.count(result.stdout))
     #expect(counter.counts["testsuite"] == 1)
-    #expect(counter.counts["testcase"] == 19)  // 13 built-in checks and 6 rules
+    #expect(counter.counts["testcase"] == 20)  // 14 built-in checks and 6 rules
     #expect(counter.failures["dns-blocked"] == 1)
     #expect(counter.failures["rule/db-mtls"] == nil)  // a warning, below --fail-on error
     #expect(counter.failures["policy-shadowed"] == nil)

@@ -241,4 +241,120 @@ import Testing
     #expect(report.baselined == runner.findings(of: try Self.cluster(web)).count)
     #expect(report.baselined > 0)
   }
+
+  /// Admin policy named ports: looked up on the subject's pods (ingress) and on the rule's peer
+  /// pods (egress), any protocol.
+  @Test func adminPolicyNamedPortsNoPodDeclares() throws {
+    let web = Self.deployment("web", ns: "a", labels: "{app: web}", ports: "[{name: http, containerPort: 8080}]")
+    let db = Self.deployment("db", ns: "a", labels: "{app: db}", ports: "[{name: grpc, containerPort: 9090}]")
+    let anp = """
+      apiVersion: policy.networking.k8s.io/v1alpha1
+      kind: AdminNetworkPolicy
+      metadata: {name: admin}
+      spec:
+        priority: 10
+        subject: {namespaces: {}}
+        ingress:
+          - name: in
+            action: Allow
+            from: [{namespaces: {}}]
+            ports: [{namedPort: http}, {namedPort: grpc}, {namedPort: metrics}]
+        egress:
+          - name: to-web
+            action: Allow
+            to: [{pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: web}}}}]
+            ports: [{namedPort: http}, {namedPort: grpc}]
+      """
+    let cluster = try Self.cluster(web + db + anp)
+    let found = CheckRunner().findings(of: cluster)
+    #expect(
+      Self.ids(found, "rule-never-matches") == [
+        "AdminNetworkPolicy/admin Egress#1/port/grpc", "AdminNetworkPolicy/admin Ingress#1/port/metrics",
+      ])
+    let egress = found.first { $0.detail == "Egress#1/port/grpc" }
+    #expect(
+      egress?.message == "admin egress rule 'to-web': named port grpc is declared by no pod the rule's peers select")
+    #expect(egress?.location == cluster.adminNetworkPolicies[0].egress[0].location)
+    // The peers widened to every pod: grpc is declared by db, the finding goes.
+    let wider = anp.replacingOccurrences(of: ", podSelector: {matchLabels: {app: web}}", with: "")
+    #expect(
+      Self.ids(try Self.findings(web + db + wider), "rule-never-matches") == [
+        "AdminNetworkPolicy/admin Ingress#1/port/metrics"
+      ])
+  }
+
+  /// AuthorizationPolicy principals, matched (exact, prefix*, *suffix, *) against the identities
+  /// of the input's pods with the mesh stage's membership.
+  @Test func principalsNoClientInTheMeshPresents() throws {
+    func deployment(_ name: String, ns: String, sa: String) -> String {
+      """
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: \(name), namespace: \(ns)}
+      spec:
+        selector: {matchLabels: {app: \(name)}}
+        template:
+          metadata: {labels: {app: \(name)}}
+          spec: {serviceAccountName: \(sa), containers: [{name: c, image: i}]}
+      ---
+
+      """
+    }
+    let namespaces = """
+      apiVersion: v1
+      kind: Namespace
+      metadata: {name: mesh, labels: {istio-injection: enabled}}
+      ---
+      apiVersion: v1
+      kind: Namespace
+      metadata: {name: legacy}
+      ---
+
+      """
+    let policy = """
+      apiVersion: security.istio.io/v1
+      kind: AuthorizationPolicy
+      metadata: {name: server, namespace: mesh}
+      spec:
+        selector: {matchLabels: {app: server}}
+        action: ALLOW
+        rules:
+          - from:
+              - source:
+                  principals: [cluster.local/ns/mesh/sa/client, cluster.local/ns/legacy/sa/old, "*/sa/client"]
+                  notPrincipals: [cluster.local/ns/nobody/sa/x]
+          - from:
+              - source: {principals: [cluster.local/ns/mesh/sa/clinet, "cluster.local/ns/legacy/*"]}
+      """
+    let workloads =
+      deployment("server", ns: "mesh", sa: "server") + deployment("client", ns: "mesh", sa: "client")
+      + deployment("old", ns: "legacy", sa: "old")
+    let cluster = try Self.cluster(namespaces + workloads + policy)
+    let found = CheckRunner().findings(of: cluster)
+    #expect(
+      Self.ids(found, "mesh-principal-never-matches").sorted() == [
+        "AuthorizationPolicy/mesh/server principal/cluster.local/ns/legacy/*",
+        "AuthorizationPolicy/mesh/server principal/cluster.local/ns/legacy/sa/old",
+        "AuthorizationPolicy/mesh/server principal/cluster.local/ns/mesh/sa/clinet",
+      ])
+    let typo = found.first { $0.detail == "principal/cluster.local/ns/mesh/sa/clinet" }
+    #expect(
+      typo?.message
+        == "AuthorizationPolicy mesh/server (ALLOW) rule #2: principal \"cluster.local/ns/mesh/sa/clinet\" can never match: no pod of the input runs as a matching service account"
+    )
+    #expect(typo?.severity == .warning)
+    #expect(typo?.location == cluster.authorizationPolicies[0].location)
+    let old = found.first { $0.detail == "principal/cluster.local/ns/legacy/sa/old" }
+    #expect(
+      old?.message.hasSuffix(
+        "the pods running as cluster.local/ns/legacy/sa/old (workloads legacy/old) have no sidecar and are not in ambient mode, so they present no identity"
+      ) == true)
+    // legacy joins the mesh: only the misspelt service account is left.
+    let injected = namespaces.replacingOccurrences(
+      of: "{name: legacy}", with: "{name: legacy, labels: {istio-injection: enabled}}")
+    #expect(
+      Self.ids(try Self.findings(injected + workloads + policy), "mesh-principal-never-matches") == [
+        "AuthorizationPolicy/mesh/server principal/cluster.local/ns/mesh/sa/clinet"
+      ])
+  }
 }

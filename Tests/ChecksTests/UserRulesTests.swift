@@ -128,4 +128,33 @@ import Testing
         "\(path):3:54: error: direction must be ingress, egress or both, found 'sideways' [invalid-rules]"
       ])
   }
+
+  /// An accept entry that matches no finding is a warning at the entry, never a silent accept.
+  @Test func acceptEntryMatchingNothingIsALocatedWarning() throws {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("acc-\(UUID().uuidString).yaml").path
+    try """
+    accept:
+      - check: workload-not-isolated
+        object: Deployment/b/tool
+        reason: a tool
+      - check: workload-not-isolated
+        object: Deployment/b/tol
+    """.write(toFile: path, atomically: true, encoding: .utf8)
+    guard case .success(let rules) = RulesFile.load(path: path, knownChecks: CheckRunner.knownCheckIDs) else {
+      Issue.record("rules file refused")
+      return
+    }
+    let cluster = ManifestLoader.load(yaml: Self.cluster, file: "c.yaml").cluster
+    let report = CheckRunner(rules: rules).report(cluster: cluster)
+    #expect(report.accepted.contains { $0.finding.object.description == "Deployment/b/tool" })
+    #expect(
+      report.warnings.map(\.description) == [
+        "\(path):5:5: warning: accept entry (check workload-not-isolated, object Deployment/b/tol) matches no finding: check the object's spelling (Kind/namespace/name, namespace/name or Kind/name), or remove the entry if the finding is gone [accept-unused]"
+      ])
+    // Every entry used: no warning.
+    var used = rules
+    used.accepts.removeLast()
+    let fixed = CheckRunner(rules: used).report(cluster: cluster)
+    #expect(fixed.warnings.isEmpty)
+  }
 }
