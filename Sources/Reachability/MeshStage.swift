@@ -210,6 +210,8 @@ public final class MeshStage: @unchecked Sendable {
     }
     var dataplane: MeshDataplane
     var waypoint: String?
+    /// The waypoint's namespace (its identity), only when there is a waypoint.
+    var waypointNamespace: String?
     var exposure: [Int: [Exposure]]
     var pa: [Int?]
     var policies: [Int]
@@ -218,6 +220,7 @@ public final class MeshStage: @unchecked Sendable {
     init(info: MeshClassInfo, cluster: Cluster, rules index: DestinationRuleIndex) {
       dataplane = info.dataplane
       waypoint = info.waypoint
+      waypointNamespace = info.waypoint == nil ? nil : info.namespace
       pa = [info.workloadPeerAuthentication, info.namespacePeerAuthentication, info.meshPeerAuthentication]
       policies = info.policies
       waypointPolicies = info.waypointPolicies
@@ -837,8 +840,27 @@ public final class MeshStage: @unchecked Sendable {
     var reasons: [MeshReason] = []
     var result = MeshAuthorization.allowed
     for (enforcer, policies) in groups {
+      // Behind a waypoint the destination ztunnel receives the connection from the waypoint over
+      // HBONE, so its (selector-attached) policies see the waypoint's identity: the Gateway's
+      // service account in the server's namespace (istio.io ambient/usage/l4-policy). Only the
+      // waypoint's own (targetRefs) policies see the original client.
+      let behindWaypoint = enforcer == .ztunnel && server.waypoint != nil
+      let seen =
+        behindWaypoint
+        ? MeshClient(
+          dataplane: .ambient, namespace: server.namespace, serviceAccount: server.waypoint, ips: [], external: nil)
+        : client
       let (r, rs) = decide(
-        client: client, port: port, mtls: mtls, protocolClass: protocolClass, enforcer: enforcer, policies: policies)
+        client: seen, port: port, mtls: behindWaypoint ? true : mtls, protocolClass: protocolClass, enforcer: enforcer,
+        policies: policies)
+      if behindWaypoint && !policies.isEmpty && r != .allowed {
+        reasons.append(
+          MeshReason(
+            part: "authorization",
+            text:
+              "ztunnel policies see the waypoint's identity \(MeshMembership.principal(namespace: server.namespace, serviceAccount: server.waypoint!)), not the client's",
+            object: nil))
+      }
       reasons += rs
       if r == .denied { return (.denied, reasons) }
       if r == .dependsOnL7 { result = .dependsOnL7 }

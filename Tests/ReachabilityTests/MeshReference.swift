@@ -184,9 +184,17 @@ struct MeshReference {
     }
     var result = "allowed"
     for (place, policies) in stages {
-      let r = decide(
-        place, policies, principal: mtls ? principal : nil, ns: mtls ? clientNs : nil, ips: ips, port: port,
-        proto: proto)
+      // Second reading: with a waypoint in the path, the destination ztunnel's peer is the waypoint
+      // (HBONE, identity = the waypoint Gateway's service account in the pod's namespace).
+      let viaWaypoint = place == "ztunnel" && waypoint != nil
+      let r =
+        viaWaypoint
+        ? decide(
+          place, policies, principal: "cluster.local/ns/\(pod.namespace)/sa/\(waypoint!)", ns: pod.namespace, ips: [],
+          port: port, proto: proto)
+        : decide(
+          place, policies, principal: mtls ? principal : nil, ns: mtls ? clientNs : nil, ips: ips, port: port,
+          proto: proto)
       if r == "denied" { return "\(transport)/denied" }
       if r == "depends-on-L7" { result = r }
     }

@@ -461,6 +461,25 @@ struct MeshTests {
     #expect(Self.outcome(Self.part(c2, e2, from: ("b", "c"), to: ("a", "s"))) == "mtls/allowed")
   }
 
+  @Test func ztunnelBehindWaypointSeesWaypointIdentity() {
+    // A selector (ztunnel) policy allowing only b/c: behind a waypoint the destination ztunnel
+    // sees the waypoint's identity (a/sa/waypoint), so b/c is denied there and the waypoint's
+    // own identity is what such a policy must name (istio.io ambient/usage/l4-policy).
+    let onlyClient = Self.policy(rules: "  rules: [{from: [{source: {principals: [cluster.local/ns/b/sa/c]}}]}]")
+    let waypointNs = "istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint"
+    let (c, e) = Self.cluster(extra: onlyClient, nsLabels: waypointNs)
+    #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("a", "s"))) == "mtls/denied")
+    // Without a waypoint the ztunnel sees the client itself.
+    let (c2, e2) = Self.cluster(extra: onlyClient, nsLabels: "istio.io/dataplane-mode: ambient")
+    #expect(Self.outcome(Self.part(c2, e2, from: ("b", "c"), to: ("a", "s"))) == "mtls/allowed")
+    // Naming the waypoint's identity lets every client through the ztunnel, plaintext ones too.
+    let onlyWaypoint = Self.policy(
+      rules: "  rules: [{from: [{source: {principals: [cluster.local/ns/a/sa/waypoint]}}]}]")
+    let (c3, e3) = Self.cluster(extra: onlyWaypoint, nsLabels: waypointNs)
+    #expect(Self.outcome(Self.part(c3, e3, from: ("b", "c"), to: ("a", "s"))) == "mtls/allowed")
+    #expect(Self.outcome(Self.part(c3, e3, from: ("plain", "c"), to: ("a", "s"))) == "plaintext/allowed")
+  }
+
   @Test func udpIsOutsideTheMesh() {
     let (c, e) = Self.cluster(extra: Self.meshStrict)
     let v = e.meshVerdict(
