@@ -150,7 +150,9 @@ public final class MeshStage: @unchecked Sendable {
         info.serverProfile = Int32(serverRepresentative.count)
         serverIDs[server] = info.serverProfile
         serverRepresentative.append(cls)
-        serverHasPolicies.append(!info.policies.isEmpty || !info.waypointPolicies.isEmpty)
+        serverHasPolicies.append(
+          !info.policies.isEmpty || !info.waypointPolicies.isEmpty
+            || info.portWaypoints.values.contains { !$0.policies.isEmpty })
         var ruleNamespaces = Set<Int32>()
         for list in server.exposure.values {
           for e in list {
@@ -159,7 +161,9 @@ public final class MeshStage: @unchecked Sendable {
         }
         serverRuleNamespaces.append(ruleNamespaces.sorted())
         var used = Set<Int32>()
-        for i in info.policies + info.waypointPolicies { used.formUnion(policyPatterns[i]) }
+        for i in info.policies + info.waypointPolicies + info.portWaypoints.values.flatMap(\.policies) {
+          used.formUnion(policyPatterns[i])
+        }
         if let id = patternSetIDs[used] {
           serverPatternSet.append(id)
         } else {
@@ -212,6 +216,7 @@ public final class MeshStage: @unchecked Sendable {
     var waypoint: String?
     /// The waypoint's namespace (its identity), only when there is a waypoint.
     var waypointNamespace: String?
+    var portWaypoints: [Int: PortWaypoint]
     var exposure: [Int: [Exposure]]
     var pa: [Int?]
     var policies: [Int]
@@ -220,7 +225,8 @@ public final class MeshStage: @unchecked Sendable {
     init(info: MeshClassInfo, cluster: Cluster, rules index: DestinationRuleIndex) {
       dataplane = info.dataplane
       waypoint = info.waypoint
-      waypointNamespace = info.waypoint == nil ? nil : info.namespace
+      waypointNamespace = info.waypoint == nil && info.portWaypoints.isEmpty ? nil : info.namespace
+      portWaypoints = info.portWaypoints
       pa = [info.workloadPeerAuthentication, info.namespacePeerAuthentication, info.meshPeerAuthentication]
       policies = info.policies
       waypointPolicies = info.waypointPolicies
@@ -830,10 +836,17 @@ public final class MeshStage: @unchecked Sendable {
     client: MeshClient, server: MeshClassInfo, port: Int, mtls: Bool, protocolClass: MeshPortProtocol?
   ) -> (MeshAuthorization, [MeshReason]) {
     var groups: [(Enforcer, [Int])] = []
+    var waypoint: String? = nil
     switch server.dataplane {
     case .sidecar: groups.append((.sidecar, server.policies))
     case .ambient:
-      if server.waypoint != nil { groups.append((.waypoint, server.waypointPolicies)) }
+      if let w = server.portWaypoints[port] {
+        waypoint = w.name
+        groups.append((.waypoint, w.policies))
+      } else if let w = server.waypoint {
+        waypoint = w
+        groups.append((.waypoint, server.waypointPolicies))
+      }
       groups.append((.ztunnel, server.policies))
     case .none: return (.notApplicable, [])
     }
@@ -844,11 +857,11 @@ public final class MeshStage: @unchecked Sendable {
       // HBONE, so its (selector-attached) policies see the waypoint's identity: the Gateway's
       // service account in the server's namespace (istio.io ambient/usage/l4-policy). Only the
       // waypoint's own (targetRefs) policies see the original client.
-      let behindWaypoint = enforcer == .ztunnel && server.waypoint != nil
+      let behindWaypoint = enforcer == .ztunnel && waypoint != nil
       let seen =
         behindWaypoint
         ? MeshClient(
-          dataplane: .ambient, namespace: server.namespace, serviceAccount: server.waypoint, ips: [], external: nil)
+          dataplane: .ambient, namespace: server.namespace, serviceAccount: waypoint, ips: [], external: nil)
         : client
       let (r, rs) = decide(
         client: seen, port: port, mtls: behindWaypoint ? true : mtls, protocolClass: protocolClass, enforcer: enforcer,
@@ -858,7 +871,7 @@ public final class MeshStage: @unchecked Sendable {
           MeshReason(
             part: "authorization",
             text:
-              "ztunnel policies see the waypoint's identity \(MeshMembership.principal(namespace: server.namespace, serviceAccount: server.waypoint!)), not the client's",
+              "ztunnel policies see the waypoint's identity \(MeshMembership.principal(namespace: server.namespace, serviceAccount: waypoint!)), not the client's",
             object: nil))
       }
       reasons += rs

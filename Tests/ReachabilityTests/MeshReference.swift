@@ -158,11 +158,18 @@ struct MeshReference {
         && ($0.selector.map { selects($0, pod) } ?? true)
     }
     var stages: [(String, [AuthorizationPolicy])] = []
+    // A Service exposing this port with its own `istio.io/use-waypoint` (first by name) sends the
+    // traffic through that waypoint; else the pod's or namespace's label.
+    let serviceWaypoint = via.compactMap { v -> (String, String)? in
+      guard let w = v.service.labels["istio.io/use-waypoint"], !w.isEmpty, w != "none" else { return nil }
+      return (v.service.name, w)
+    }.min { $0.0 < $1.0 }?.1
     let waypoint =
       server == .ambient
-      ? (pod.labels[IstioLabel.useWaypoint] ?? nsLabels[pod.namespace]?[IstioLabel.useWaypoint]).flatMap {
-        $0.isEmpty || $0 == "none" ? nil : $0
-      } : nil
+      ? serviceWaypoint
+        ?? (pod.labels[IstioLabel.useWaypoint] ?? nsLabels[pod.namespace]?[IstioLabel.useWaypoint]).flatMap {
+          $0.isEmpty || $0 == "none" ? nil : $0
+        } : nil
     if server == .sidecar { stages.append(("sidecar", selectorPolicies)) }
     if server == .ambient {
       if let waypoint {
