@@ -64,13 +64,18 @@ func meshBenchmark(_ args: [String]) {
     var touched = 0
     var denied = 0
     let ids = engine.meshVerdictIDs(for: table) ?? []
-    var seen: [Int32: (touched: Bool, denied: Bool)] = [:]
+    let stageSeconds = Date().timeIntervalSince(start)
+    // Ids are dense (interned verdicts): tally through an array, 0 = not seen yet, then
+    // 1 + touched + 2 * denied.
+    var seen: [UInt8] = []
     for id in ids {
-      if seen[id] == nil, let verdict = engine.meshVerdict(id: id) {
-        seen[id] = (!verdict.isUntouched, verdict.parts.contains { !$0.allowed })
+      let i = Int(id)
+      if i >= seen.count { seen.append(contentsOf: repeatElement(0, count: i + 1 - seen.count)) }
+      if seen[i] == 0, let verdict = engine.meshVerdict(id: id) {
+        seen[i] = 1 + (verdict.isUntouched ? 0 : 1) + (verdict.parts.contains { !$0.allowed } ? 2 : 0)
       }
-      if seen[id]?.touched == true { touched += 1 }
-      if seen[id]?.denied == true { denied += 1 }
+      if seen[i] & 1 == 0 { touched += 1 }
+      if seen[i] >= 3 { denied += 1 }
     }
     let meshSeconds = Date().timeIntervalSince(start)
     let stats = engine.stats
@@ -81,7 +86,8 @@ func meshBenchmark(_ args: [String]) {
     var line = "mesh pods=\(pods) classes=\(stats.classes) meshObjects=\(objects)"
     line += " clientProfiles=\(profiles.clients) serverProfiles=\(profiles.servers) compile=\(compile)s"
     line += " meshCompile=\(f(engine.meshCompileSeconds))s npEvaluate=\(f(npSeconds))s"
-    line += " meshEvaluate=\(f(meshSeconds))s ratio=\(f(meshSeconds / max(npSeconds, 1e-9)))"
+    line +=
+      " meshEvaluate=\(f(meshSeconds))s (stage \(f(stageSeconds))s) ratio=\(f(meshSeconds / max(npSeconds, 1e-9)))"
     line += " classPairs=\(table.count) meshTouched=\(touched) meshDenied=\(denied)"
     line += " peakRSS=\(String(format: "%.0f", peakRSSMiB()))MiB"
     print(line)

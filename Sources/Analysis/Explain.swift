@@ -260,9 +260,14 @@ extension ConnectivityAnalyzer {
       ExplainGroup(
         allowed: key.allowed, connections: conns, egress: key.egress, ingress: key.ingress)
     }
-    groups.sort { a, b in
-      if a.allowed != b.allowed { return a.allowed }
-      return a.connectionsText < b.connectionsText
+    if groups.count > 1 {
+      // Each group's text once, not once per comparison.
+      var keyed = groups.map { (text: $0.connectionsText, group: $0) }
+      keyed.sort { a, b in
+        if a.group.allowed != b.group.allowed { return a.group.allowed }
+        return a.text < b.text
+      }
+      groups = keyed.map(\.group)
     }
     return ExplainedPair(source: source, destination: destination, groups: groups)
   }

@@ -11,9 +11,41 @@ public struct ExplainTextRenderer: Sendable {
   static let specificHeader = "Specific connections and their reasons"
   static let systemDefaultHeader = "All Connections due to the system default (Allow all)"
 
-  /// The whole explanation as UTF-8 text.
+  /// The whole explanation as UTF-8 text, written into one byte buffer (no String
+  /// concatenation: the 1,000-pod explanation is about 87 MB).
   public func render(_ report: ExplainReport) -> [UInt8] {
-    Array(text(report).utf8)
+    var out: [UInt8] = []
+    var anySpecific = false
+    var anyDefault = false
+    for pair in report.pairs {
+      if pair.isSystemDefaultOnly { anyDefault = true } else { anySpecific = true }
+      if anySpecific && anyDefault { break }
+    }
+    if anySpecific {
+      Self.append(Self.header(Self.specificHeader), to: &out)
+      for pair in report.pairs where !pair.isSystemDefaultOnly {
+        Self.append(Self.pairSeparator, to: &out)
+        Self.pairText(pair, into: &out)
+        out.append(UInt8(ascii: "\n"))
+      }
+    }
+    if anyDefault {
+      Self.append(Self.header(Self.systemDefaultHeader), to: &out)
+      for pair in report.pairs where pair.isSystemDefaultOnly {
+        Self.append(pair.source.name, to: &out)
+        Self.append(" => ", to: &out)
+        Self.append(pair.destination.name, to: &out)
+        out.append(UInt8(ascii: "\n"))
+      }
+    }
+    return out
+  }
+
+  /// The explanation followed, when the connectivity report carries one, by the exposure
+  /// analysis section (as `--explain --exposure` prints it).
+  public func render(_ report: ExplainReport, connectivity: ConnectivityReport?) -> [UInt8] {
+    guard let connectivity, connectivity.exposure != nil else { return render(report) }
+    return Array(text(report, connectivity: connectivity).utf8)
   }
 
   /// The explanation followed, when the connectivity report carries one, by the exposure
@@ -26,22 +58,12 @@ public struct ExplainTextRenderer: Sendable {
 
   /// The whole explanation.
   public func text(_ report: ExplainReport) -> String {
-    var out = ""
-    let specific = report.specificPairs
-    if !specific.isEmpty {
-      out += Self.header(Self.specificHeader)
-      for pair in specific {
-        out += Self.pairSeparator
-        Self.pairText(pair, into: &out)
-        out += "\n"
-      }
-    }
-    let defaults = report.systemDefaultPairs
-    if !defaults.isEmpty {
-      out += Self.header(Self.systemDefaultHeader)
-      for pair in defaults { out += "\(pair.source.name) => \(pair.destination.name)\n" }
-    }
-    return out
+    String(decoding: render(report), as: UTF8.self)
+  }
+
+  static func append(_ s: String, to out: inout [UInt8]) {
+    var s = s
+    s.withUTF8 { out.append(contentsOf: $0) }
   }
 
   static func header(_ title: String) -> String {
@@ -51,56 +73,68 @@ public struct ExplainTextRenderer: Sendable {
 
   /// One pair: `Connections between A => B:` and its allowed and denied groups.
   static func pairText(_ pair: ExplainedPair) -> String {
-    var out = ""
+    var out: [UInt8] = []
     pairText(pair, into: &out)
-    return out
+    return String(decoding: out, as: UTF8.self)
   }
 
-  static func pairText(_ pair: ExplainedPair, into out: inout String) {
-    out += "Connections between "
-    out += pair.source.name
-    out += " => "
-    out += pair.destination.name
-    out += ":\n\n"
-    let allowed = pair.allowed
-    if !allowed.isEmpty {
-      out += "Allowed connections:\n"
-      for (i, group) in allowed.enumerated() {
-        if i > 0 { out += "\n" }
+  static func pairText(_ pair: ExplainedPair, into out: inout [UInt8]) {
+    append("Connections between ", to: &out)
+    append(pair.source.name, to: &out)
+    append(" => ", to: &out)
+    append(pair.destination.name, to: &out)
+    append(":\n\n", to: &out)
+    var anyAllowed = false
+    var anyDenied = false
+    for group in pair.groups {
+      if group.allowed { anyAllowed = true } else { anyDenied = true }
+    }
+    if anyAllowed {
+      append("Allowed connections:\n", to: &out)
+      var first = true
+      for group in pair.groups where group.allowed {
+        if !first { out.append(UInt8(ascii: "\n")) }
+        first = false
         groupText(group, into: &out)
       }
     }
-    let denied = pair.denied
-    if !denied.isEmpty {
-      if !allowed.isEmpty { out += "\n" }
-      out += "Denied connections:\n"
-      for (i, group) in denied.enumerated() {
-        if i > 0 { out += "\n" }
+    if anyDenied {
+      if anyAllowed { out.append(UInt8(ascii: "\n")) }
+      append("Denied connections:\n", to: &out)
+      var first = true
+      for group in pair.groups where !group.allowed {
+        if !first { out.append(UInt8(ascii: "\n")) }
+        first = false
         groupText(group, into: &out)
       }
     }
   }
 
-  static func groupText(_ group: ExplainGroup, into out: inout String) {
-    out += group.allowed ? "\tAllowed " : "\tDenied "
-    out += group.connectionsText
+  static func groupText(_ group: ExplainGroup, into out: inout [UInt8]) {
+    append(group.allowed ? "\tAllowed " : "\tDenied ", to: &out)
+    append(group.connectionsText, to: &out)
     if group.isSystemDefaultOnly {
-      out += " due to the system default (Allow all)\n"
+      append(" due to the system default (Allow all)\n", to: &out)
       return
     }
-    out += " due to the following policies and rules:\n"
-    out += directionText("Egress", group.egress)
-    out += directionText("Ingress", group.ingress)
+    append(" due to the following policies and rules:\n", to: &out)
+    directionText("Egress", group.egress, into: &out)
+    directionText("Ingress", group.ingress, into: &out)
   }
 
-  static func directionText(_ name: String, _ verdict: DirectionVerdict) -> String {
+  static func directionText(_ name: String, _ verdict: DirectionVerdict, into out: inout [UInt8]) {
     let state = verdict.allowed ? "Allowed" : "Denied"
     // netpol-analyzer prints nothing for a direction whose reasons it lost.
-    if verdict.reasons.isEmpty { return "" }
+    if verdict.reasons.isEmpty { return }
     if verdict.isSystemDefaultOnly {
-      return "\t\t\(name) (\(state)) due to the system default (Allow all)\n"
+      append("\t\t\(name) (\(state)) due to the system default (Allow all)\n", to: &out)
+      return
     }
-    var out = "\t\t\(name) (\(state))\n"
+    append("\t\t", to: &out)
+    append(name, to: &out)
+    append(" (", to: &out)
+    append(state, to: &out)
+    append(")\n", to: &out)
     var i = 0
     let reasons = ExplainSentences.sorted(verdict.reasons)
     while i < reasons.count {
@@ -110,15 +144,22 @@ public struct ExplainTextRenderer: Sendable {
         j += 1
       }
       if j - i > 1 {
-        out += "\t\t\t\(kind) list:\n"
-        for reason in reasons[i..<j] { out += "\t\t\t\t- \(reason.text)\n" }
-        out += "\n"
+        append("\t\t\t", to: &out)
+        append(kind, to: &out)
+        append(" list:\n", to: &out)
+        for reason in reasons[i..<j] {
+          append("\t\t\t\t- ", to: &out)
+          append(reason.text, to: &out)
+          out.append(UInt8(ascii: "\n"))
+        }
+        out.append(UInt8(ascii: "\n"))
       } else {
-        out += "\t\t\t\(reasons[i].text)\n"
+        append("\t\t\t", to: &out)
+        append(reasons[i].text, to: &out)
+        out.append(UInt8(ascii: "\n"))
       }
       i = j
     }
-    return out
   }
 }
 

@@ -17,9 +17,9 @@ public struct GraphvizRenderer: ReportRenderer {
   }
 
   /// Above this many edges `dot` takes many minutes (the corpus' ipblockstest_4, 23,943 labelled
-  /// edges, did not finish in 10 minutes with dot, sfdp or osage), and no one reads such a
-  /// drawing: it is drawn aggregated by namespace, as `kubereach render` draws it, and its title
-  /// says so.
+  /// edges: `dot` had not finished after 5 minutes and 2 minutes of CPU; `sfdp` and `osage` had not
+  /// after 29 s of CPU each), and no one reads such a drawing: it is drawn aggregated by
+  /// namespace, as `kubereach render` draws it, and its title says so.
   public static let maxDrawnEdges = 1500
 
   public func render(_ report: ConnectivityReport) throws(RenderError) -> [UInt8] {

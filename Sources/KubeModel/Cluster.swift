@@ -143,12 +143,16 @@ public struct Service: Hashable, Sendable {
   public var type: ServiceType
   public var ports: [ServicePort]
   public var externalTrafficPolicyLocal: Bool
+  /// `metadata.labels` (the mesh reads `istio.io/use-waypoint`).
+  public var labels: [String: String]
   public var location: SourceLocation
 
   public init(
     namespace: String, name: String, selector: [String: String]?, type: ServiceType = .clusterIP,
-    ports: [ServicePort] = [], externalTrafficPolicyLocal: Bool = false, location: SourceLocation
+    ports: [ServicePort] = [], externalTrafficPolicyLocal: Bool = false, labels: [String: String] = [:],
+    location: SourceLocation
   ) {
+    self.labels = labels
     self.namespace = namespace
     self.name = name
     self.selector = selector

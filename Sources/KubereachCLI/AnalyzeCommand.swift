@@ -106,8 +106,9 @@ struct AnalyzeCommand: IOCommand {
     stats.lap("compile")
     if explain {
       let explanation = analyzer.explainReport(only: explainOnly)
-      let text = ExplainTextRenderer().text(explanation, connectivity: exposure ? analyzer.report() : nil)
-      try emit(Array(text.utf8), to: outputFile, io: io)
+      let bytes = ExplainTextRenderer().render(
+        explanation, connectivity: exposure ? analyzer.report() : nil)
+      try emit(bytes, to: outputFile, io: io)
       stats.lap("explain")
       if input.stats { io.log(stats.report()) }
       return .success

@@ -238,7 +238,8 @@ public enum ManifestWriter {
     if s.externalTrafficPolicyLocal {
       spec.append(YAMLEntry("externalTrafficPolicy", .string("Local")))
     }
-    return object("v1", "Service", name: s.name, namespace: s.namespace, spec: .mapping(spec))
+    return object(
+      "v1", "Service", name: s.name, namespace: s.namespace, labels: s.labels, spec: .mapping(spec))
   }
 
   private static func ingress(_ i: IngressRoute) -> YAMLValue {

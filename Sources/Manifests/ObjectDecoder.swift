@@ -342,7 +342,7 @@ struct ObjectDecoder {
     builder.add(
       service: Service(
         namespace: ns, name: meta.name, selector: selector, type: type, ports: ports,
-        externalTrafficPolicyLocal: local, location: location))
+        externalTrafficPolicyLocal: local, labels: meta.labels, location: location))
   }
 
   private func decodeIngress(_ object: YNode) {

@@ -34,6 +34,9 @@ struct MeshClassInfo: Sendable {
   var policies: [Int]
   /// AuthorizationPolicies attached to the waypoint (`targetRefs`), in order.
   var waypointPolicies: [Int]
+  /// Ambient only: target ports exposed by a Service labelled `istio.io/use-waypoint`. Traffic
+  /// to such a port is Service traffic and goes through the Service's waypoint (over the pod's).
+  var portWaypoints: [Int: PortWaypoint] = [:]
   /// Ports where the outcome may change (sorted; each starts a new piece).
   var cuts: [Int]
   /// Interned client and server profiles: classes with equal profiles share mesh answers.
@@ -42,6 +45,12 @@ struct MeshClassInfo: Sendable {
 }
 
 /// A Service port exposing a pod's target port.
+/// A Service's waypoint on one target port, with the policies attached to it.
+struct PortWaypoint: Hashable, Sendable {
+  var name: String
+  var policies: [Int]
+}
+
 struct ExposedPort: Hashable, Sendable {
   var service: Int
   var port: ServicePort
@@ -241,6 +250,23 @@ struct MeshCompiler {
         }
       }
     }
+    var portWaypoints: [Int: PortWaypoint] = [:]
+    if key.dataplane == .ambient {
+      let serviceNames = Set(key.services.map { cluster.services[$0].name })
+      for (t, list) in exposure {
+        // Several labelled Services on one port: the first by name decides.
+        let named = list.compactMap { e in
+          MeshMembership.waypoint(of: cluster.services[e.service]).map { (cluster.services[e.service].name, $0) }
+        }
+        guard let name = named.min(by: { $0.0 < $1.0 })?.1 else { continue }
+        let policies = (authorizationPoliciesByNamespace[pod.namespace] ?? []).filter { i in
+          aps[i].targetRefs.contains { ref in
+            (ref.kind == "Gateway" && ref.name == name) || (ref.kind == "Service" && serviceNames.contains(ref.name))
+          }
+        }
+        portWaypoints[t] = PortWaypoint(name: name, policies: policies)
+      }
+    }
     var cuts = Set<Int>()
     for t in exposure.keys {
       cuts.insert(t)
@@ -252,7 +278,7 @@ struct MeshCompiler {
         cuts.insert(port + 1)
       }
     }
-    for i in selectorPolicies + waypointPolicies {
+    for i in selectorPolicies + waypointPolicies + portWaypoints.values.flatMap(\.policies) {
       for port in Self.policyPorts(aps[i]) {
         cuts.insert(port)
         cuts.insert(port + 1)
@@ -263,7 +289,7 @@ struct MeshCompiler {
       serviceAccount: pod.serviceAccount, ips: pod.ips, exposure: exposure,
       workloadPeerAuthentication: workload, namespacePeerAuthentication: nsWide,
       meshPeerAuthentication: meshWide, policies: selectorPolicies, waypointPolicies: waypointPolicies,
-      cuts: cuts.filter { (1...65535).contains($0) }.sorted())
+      portWaypoints: portWaypoints, cuts: cuts.filter { (1...65535).contains($0) }.sorted())
   }
 
   /// Every port number a policy's rules name (ports, notPorts, destination.port).

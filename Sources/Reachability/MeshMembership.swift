@@ -46,6 +46,13 @@ public enum MeshMembership {
     return name
   }
 
+  /// The waypoint a Service sends its traffic through (`istio.io/use-waypoint` on the Service;
+  /// `none` opts out), nil without one.
+  public static func waypoint(of service: Service) -> String? {
+    guard let name = service.labels[IstioLabel.useWaypoint], !name.isEmpty, name != "none" else { return nil }
+    return name
+  }
+
   /// The SPIFFE-style principal of a service account: `cluster.local/ns/<ns>/sa/<sa>`.
   public static func principal(namespace: String, serviceAccount: String) -> String {
     "cluster.local/ns/\(namespace)/sa/\(serviceAccount)"

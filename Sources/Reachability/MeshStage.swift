@@ -150,7 +150,9 @@ public final class MeshStage: @unchecked Sendable {
         info.serverProfile = Int32(serverRepresentative.count)
         serverIDs[server] = info.serverProfile
         serverRepresentative.append(cls)
-        serverHasPolicies.append(!info.policies.isEmpty || !info.waypointPolicies.isEmpty)
+        serverHasPolicies.append(
+          !info.policies.isEmpty || !info.waypointPolicies.isEmpty
+            || info.portWaypoints.values.contains { !$0.policies.isEmpty })
         var ruleNamespaces = Set<Int32>()
         for list in server.exposure.values {
           for e in list {
@@ -159,7 +161,9 @@ public final class MeshStage: @unchecked Sendable {
         }
         serverRuleNamespaces.append(ruleNamespaces.sorted())
         var used = Set<Int32>()
-        for i in info.policies + info.waypointPolicies { used.formUnion(policyPatterns[i]) }
+        for i in info.policies + info.waypointPolicies + info.portWaypoints.values.flatMap(\.policies) {
+          used.formUnion(policyPatterns[i])
+        }
         if let id = patternSetIDs[used] {
           serverPatternSet.append(id)
         } else {
@@ -210,6 +214,9 @@ public final class MeshStage: @unchecked Sendable {
     }
     var dataplane: MeshDataplane
     var waypoint: String?
+    /// The waypoint's namespace (its identity), only when there is a waypoint.
+    var waypointNamespace: String?
+    var portWaypoints: [Int: PortWaypoint]
     var exposure: [Int: [Exposure]]
     var pa: [Int?]
     var policies: [Int]
@@ -218,6 +225,8 @@ public final class MeshStage: @unchecked Sendable {
     init(info: MeshClassInfo, cluster: Cluster, rules index: DestinationRuleIndex) {
       dataplane = info.dataplane
       waypoint = info.waypoint
+      waypointNamespace = info.waypoint == nil && info.portWaypoints.isEmpty ? nil : info.namespace
+      portWaypoints = info.portWaypoints
       pa = [info.workloadPeerAuthentication, info.namespacePeerAuthentication, info.meshPeerAuthentication]
       policies = info.policies
       waypointPolicies = info.waypointPolicies
@@ -371,27 +380,71 @@ public final class MeshStage: @unchecked Sendable {
     return id
   }
 
-  /// The verdict ids of every row of a class-level table (flows to pods under their coarse
-  /// key), taking the lock once and releasing it only to evaluate a key met for the first time.
+  /// The verdict ids of every row of a class-level table, in one pass without hashing per row.
+  ///
+  /// A row's verdict is a function of (client stamp, destination slot, set index): the client
+  /// stamp is the source's client profile (external sources after the profiles), the slot the
+  /// destination's server profile (external ranges after the profiles). Both `verdictID` keys
+  /// (the coarse one for flows to pods, the exact one for flows to external ranges) are
+  /// functions of that triple. The table's per-source blocks are visited grouped by client
+  /// stamp, and a dense array over slots remembers the last (stamp, set, id) seen: a row is
+  /// answered by an array read, and only a triple met for the first time in its group goes
+  /// through `verdictID` (its hashed caches and, the first time ever, the evaluation).
   func verdictIDs(table: ClassConnectionTable, externals: [IPRange]) -> [Int32] {
-    var out = [Int32](repeating: 0, count: table.count)
-    lock.lock()
-    for row in 0..<table.count {
-      let src = table.source(row)
-      let dst = table.destination(row)
-      let setKey = table.connectionIndex(row)
-      if case .podClass(let d) = dst,
-        let hit = coarse[coarseKey(src, server: classes[d].serverProfile, setKey: setKey)]
-      {
-        out[row] = hit
-        continue
+    let count = table.count
+    var out = [Int32](repeating: 0, count: count)
+    if count == 0 { return out }
+    let rows = table.rows
+    let peerBits = UInt64(table.peerBits)
+    let setBits = UInt64(table.setBits)
+    let peerMask = table.peerMask
+    let setMask: UInt64 = (1 << setBits) - 1
+    let classCount = table.classCount
+    let serverCount = serverRepresentative.count
+    // Per-source blocks of rows (rows are sorted by source), with their client stamps.
+    var blockStarts: [Int] = []
+    var blockStamps: [Int32] = []
+    var previous: UInt64 = .max
+    var lastDestination = 0
+    for i in 0..<count {
+      lastDestination = max(lastDestination, Int(rows[i] >> setBits & peerMask))
+      let code = rows[i] >> (setBits + peerBits) & peerMask
+      if code != previous {
+        previous = code
+        blockStarts.append(i)
+        let c = Int(code)
+        blockStamps.append(c < classCount ? classes[c].clientProfile : Int32(clients.count + c - classCount))
       }
-      lock.unlock()
-      out[row] = verdictID(
-        from: src, to: dst, connections: table.connections(row), setKey: setKey, externals: externals)
-      lock.lock()
     }
-    lock.unlock()
+    blockStarts.append(count)
+    let order = (0..<blockStamps.count).sorted {
+      (blockStamps[$0], $0) < (blockStamps[$1], $1)
+    }
+    let serverOf = classes.map(\.serverProfile)
+    let slots = max(serverCount + externals.count, serverCount + lastDestination + 1 - classCount)
+    var memoStamp = [Int32](repeating: -1, count: slots)
+    var memoSet = [Int32](repeating: -1, count: slots)
+    var memoID = [Int32](repeating: 0, count: slots)
+    for b in order {
+      let stamp = blockStamps[b]
+      for i in blockStarts[b]..<blockStarts[b + 1] {
+        let row = rows[i]
+        let dstCode = Int(row >> setBits & peerMask)
+        let set = Int32(truncatingIfNeeded: row & setMask)
+        let slot = dstCode < classCount ? Int(serverOf[dstCode]) : serverCount + dstCode - classCount
+        if memoStamp[slot] == stamp && memoSet[slot] == set {
+          out[i] = memoID[slot]
+          continue
+        }
+        let id = verdictID(
+          from: table.source(i), to: table.destination(i), connections: table.connections(i), setKey: Int(set),
+          externals: externals)
+        memoStamp[slot] = stamp
+        memoSet[slot] = set
+        memoID[slot] = id
+        out[i] = id
+      }
+    }
     return out
   }
 
@@ -783,18 +836,44 @@ public final class MeshStage: @unchecked Sendable {
     client: MeshClient, server: MeshClassInfo, port: Int, mtls: Bool, protocolClass: MeshPortProtocol?
   ) -> (MeshAuthorization, [MeshReason]) {
     var groups: [(Enforcer, [Int])] = []
+    var waypoint: String? = nil
     switch server.dataplane {
     case .sidecar: groups.append((.sidecar, server.policies))
     case .ambient:
-      if server.waypoint != nil { groups.append((.waypoint, server.waypointPolicies)) }
+      if let w = server.portWaypoints[port] {
+        waypoint = w.name
+        groups.append((.waypoint, w.policies))
+      } else if let w = server.waypoint {
+        waypoint = w
+        groups.append((.waypoint, server.waypointPolicies))
+      }
       groups.append((.ztunnel, server.policies))
     case .none: return (.notApplicable, [])
     }
     var reasons: [MeshReason] = []
     var result = MeshAuthorization.allowed
     for (enforcer, policies) in groups {
+      // Behind a waypoint the destination ztunnel receives the connection from the waypoint over
+      // HBONE, so its (selector-attached) policies see the waypoint's identity: the Gateway's
+      // service account in the server's namespace (istio.io ambient/usage/l4-policy). Only the
+      // waypoint's own (targetRefs) policies see the original client.
+      let behindWaypoint = enforcer == .ztunnel && waypoint != nil
+      let seen =
+        behindWaypoint
+        ? MeshClient(
+          dataplane: .ambient, namespace: server.namespace, serviceAccount: waypoint, ips: [], external: nil)
+        : client
       let (r, rs) = decide(
-        client: client, port: port, mtls: mtls, protocolClass: protocolClass, enforcer: enforcer, policies: policies)
+        client: seen, port: port, mtls: behindWaypoint ? true : mtls, protocolClass: protocolClass, enforcer: enforcer,
+        policies: policies)
+      if behindWaypoint && !policies.isEmpty && r != .allowed {
+        reasons.append(
+          MeshReason(
+            part: "authorization",
+            text:
+              "ztunnel policies see the waypoint's identity \(MeshMembership.principal(namespace: server.namespace, serviceAccount: waypoint!)), not the client's",
+            object: nil))
+      }
       reasons += rs
       if r == .denied { return (.denied, reasons) }
       if r == .dependsOnL7 { result = .dependsOnL7 }

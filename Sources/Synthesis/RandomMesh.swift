@@ -51,8 +51,11 @@ public enum RandomMesh {
             name: rng.chance(0.8) ? rng.pick(portNames) : nil, port: port + (rng.chance(0.3) ? 1000 : 0),
             targetPort: .number(port), appProtocol: rng.chance(0.2) ? "http" : nil))
       }
+      let labels = rng.chance(0.15) ? [IstioLabel.useWaypoint: rng.pick(["wp", "wp2", "none"])] : [:]
       cluster.services.append(
-        Service(namespace: ns, name: "s\(i)", selector: ["app": rng.pick(appValues)], ports: svcPorts, location: loc))
+        Service(
+          namespace: ns, name: "s\(i)", selector: ["app": rng.pick(appValues)], ports: svcPorts, labels: labels,
+          location: loc))
     }
     func selector() -> [String: String]? { rng.chance(0.5) ? ["app": rng.pick(appValues)] : nil }
     let modes: [MutualTLSMode?] = [nil, .unset, .disable, .permissive, .strict]

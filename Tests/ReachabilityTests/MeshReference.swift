@@ -158,11 +158,18 @@ struct MeshReference {
         && ($0.selector.map { selects($0, pod) } ?? true)
     }
     var stages: [(String, [AuthorizationPolicy])] = []
+    // A Service exposing this port with its own `istio.io/use-waypoint` (first by name) sends the
+    // traffic through that waypoint; else the pod's or namespace's label.
+    let serviceWaypoint = via.compactMap { v -> (String, String)? in
+      guard let w = v.service.labels["istio.io/use-waypoint"], !w.isEmpty, w != "none" else { return nil }
+      return (v.service.name, w)
+    }.min { $0.0 < $1.0 }?.1
     let waypoint =
       server == .ambient
-      ? (pod.labels[IstioLabel.useWaypoint] ?? nsLabels[pod.namespace]?[IstioLabel.useWaypoint]).flatMap {
-        $0.isEmpty || $0 == "none" ? nil : $0
-      } : nil
+      ? serviceWaypoint
+        ?? (pod.labels[IstioLabel.useWaypoint] ?? nsLabels[pod.namespace]?[IstioLabel.useWaypoint]).flatMap {
+          $0.isEmpty || $0 == "none" ? nil : $0
+        } : nil
     if server == .sidecar { stages.append(("sidecar", selectorPolicies)) }
     if server == .ambient {
       if let waypoint {
@@ -184,9 +191,17 @@ struct MeshReference {
     }
     var result = "allowed"
     for (place, policies) in stages {
-      let r = decide(
-        place, policies, principal: mtls ? principal : nil, ns: mtls ? clientNs : nil, ips: ips, port: port,
-        proto: proto)
+      // Second reading: with a waypoint in the path, the destination ztunnel's peer is the waypoint
+      // (HBONE, identity = the waypoint Gateway's service account in the pod's namespace).
+      let viaWaypoint = place == "ztunnel" && waypoint != nil
+      let r =
+        viaWaypoint
+        ? decide(
+          place, policies, principal: "cluster.local/ns/\(pod.namespace)/sa/\(waypoint!)", ns: pod.namespace, ips: [],
+          port: port, proto: proto)
+        : decide(
+          place, policies, principal: mtls ? principal : nil, ns: mtls ? clientNs : nil, ips: ips, port: port,
+          proto: proto)
       if r == "denied" { return "\(transport)/denied" }
       if r == "depends-on-L7" { result = r }
     }

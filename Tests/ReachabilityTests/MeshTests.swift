@@ -461,6 +461,63 @@ struct MeshTests {
     #expect(Self.outcome(Self.part(c2, e2, from: ("b", "c"), to: ("a", "s"))) == "mtls/allowed")
   }
 
+  @Test func ztunnelBehindWaypointSeesWaypointIdentity() {
+    // A selector (ztunnel) policy allowing only b/c: behind a waypoint the destination ztunnel
+    // sees the waypoint's identity (a/sa/waypoint), so b/c is denied there and the waypoint's
+    // own identity is what such a policy must name (istio.io ambient/usage/l4-policy).
+    let onlyClient = Self.policy(rules: "  rules: [{from: [{source: {principals: [cluster.local/ns/b/sa/c]}}]}]")
+    let waypointNs = "istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint"
+    let (c, e) = Self.cluster(extra: onlyClient, nsLabels: waypointNs)
+    #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("a", "s"))) == "mtls/denied")
+    // Without a waypoint the ztunnel sees the client itself.
+    let (c2, e2) = Self.cluster(extra: onlyClient, nsLabels: "istio.io/dataplane-mode: ambient")
+    #expect(Self.outcome(Self.part(c2, e2, from: ("b", "c"), to: ("a", "s"))) == "mtls/allowed")
+    // Naming the waypoint's identity lets every client through the ztunnel, plaintext ones too.
+    let onlyWaypoint = Self.policy(
+      rules: "  rules: [{from: [{source: {principals: [cluster.local/ns/a/sa/waypoint]}}]}]")
+    let (c3, e3) = Self.cluster(extra: onlyWaypoint, nsLabels: waypointNs)
+    #expect(Self.outcome(Self.part(c3, e3, from: ("b", "c"), to: ("a", "s"))) == "mtls/allowed")
+    #expect(Self.outcome(Self.part(c3, e3, from: ("plain", "c"), to: ("a", "s"))) == "plaintext/allowed")
+  }
+
+  @Test func serviceUseWaypointLabel() {
+    // `istio.io/use-waypoint` on a Service: traffic to the ports it exposes goes through that
+    // waypoint (policies attached by targetRefs apply; ztunnel sees the waypoint's identity).
+    func cluster(labelled: Bool, extra: String) -> (Cluster, ReachabilityEngine) {
+      let labels = labelled ? "{istio.io/use-waypoint: wp}" : "{}"
+      return Self.cluster(
+        extra: """
+          apiVersion: v1
+          kind: Service
+          metadata: {name: ws, namespace: a, labels: \(labels)}
+          spec: {selector: {app: s}, ports: [{name: http, port: 9090, targetPort: 9090}]}
+          ---
+
+          """ + extra, nsLabels: "istio.io/dataplane-mode: ambient")
+    }
+    let getOnly = """
+      apiVersion: security.istio.io/v1
+      kind: AuthorizationPolicy
+      metadata: {name: wp-get, namespace: a}
+      spec:
+        targetRefs: [{kind: Gateway, group: gateway.networking.k8s.io, name: wp}]
+        action: ALLOW
+        rules: [{to: [{operation: {methods: [GET]}}]}]
+      """
+    let (c, e) = cluster(labelled: true, extra: getOnly)
+    #expect(c.services.first { $0.name == "ws" }?.labels["istio.io/use-waypoint"] == "wp")
+    #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("a", "s"), port: 9090)) == "mtls/depends-on-L7")
+    // Port 80 is exposed only by the unlabelled Service s: no waypoint there.
+    #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("a", "s"), port: 80)) == "mtls/allowed")
+    let (c2, e2) = cluster(labelled: false, extra: getOnly)
+    #expect(Self.outcome(Self.part(c2, e2, from: ("b", "c"), to: ("a", "s"), port: 9090)) == "mtls/allowed")
+    // A ztunnel policy naming only the client: denied behind the Service's waypoint.
+    let onlyClient = Self.policy(rules: "  rules: [{from: [{source: {principals: [cluster.local/ns/b/sa/c]}}]}]")
+    let (c3, e3) = cluster(labelled: true, extra: onlyClient)
+    #expect(Self.outcome(Self.part(c3, e3, from: ("b", "c"), to: ("a", "s"), port: 9090)) == "mtls/denied")
+    #expect(Self.outcome(Self.part(c3, e3, from: ("b", "c"), to: ("a", "s"), port: 80)) == "mtls/allowed")
+  }
+
   @Test func udpIsOutsideTheMesh() {
     let (c, e) = Self.cluster(extra: Self.meshStrict)
     let v = e.meshVerdict(
