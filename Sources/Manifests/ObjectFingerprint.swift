@@ -29,22 +29,54 @@ enum ObjectFingerprint {
     return mix(total)
   }
 
+  /// Hashes a node by walking the document's storage through buffer pointers taken once, so the
+  /// walk does no reference counting per node (this hash runs on every object that is loaded).
   private static func hash(_ node: YNode) -> UInt64 {
-    switch node.kind {
+    let doc = node.doc
+    return doc.records.withUnsafeBufferPointer { records in
+      doc.children.withUnsafeBufferPointer { children in
+        doc.bytes.withUnsafeBufferPointer { bytes in
+          hash(Int(node.index), records, children, bytes)
+        }
+      }
+    }
+  }
+
+  private static func hash(
+    _ index: Int, _ records: UnsafeBufferPointer<YAMLDocument.Record>,
+    _ children: UnsafeBufferPointer<Int32>, _ bytes: UnsafeBufferPointer<UInt8>
+  ) -> UInt64 {
+    let r = records[index]
+    switch r.kind {
     case .scalar:
-      if node.isNull { return 0x6e75_6c6c }
+      if r.type == .null { return 0x6e75_6c6c }
       var h: UInt64 = 0xcbf2_9ce4_8422_2325
-      node.doc.withScalarBytes(node.record) { bytes in
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+      var i = Int(r.start)
+      let end = i + Int(r.count)
+      while i < end {
+        h = (h ^ UInt64(bytes[i])) &* 0x0000_0100_0000_01b3
+        i += 1
       }
       return mix(h)
     case .sequence:
       var h: UInt64 = 0x7365_7175
-      for item in node.items { h = mix(h ^ hash(item)) }
+      var i = Int(r.start)
+      let end = i + Int(r.count)
+      while i < end {
+        h = mix(h ^ hash(Int(children[i]), records, children, bytes))
+        i += 1
+      }
       return h
     case .mapping:
       var total: UInt64 = 0x6d61_7070
-      for (key, value) in node.pairs { total &+= pair(hash(key), hash(value)) }
+      var i = Int(r.start)
+      let end = i + Int(r.count) / 2 * 2
+      while i < end {
+        let key = hash(Int(children[i]), records, children, bytes)
+        let value = hash(Int(children[i + 1]), records, children, bytes)
+        total &+= pair(key, value)
+        i += 2
+      }
       return mix(total)
     }
   }
