@@ -7,7 +7,7 @@ set -euo pipefail
 
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 need=()
-for pkg in libyaml-dev libgraphviz-dev graphviz fonts-dejavu-core chromium chromium-driver python3-venv; do
+for pkg in libyaml-dev libgraphviz-dev graphviz gcc pkg-config fonts-dejavu-core chromium chromium-driver python3-venv; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
