@@ -9,12 +9,16 @@ import Testing
     .deletingLastPathComponent().appendingPathComponent("scripts/graphviz-repro")
 
   /// Istio bookinfo's connectivity graph, which aborted `analyze -o svg` before the repair.
+  /// Whether the repair is needed in this process depends on the heap: `realloc` may grow the
+  /// rank array in place, and then no pointer goes stale (seen on a fresh CI machine). So this
+  /// asserts the render and the free, not the count; the C reproduction below shows the fault.
   @Test func bookinfoRendersAfterTheRepair() throws {
     let dot = try String(contentsOf: Self.repro.appendingPathComponent("bookinfo.dot"), encoding: .utf8)
-    let outcome = try Graphviz.renderReporting(dot: dot, formats: ["svg", "png"])
-    #expect(outcome.repairedRankArrays >= 1, "the graph no longer takes the faulty path; pick another fixture")
-    #expect(String(decoding: outcome.outputs[0].prefix(5), as: UTF8.self) == "<?xml")
-    #expect(Array(outcome.outputs[1].prefix(4)) == [0x89, 0x50, 0x4E, 0x47])
+    for _ in 1...5 {
+      let outcome = try Graphviz.renderReporting(dot: dot, formats: ["svg", "png"])
+      #expect(String(decoding: outcome.outputs[0].prefix(5), as: UTF8.self) == "<?xml")
+      #expect(Array(outcome.outputs[1].prefix(4)) == [0x89, 0x50, 0x4E, 0x47])
+    }
   }
 
   /// The smallest shape of the fault: a flat labelled edge on the top rank inside a cluster.
