@@ -77,8 +77,9 @@ public struct ConnectivityAnalyzer: Sendable {
   public let cluster: Cluster
   public let engine: ReachabilityEngine
   public let options: ConnectivityOptions
-  /// Index of the stand-in ingress-controller pod, when the input has Ingress or Route objects.
-  public let ingressControllerPod: Int?
+  /// The engine peer of the ingress-controller stand-in (a hypothetical pod, not in
+  /// `cluster`), when the input has Ingress or Route objects.
+  public let ingressController: Peer?
   /// One representative pod per reported entity, aligned with `entities`.
   let entities: [(peer: ReportPeer, pod: Int)]
   /// Under `--granularity auto`: one note per workload listed pod by pod, saying why.
@@ -93,43 +94,39 @@ public struct ConnectivityAnalyzer: Sendable {
     return result
   }
 
-  /// Builds the engine over the cluster (plus a stand-in ingress-controller pod when needed).
-  /// Throws when the workload granularity cannot answer for a workload whose pods differ.
-  public init(cluster input: Cluster, options: ConnectivityOptions) throws(Diagnostic) {
-    var cluster = input
-    var ingressPod: Int? = nil
-    if !cluster.ingresses.isEmpty {
-      ingressPod = IngressControllerStandIn.add(to: &cluster)
-    }
+  /// Builds the engine over the cluster exactly as read (with the ingress-controller stand-in
+  /// as the engine's hypothetical pod when the input has Ingress or Route objects). Throws
+  /// when the workload granularity cannot answer for a workload whose pods differ.
+  public init(cluster: Cluster, options: ConnectivityOptions) throws(Diagnostic) {
     self.cluster = cluster
     self.options = options
-    self.ingressControllerPod = ingressPod
-    let engine = ReachabilityEngine(cluster: cluster, options: options.engine)
+    let engine = ReachabilityEngine(
+      cluster: cluster, options: options.engine,
+      hypotheticalPods: cluster.ingresses.isEmpty ? [] : [IngressControllerStandIn.pod])
     self.engine = engine
+    self.ingressController = cluster.ingresses.isEmpty ? nil : engine.hypotheticalPeer(0)
     var notes: [Diagnostic] = []
     self.entities = try Self.reportEntities(
-      cluster: cluster, engine: engine, granularity: options.granularity, skipPod: ingressPod, notes: &notes)
+      cluster: cluster, engine: engine, granularity: options.granularity, notes: &notes)
     self.granularityNotes = notes
   }
 
   static func reportEntities(
-    cluster: Cluster, engine: ReachabilityEngine, granularity: Granularity, skipPod: Int?
+    cluster: Cluster, engine: ReachabilityEngine, granularity: Granularity
   ) throws(Diagnostic) -> [(peer: ReportPeer, pod: Int)] {
     var notes: [Diagnostic] = []
-    return try reportEntities(
-      cluster: cluster, engine: engine, granularity: granularity, skipPod: skipPod, notes: &notes)
+    return try reportEntities(cluster: cluster, engine: engine, granularity: granularity, notes: &notes)
   }
 
   static func reportEntities(
-    cluster: Cluster, engine: ReachabilityEngine, granularity: Granularity, skipPod: Int?,
-    notes: inout [Diagnostic]
+    cluster: Cluster, engine: ReachabilityEngine, granularity: Granularity, notes: inout [Diagnostic]
   ) throws(Diagnostic) -> [(peer: ReportPeer, pod: Int)] {
     switch granularity {
     case .pod:
-      return cluster.pods.indices.filter { $0 != skipPod }.map { (ReportPeer.pod($0, in: cluster), $0) }
+      return cluster.pods.indices.map { (ReportPeer.pod($0, in: cluster), $0) }
     case .workload, .auto:
       var podsOfWorkload = [[Int]](repeating: [], count: cluster.workloads.count)
-      for (index, pod) in cluster.pods.enumerated() where index != skipPod {
+      for (index, pod) in cluster.pods.enumerated() {
         podsOfWorkload[pod.workload].append(index)
       }
       var result: [(peer: ReportPeer, pod: Int)] = []
@@ -232,7 +229,7 @@ public struct ConnectivityAnalyzer: Sendable {
     let dstExternals = ranges.egressDestinations.map { ReportPeer.external($0) }
     let focus = FocusFilter(options: options)
     let unfocused = options.focusWorkloads.isEmpty
-    let ingressPeers: [ReportPeer] = ingressControllerPod == nil ? [] : [.ingressController]
+    let ingressPeers: [ReportPeer] = ingressController == nil ? [] : [.ingressController]
     var builder = ConnectionRows.Builder(peers: entities.map(\.peer) + srcExternals + dstExternals + ingressPeers)
     let entityRank = entities.map { builder.rank(of: $0.peer) }
     func wanted(_ conns: ConnectionSet) -> Bool {
@@ -344,11 +341,11 @@ public struct ConnectivityAnalyzer: Sendable {
         .warning("ipv6-omitted", "policies name IPv6 blocks; IPv6 external ranges are listed only with --ipv6", at: nil)
       )
     }
-    if let ingressControllerPod {
+    if let ingressController, case .pod(let controllerPod) = ingressController {
       let ingress = IngressControllerStandIn.connections(cluster: cluster, entities: entities)
       for (dstPeer, dstPod, exposed) in ingress {
         guard focus.includes(.ingressController, dstPeer) else { continue }
-        let allowed = exposed.intersection(engine.connections(from: .pod(ingressControllerPod), to: .pod(dstPod)))
+        let allowed = exposed.intersection(engine.connections(from: ingressController, to: .pod(dstPod)))
         if allowed.isEmpty {
           warnings.append(
             .warning(
@@ -360,7 +357,7 @@ public struct ConnectivityAnalyzer: Sendable {
         guard wanted(allowed) else { continue }
         guard
           let set = meshIndex(
-            .podClass(engine.podClass(ingressControllerPod)), .podClass(engine.podClass(dstPod)), allowed)
+            .podClass(engine.podClass(controllerPod)), .podClass(engine.podClass(dstPod)), allowed)
         else { continue }
         builder.append(builder.rank(of: .ingressController), builder.rank(of: dstPeer), set)
       }
@@ -370,7 +367,7 @@ public struct ConnectivityAnalyzer: Sendable {
       rows: builder.finish(), peers: peers, focusConnection: options.focusConnection, warnings: warnings)
     if options.exposure {
       report.exposure = ExposureAnalysis(
-        cluster: cluster, options: options, entities: entities, skipPod: ingressControllerPod
+        cluster: cluster, options: options, entities: entities
       )
       .report(rows: Array(report.rows))
       report.exposure?.meshPlaintext = meshPlaintextExposure(report.rows)

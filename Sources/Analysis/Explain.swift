@@ -142,12 +142,11 @@ extension ConnectivityAnalyzer {
         add(peer, .external(range), dstPeer, .pod(dstPod), forwards: nil)
       }
     }
-    if let ingressControllerPod {
+    if let ingressController {
       for (dstPeer, dstPod) in entities where focus.includes(.ingressController, dstPeer) {
         let forwards = Self.ingressForwards(cluster: cluster, to: dstPod)
         guard !forwards.isEmpty else { continue }
-        add(
-          .ingressController, .pod(ingressControllerPod), dstPeer, .pod(dstPod), forwards: forwards)
+        add(.ingressController, ingressController, dstPeer, .pod(dstPod), forwards: forwards)
       }
     }
     pairs.sort { ($0.source.name, $0.destination.name) < ($1.source.name, $1.destination.name) }

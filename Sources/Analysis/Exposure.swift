@@ -70,7 +70,6 @@ struct ExposureAnalysis {
   let cluster: Cluster
   let options: ConnectivityOptions
   let entities: [(peer: ReportPeer, pod: Int)]
-  let skipPod: Int?
 
   /// One direction of one workload's exposure, as netpol-analyzer's exposure map keeps it.
   struct Side {
@@ -79,7 +78,7 @@ struct ExposureAnalysis {
   }
 
   /// The representative peers of every policy rule, without those a real pod matches exactly.
-  static func representatives(of cluster: Cluster, skipPod: Int?) -> [RepresentativePeer] {
+  static func representatives(of cluster: Cluster) -> [RepresentativePeer] {
     var peers: [RepresentativePeer] = []
     var keys: Set<String> = []
     func add(namespaces: LabelSelector, pods: LabelSelector?, namespace: String?) {
@@ -127,7 +126,7 @@ struct ExposureAnalysis {
     var namespaceLabels: [String: [String: String]] = [:]
     for namespace in cluster.namespaces { namespaceLabels[namespace.name] = namespace.labels }
     var podLabels: [String: Set<[String: String]>] = [:]
-    for (index, pod) in cluster.pods.enumerated() where index != skipPod {
+    for pod in cluster.pods {
       podLabels[pod.namespace, default: []].insert(pod.labels)
     }
     let populated = podLabels.map {
@@ -145,7 +144,7 @@ struct ExposureAnalysis {
   }
 
   func report(rows: [ConnectionRow]) -> ExposureReport {
-    let representatives = Self.representatives(of: cluster, skipPod: skipPod)
+    let representatives = Self.representatives(of: cluster)
     let evaluator = ExposureEvaluator(cluster: cluster, representatives: representatives)
     let focus = FocusFilter(options: options)
     let focusConnection = options.focusConnection.map {

@@ -112,7 +112,7 @@ struct ExternalExposureCheck: ClusterCheck {
             location: service.location))
       }
     }
-    if ctx.ingressControllerPod != nil {
+    if ctx.ingressController != nil {
       for (w, pods) in ctx.workloadClassPods.enumerated() {
         var byObject: [String: (IngressForward, ConnectionSet)] = [:]
         for pod in pods {

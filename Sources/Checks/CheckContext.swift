@@ -24,8 +24,9 @@ public final class CheckContext: @unchecked Sendable {
   public let outsiderPod: Int
   /// The namespace probe stand-in pod of each namespace.
   public let namespaceProbes: [String: Int]
-  /// The ingress-controller stand-in pod, when the input has Ingress or Route objects.
-  public let ingressControllerPod: Int?
+  /// The ingress-controller stand-in (the engine's hypothetical pod, not in `cluster`), when
+  /// the input has Ingress or Route objects.
+  public let ingressController: Peer?
   /// The cluster DNS (found in the input, or the stand-in).
   public let dns: ClusterDNS
   /// True when the input had no cluster DNS and the stand-in is used.
@@ -73,7 +74,6 @@ public final class CheckContext: @unchecked Sendable {
     var probes: [String: Int] = [:]
     for ns in namespaces.sorted() { probes[ns] = addPod(namespace: ns, name: "kubereach-probe", labels: [:]) }
     namespaceProbes = probes
-    ingressControllerPod = input.ingresses.isEmpty ? nil : IngressControllerStandIn.add(to: &cluster)
     if let found = ClusterDNS.find(in: input) {
       dns = found
       dnsAssumed = false
@@ -91,8 +91,11 @@ public final class CheckContext: @unchecked Sendable {
       dnsAssumed = true
     }
     self.cluster = cluster
-    let engine = ReachabilityEngine(cluster: cluster, options: options)
+    let engine = ReachabilityEngine(
+      cluster: cluster, options: options,
+      hypotheticalPods: input.ingresses.isEmpty ? [] : [IngressControllerStandIn.pod])
     self.engine = engine
+    ingressController = input.ingresses.isEmpty ? nil : engine.hypotheticalPeer(0)
     var classes = [[Int]](repeating: [], count: input.workloads.count)
     var pods = [[Int]](repeating: [], count: input.workloads.count)
     for (p, pod) in input.pods.enumerated() {
@@ -142,7 +145,8 @@ public final class CheckContext: @unchecked Sendable {
     var controller = [Int](repeating: -1, count: n)
     var dnsTo = [[Int: ConnectionSet]](repeating: [:], count: n)
     let outsiderClass = engine.podClass(outsiderPod)
-    let controllerClass = ingressControllerPod.map(engine.podClass) ?? -1
+    var controllerClass = -1
+    if case .pod(let controller) = ingressController { controllerClass = engine.podClass(controller) }
     var dnsClasses = Set<Int>()
     for server in dns.servers { dnsClasses.insert(engine.podClass(server.pod)) }
     for i in 0..<table.count {

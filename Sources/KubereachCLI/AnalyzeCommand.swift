@@ -147,7 +147,7 @@ struct AnalyzeCommand: IOCommand {
   func checkFocus(_ analyzer: ConnectivityAnalyzer) throws(CommandFailure) {
     let cluster = analyzer.cluster
     func exists(_ name: String) -> Bool {
-      if name == "ingress-controller" { return analyzer.ingressControllerPod != nil }
+      if name == "ingress-controller" { return analyzer.ingressController != nil }
       let parts = name.split(separator: "/", maxSplits: 1).map(String.init)
       switch granularity {
       case .workload:
