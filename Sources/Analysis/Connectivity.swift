@@ -82,6 +82,8 @@ public struct ConnectivityAnalyzer: Sendable {
   public let ingressController: Peer?
   /// One representative pod per reported entity, aligned with `entities`.
   let entities: [(peer: ReportPeer, pod: Int)]
+  /// The focus options, resolved once to the identities of the reported peers.
+  let focus: FocusFilter
   /// Under `--granularity auto`: one note per workload listed pod by pod, saying why.
   public let granularityNotes: [Diagnostic]
   /// Under `--granularity auto`: the workloads listed pod by pod.
@@ -109,6 +111,9 @@ public struct ConnectivityAnalyzer: Sendable {
     self.entities = try Self.reportEntities(
       cluster: cluster, engine: engine, granularity: options.granularity, notes: &notes)
     self.granularityNotes = notes
+    self.focus = FocusFilter(
+      options: options, entities: entities.map(\.peer), hasIngressController: ingressController != nil,
+      cluster: cluster)
   }
 
   static func reportEntities(
@@ -227,8 +232,7 @@ public struct ConnectivityAnalyzer: Sendable {
     let ranges = ExternalRanges(cluster: cluster, includeIPv6: options.includeIPv6)
     let srcExternals = ranges.ingressSources.map { ReportPeer.external($0) }
     let dstExternals = ranges.egressDestinations.map { ReportPeer.external($0) }
-    let focus = FocusFilter(options: options)
-    let unfocused = options.focusWorkloads.isEmpty
+    let unfocused = focus.isUnfocused
     let ingressPeers: [ReportPeer] = ingressController == nil ? [] : [.ingressController]
     var builder = ConnectionRows.Builder(peers: entities.map(\.peer) + srcExternals + dstExternals + ingressPeers)
     let entityRank = entities.map { builder.rank(of: $0.peer) }
@@ -367,7 +371,7 @@ public struct ConnectivityAnalyzer: Sendable {
       rows: builder.finish(), peers: peers, focusConnection: options.focusConnection, warnings: warnings)
     if options.exposure {
       report.exposure = ExposureAnalysis(
-        cluster: cluster, options: options, entities: entities
+        cluster: cluster, options: options, entities: entities, focus: focus
       )
       .report(rows: Array(report.rows))
       report.exposure?.meshPlaintext = meshPlaintextExposure(report.rows)
@@ -395,7 +399,8 @@ public struct ConnectivityAnalyzer: Sendable {
       guard !plain.isEmpty else { continue }
       let conns = plain.reduce(ConnectionSet.none) { $0.union($1.connections) }
       lines.append(
-        ExposureReport.Line(exposed: row.destination, other: .peer(row.source), connections: "\(conns) [plaintext]"))
+        ExposureReport.Line(exposed: row.destination, other: .peer(row.source), connections: conns, meshPlaintext: true)
+      )
     }
     return lines.sorted { ($0.exposed.name, $0.other.name) < ($1.exposed.name, $1.other.name) }
   }
@@ -404,43 +409,5 @@ public struct ConnectivityAnalyzer: Sendable {
   func engineRangeIndices(inside peer: ReportPeer) -> [Int] {
     guard case .external(let range) = peer.kind else { return [] }
     return engine.externalRanges.indices.filter { range.contains(engine.externalRanges[$0]) }
-  }
-}
-
-/// The focus options as a predicate over pairs of report peers.
-struct FocusFilter {
-  let workloads: [String]
-  let peers: [String]
-  let direction: Direction?
-
-  init(options: ConnectivityOptions) {
-    workloads = options.focusWorkloads
-    peers = options.focusWorkloadPeers
-    direction = options.focusDirection
-  }
-
-  static func matches(_ peer: ReportPeer, _ names: [String]) -> Bool {
-    switch peer.kind {
-    case .ingressController:
-      return names.contains("ingress-controller") || names.contains(peer.name)
-    case .external:
-      return names.contains(peer.name)
-    case .workload, .pod:
-      let full = peer.name
-      guard let bracket = full.lastIndex(of: "[") else { return names.contains(full) }
-      let qualified = String(full[..<bracket])
-      let short = qualified.split(separator: "/", maxSplits: 1).last.map(String.init) ?? qualified
-      return names.contains(qualified) || names.contains(short)
-    }
-  }
-
-  func isFocus(_ peer: ReportPeer) -> Bool { workloads.isEmpty || Self.matches(peer, workloads) }
-
-  func includes(_ src: ReportPeer, _ dst: ReportPeer) -> Bool {
-    if workloads.isEmpty { return true }
-    let asSource = direction != .ingress && Self.matches(src, workloads) && (peers.isEmpty || Self.matches(dst, peers))
-    let asDestination =
-      direction != .egress && Self.matches(dst, workloads) && (peers.isEmpty || Self.matches(src, peers))
-    return asSource || asDestination
   }
 }

@@ -114,7 +114,6 @@ extension ConnectivityAnalyzer {
       space = ConnectionSet([focus.transport: [PortRange(focus.port, focus.port)]])
     }
     let ranges = ExternalRanges(cluster: cluster, includeIPv6: options.includeIPv6)
-    let focus = FocusFilter(options: options)
     var pairs: [ExplainedPair] = []
     func add(
       _ src: ReportPeer, _ s: Peer, _ dst: ReportPeer, _ d: Peer, forwards: [IngressForward]?

@@ -32,14 +32,26 @@ public struct ExposureReport: Sendable {
     public var exposed: ReportPeer
     /// Whom it is exposed to.
     public var other: Endpoint
-    /// `All Connections`, `No Connections`, or protocols and ports.
-    public var connections: String
+    /// The exposed protocols and ports.
+    public var connections: ConnectionSet
+    /// Named ports a rule opens toward a peer whose ports are unknown, left unresolved: by
+    /// protocol name (`TCP`, `UDP`, `SCTP`, or empty for an admin policy's name, which has no
+    /// protocol).
+    public var unresolvedPortNames: [String: Set<String>]
+    /// A line of `ExposureReport.meshPlaintext`: the client reaches the mesh server in
+    /// plaintext on `connections`.
+    public var meshPlaintext: Bool
 
     /// A line between an exposed workload and another end.
-    public init(exposed: ReportPeer, other: Endpoint, connections: String) {
+    public init(
+      exposed: ReportPeer, other: Endpoint, connections: ConnectionSet,
+      unresolvedPortNames: [String: Set<String>] = [:], meshPlaintext: Bool = false
+    ) {
       self.exposed = exposed
       self.other = other
       self.connections = connections
+      self.unresolvedPortNames = unresolvedPortNames.filter { !$0.value.isEmpty }
+      self.meshPlaintext = meshPlaintext
     }
   }
 
@@ -70,6 +82,7 @@ struct ExposureAnalysis {
   let cluster: Cluster
   let options: ConnectivityOptions
   let entities: [(peer: ReportPeer, pod: Int)]
+  let focus: FocusFilter
 
   /// One direction of one workload's exposure, as netpol-analyzer's exposure map keeps it.
   struct Side {
@@ -146,7 +159,6 @@ struct ExposureAnalysis {
   func report(rows: [ConnectionRow]) -> ExposureReport {
     let representatives = Self.representatives(of: cluster)
     let evaluator = ExposureEvaluator(cluster: cluster, representatives: representatives)
-    let focus = FocusFilter(options: options)
     let focusConnection = options.focusConnection.map {
       ExposureConnections(ports: ConnectionSet([$0.transport: [PortRange($0.port, $0.port)]]))
     }
@@ -176,8 +188,8 @@ struct ExposureAnalysis {
         }
         let included =
           direction == .ingress
-          ? Self.includes(options: options, src: nil, dst: peer)
-          : Self.includes(options: options, src: peer, dst: nil)
+          ? focus.includesExposure(src: nil, dst: peer)
+          : focus.includesExposure(src: peer, dst: nil)
         for (index, representative) in representatives.enumerated()
         where included && general.protected {
           var conns =
@@ -231,14 +243,14 @@ struct ExposureAnalysis {
         var lines: [ExposureReport.Line] = []
         if !data.isProtected {
           lines.append(
-            ExposureReport.Line(
-              exposed: peer, other: .entireCluster, connections: "All Connections"))
+            ExposureReport.Line(exposed: peer, other: .entireCluster, connections: .all))
           unprotected.append("\(name) is not protected on \(isIngress ? "Ingress" : "Egress")")
         } else {
           for item in data.items {
             lines.append(
               ExposureReport.Line(
-                exposed: peer, other: item.other, connections: item.conns.description))
+                exposed: peer, other: item.other, connections: item.conns.ports,
+                unresolvedPortNames: item.conns.names))
           }
         }
         for row in (isIngress ? externalsFrom[name] : externalsTo[name]) ?? [] {
@@ -246,8 +258,9 @@ struct ExposureAnalysis {
           lines.append(
             ExposureReport.Line(
               exposed: peer, other: .peer(external),
-              connections: options.focusConnection.map(\.description) ?? row.connections.description
-            ))
+              connections: options.focusConnection.map {
+                ConnectionSet([$0.transport: [PortRange($0.port, $0.port)]])
+              } ?? row.connections))
         }
         if isIngress { ingress += lines } else { egress += lines }
       }
@@ -256,22 +269,5 @@ struct ExposureAnalysis {
     ingress.sort { ($0.exposed.name, $0.other.name) < ($1.exposed.name, $1.other.name) }
     return ExposureReport(
       egress: egress, ingress: ingress, unprotected: unprotected.sorted(), peerColumnWidth: width)
-  }
-
-  /// netpol-analyzer's pair filter for focus options; nil stands for a representative peer,
-  /// which is never a focus workload.
-  static func includes(options: ConnectivityOptions, src: ReportPeer?, dst: ReportPeer?) -> Bool {
-    let workloads = options.focusWorkloads
-    let peers = options.focusWorkloadPeers
-    func isFocus(_ peer: ReportPeer?, _ names: [String]) -> Bool {
-      if names.isEmpty { return true }
-      guard let peer else { return false }
-      return FocusFilter.matches(peer, names)
-    }
-    func isFocusPeer(_ peer: ReportPeer?) -> Bool { workloads.isEmpty || isFocus(peer, peers) }
-    if options.focusDirection == .ingress && !isFocus(dst, workloads) { return false }
-    if options.focusDirection == .egress && !isFocus(src, workloads) { return false }
-    return (isFocus(src, workloads) && isFocusPeer(dst))
-      || (isFocus(dst, workloads) && isFocusPeer(src))
   }
 }

@@ -1,5 +1,6 @@
 import Analysis
 import KubeModel
+import Reachability
 
 /// The exposure-analysis sections of each output format, as netpol-analyzer writes them.
 enum ExposureRendering {
@@ -7,6 +8,30 @@ enum ExposureRendering {
   static func header(_ report: ConnectivityReport) -> String {
     report.focusConnection.map { "Exposure Analysis Result On \($0):" }
       ?? "Exposure Analysis Result:"
+  }
+
+  /// The connections of a line as every format prints them: `All Connections`, `No
+  /// Connections`, or protocols by name with ranges then sorted unresolved port names (`TCP
+  /// 80,http,UDP 53`; names without a protocol come first, ` http`), and ` [plaintext]` after
+  /// a mesh-plaintext line.
+  static func connections(_ line: ExposureReport.Line) -> String {
+    let ports = line.connections
+    let names = line.unresolvedPortNames
+    var text: String
+    if names.isEmpty || ports.isAll {
+      text = ports.description
+    } else {
+      var protocols = Set(names.keys)
+      for proto in ports.protocols { protocols.insert(proto.rawValue) }
+      text = protocols.sorted().map { proto in
+        let ranges =
+          TransportProtocol(rawValue: proto).map { (ports.ranges[$0] ?? []).map(\.description) } ?? []
+        let items = ranges + (names[proto] ?? []).sorted()
+        return "\(proto) \(items.joined(separator: ","))"
+      }.joined(separator: ",")
+    }
+    if line.meshPlaintext { text += " [plaintext]" }
+    return text
   }
 
   /// The source and destination names of a line (ingress lines end at the exposed workload).
@@ -29,7 +54,7 @@ enum ExposureRendering {
         repeating: " ", count: max(0, exposure.peerColumnWidth - item.exposed.name.utf8.count))
       var text =
         item.exposed.name + padding + " \t" + (ingress ? "<=" : "=>") + " \t" + item.other.name
-      if !focused { text += " : " + item.connections }
+      if !focused { text += " : " + connections(item) }
       return text
     }
     if !exposure.egress.isEmpty {
@@ -70,7 +95,7 @@ enum ExposureRendering {
       for item in lines {
         let (src, dst) = ends(item, ingress: ingress)
         var fields = ingress ? [dst, src] : [src, dst]
-        if !focused { fields.append(item.connections) }
+        if !focused { fields.append(connections(item)) }
         text += CSVRenderer.line(fields)
       }
       return text
@@ -101,7 +126,7 @@ enum ExposureRendering {
       for item in lines {
         let (src, dst) = ends(item, ingress: ingress)
         text += ingress ? "| \(dst) | \(src) |" : "| \(src) | \(dst) |"
-        text += focused ? "\n" : " \(item.connections) |\n"
+        text += focused ? "\n" : " \(connections(item)) |\n"
       }
       return text
     }
@@ -138,7 +163,7 @@ enum ExposureRendering {
     func section(_ lines: [ExposureReport.Line], ingress: Bool) -> String {
       let objects = lines.map { item -> String in
         let (src, dst) = ends(item, ingress: ingress)
-        return object(src, dst, item.connections, indent: "      ")
+        return object(src, dst, connections(item), indent: "      ")
       }
       return array(objects, indent: "    ", emptyAsNull: !focused)
     }
@@ -176,7 +201,7 @@ enum ExposureRendering {
     for (lines, ingress) in [(exposure.egress, false), (exposure.ingress, true)] {
       for item in lines {
         guard let other = node(item.other) else { continue }
-        let label = item.connections
+        let label = connections(item)
         let (src, dst) = ingress ? (other, item.exposed.name) : (item.exposed.name, other)
         let color = ingress ? "darkorange2" : "darkorange4"
         let weight = ingress ? "1" : "0.5"

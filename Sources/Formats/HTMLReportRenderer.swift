@@ -209,7 +209,7 @@ public struct HTMLReportRenderer: Sendable {
         for row in diff.rows {
           out +=
             "<tr class=\"\(row.kind.rawValue)\"><td>\(row.kind.rawValue)</td><td>\(e(row.source.name))</td><td>\(e(row.destination.name))</td>"
-            + "<td>\(e(row.beforeText))</td><td>\(e(row.afterText))</td><td>\(e(row.workloadInfo))</td></tr>\n"
+            + "<td>\(e(row.beforeText))</td><td>\(e(row.afterText))</td><td>\(e(DiffRendering.workloadInfo(row)))</td></tr>\n"
         }
         out += "</tbody>\n</table>\n"
       }
@@ -240,8 +240,8 @@ public struct HTMLReportRenderer: Sendable {
         out += "</ul>\n"
       }
       let lines =
-        exposure.ingress.map { ("ingress", $0.other.name, $0.exposed.name, $0.connections) }
-        + exposure.egress.map { ("egress", $0.exposed.name, $0.other.name, $0.connections) }
+        exposure.ingress.map { ("ingress", $0.other.name, $0.exposed.name, ExposureRendering.connections($0)) }
+        + exposure.egress.map { ("egress", $0.exposed.name, $0.other.name, ExposureRendering.connections($0)) }
       out += "<table class=\"sortable\" id=\"exposure-table\">\n<thead><tr><th>direction</th><th>from</th>"
       out += "<th>to</th><th>connections</th></tr></thead>\n<tbody>\n"
       for (direction, from, to, connections) in lines {

@@ -30,7 +30,8 @@ public struct TextRenderer: ReportRenderer {
     for row in diff.rows {
       out += "diff-type: \(row.kind.title), source: \(row.source.name), destination: \(row.destination.name), "
       out += "ref1: \(row.beforeText), ref2: \(row.afterText)"
-      if !row.workloadInfo.isEmpty { out += ", workloads-diff-info: \(row.workloadInfo)" }
+      let info = DiffRendering.workloadInfo(row)
+      if !info.isEmpty { out += ", workloads-diff-info: \(info)" }
       out += "\n"
     }
     return Array(out.utf8)
@@ -85,7 +86,7 @@ public struct JSONRenderer: ReportRenderer {
     let objects = diff.rows.map { row in
       [
         ("diff-type", row.kind.title), ("source", row.source.name), ("destination", row.destination.name),
-        ("ref1", row.beforeText), ("ref2", row.afterText), ("workloads-diff-info", row.workloadInfo),
+        ("ref1", row.beforeText), ("ref2", row.afterText), ("workloads-diff-info", DiffRendering.workloadInfo(row)),
       ]
     }
     return Array(Self.array(objects).utf8)
@@ -131,7 +132,7 @@ public struct CSVRenderer: ReportRenderer {
     for row in diff.rows {
       out += Self.line([
         row.kind.title, row.source.name, row.destination.name, row.beforeText, row.afterText,
-        row.workloadInfo,
+        DiffRendering.workloadInfo(row),
       ])
     }
     return Array(out.utf8)
@@ -181,7 +182,7 @@ public struct MarkdownRenderer: ReportRenderer {
     ]
     for row in diff.rows {
       lines.append(
-        "| \(row.kind.title) | \(row.source.name) | \(row.destination.name) | \(row.beforeText) | \(row.afterText) | \(row.workloadInfo) |"
+        "| \(row.kind.title) | \(row.source.name) | \(row.destination.name) | \(row.beforeText) | \(row.afterText) | \(DiffRendering.workloadInfo(row)) |"
       )
     }
     return Array(lines.joined(separator: "\n").utf8)

@@ -54,6 +54,20 @@ import Testing
     #expect(result.stderr.contains("no-such-workload"))
   }
 
+  @Test func focusNamesResolveShortQualifiedAndIngressController() {
+    let short = Self.run([
+      "analyze", "Scenarios/shop", "--focus-workload", "frontend", "--focus-workload-peer", "shop/api",
+    ])
+    #expect(short.status == 0)
+    #expect(short.stdout == "shop/frontend[Deployment] => shop/api[Deployment] : TCP 9090\n")
+    let controller = Self.run(["analyze", "Scenarios/shop", "--focus-workload", "ingress-controller"])
+    #expect(controller.status == 0, "\(controller.stderr)")
+    #expect(!controller.stdout.contains("shop/api"))
+    let none = Self.run(["analyze", "Scenarios/multi-tenant", "--focus-workload", "ingress-controller"])
+    #expect(none.status == 2)
+    #expect(none.stderr.contains("workload ingress-controller does not exist in the input"))
+  }
+
   @Test func badFocusConnectionIsAUsageError() {
     let result = Self.run(["analyze", "Scenarios/shop", "--focus-conn", "http-eighty"])
     #expect(result.status == 2)
