@@ -117,11 +117,14 @@ public struct InternedSegment: Hashable, Sendable {
 /// profile, peer) the ids of every cell of atoms, and per pair of profiles the cells' pairs with
 /// their connections, shared by every pair that asks the same question.
 final class ExplanationMemo: @unchecked Sendable {
+  /// What a one-direction explanation depends on besides the cell: the direction, the subject's
+  /// profile, which of the profile's rules select the peer (bits in rule order) and the peer's
+  /// named ports (egress resolves named ports at the peer; -1 for an external peer or ingress).
   struct Key: Hashable {
     var direction: Direction
     var profile: Int32
-    var peer: Int32
-    var cell: Int32
+    var peerNamedSignature: Int32
+    var rulesSelectingPeer: [UInt64]
   }
   /// The atoms of one pair of cells (egress cell at the source, ingress cell at the destination).
   struct CellPair {
@@ -136,6 +139,21 @@ final class ExplanationMemo: @unchecked Sendable {
   private var vectors: [Key: [Int32]] = [:]
   private var cellPairs: [Int64: [CellPair]] = [:]
   private var unreported: [Key: Bool] = [:]
+  private var profileRules: [Int64: [PeerSet]] = [:]
+
+  /// The peer sets of every rule of a profile in one direction (admin rules in evaluation
+  /// order, NetworkPolicy rules, baseline rules), computed outside the lock when missing.
+  func profileRules(_ key: Int64, _ make: () -> [PeerSet]) -> [PeerSet] {
+    lock.lock()
+    let hit = profileRules[key]
+    lock.unlock()
+    if let hit { return hit }
+    let value = make()
+    lock.lock()
+    profileRules[key] = value
+    lock.unlock()
+    return value
+  }
 
   /// The id of an explanation (a new one when it was not seen).
   func intern(_ explanation: DirectionExplanation) -> Int32 {
@@ -167,7 +185,7 @@ final class ExplanationMemo: @unchecked Sendable {
     return allowedByID[Int(id)]
   }
 
-  /// The ids per cell for `key` (its `cell` is ignored), computed outside the lock when missing.
+  /// The ids per cell for `key`, computed outside the lock when missing.
   func vector(_ key: Key, _ make: () -> [DirectionExplanation]) -> [Int32] {
     lock.lock()
     let hit = vectors[key]
@@ -322,7 +340,7 @@ extension ReachabilityEngine {
     let cells = direction == .ingress ? c.ingressCells[Int(profile)] : c.egressCells[Int(profile)]
     let cellCount = Int((cells.max() ?? -1) + 1)
     let vectors = peers.map { peer in
-      explanationMemo.vector(.init(direction: direction, profile: profile, peer: Int32(peer), cell: 0)) {
+      explanationMemo.vector(explanationKey(direction, profile: profile, peer: peer)) {
         var firstAtom = [Int](repeating: -1, count: cellCount)
         for (a, cell) in cells.enumerated() where firstAtom[Int(cell)] < 0 { firstAtom[Int(cell)] = a }
         return firstAtom.map { a in
@@ -340,6 +358,23 @@ extension ReachabilityEngine {
     return (0..<cellCount).map { cell in
       vectors.first { !explanationMemo.allowed($0[cell]) }?[cell] ?? first[cell]
     }
+  }
+
+  /// The memo key of the explanations of `profile` toward `peer`: two peers that the same rules
+  /// of the profile select, with the same named ports, get the same explanations.
+  func explanationKey(_ direction: Direction, profile: Int32, peer: Int) -> ExplanationMemo.Key {
+    let rules = explanationMemo.profileRules(Int64(profile) << 1 | (direction == .ingress ? 1 : 0)) {
+      let key = direction == .ingress ? c.ingressProfiles[Int(profile)] : c.egressProfiles[Int(profile)]
+      var out = key.anps.flatMap { c.anps[Int($0)].rules(direction).map(\.peers) }
+      out += key.nps.flatMap { c.nps[Int($0)].rules(direction).map(\.peers) }
+      if key.banp, let banp = c.banp { out += banp.rules(direction).map(\.peers) }
+      return out
+    }
+    var bits = [UInt64](repeating: 0, count: (rules.count + 63) / 64)
+    for (i, set) in rules.enumerated() where set.contains(peer) { bits[i >> 6] |= 1 << UInt64(i & 63) }
+    let named: Int32 = direction == .egress && peer < c.classCount ? c.classNamedSignature[peer] : -1
+    return ExplanationMemo.Key(
+      direction: direction, profile: profile, peerNamedSignature: named, rulesSelectingPeer: bits)
   }
 
   /// The cells' pairs of an egress profile and an ingress profile (-1: an external end, one
@@ -404,9 +439,9 @@ extension ReachabilityEngine {
       }
     }()
     if peers.count == 1 {
-      return explanationMemo.flag(
-        .init(direction: direction, profile: profile, peer: Int32(peers[0]), cell: -1)
-      ) { networkPolicyDenialsUnreported(direction, subject: cls, key: key, peers: peers) }
+      return explanationMemo.flag(explanationKey(direction, profile: profile, peer: peers[0])) {
+        networkPolicyDenialsUnreported(direction, subject: cls, key: key, peers: peers)
+      }
     }
     return networkPolicyDenialsUnreported(direction, subject: cls, key: key, peers: peers)
   }
