@@ -114,13 +114,14 @@ extension ConnectivityAnalyzer {
       space = ConnectionSet([focus.transport: [PortRange(focus.port, focus.port)]])
     }
     let ranges = ExternalRanges(cluster: cluster, includeIPv6: options.includeIPv6)
+    let verdicts = ExplainVerdicts()
     var pairs: [ExplainedPair] = []
     func add(
       _ src: ReportPeer, _ s: Peer, _ dst: ReportPeer, _ d: Peer, forwards: [IngressForward]?
     ) {
       var pair = Self.explainPair(
         engine: engine, space: space, source: src, s, destination: dst, d, forwards: forwards,
-        upstreamQuirks: true)
+        upstreamQuirks: true, verdicts: verdicts)
       if let only { pair.groups = pair.groups.filter { $0.allowed == (only == .allow) } }
       if !pair.groups.isEmpty { pairs.append(pair) }
     }
@@ -199,11 +200,11 @@ extension ConnectivityAnalyzer {
   }
 
   /// Explains one pair (over `space`, nil: every protocol and port) from the engine's walk and
-  /// groups the parts by verdict and reasons.
+  /// groups the parts by verdict and reasons. `verdicts` shares verdict values between pairs.
   static func explainPair(
     engine: ReachabilityEngine, space: ConnectionSet?, source: ReportPeer, _ s: Peer,
     destination: ReportPeer, _ d: Peer, forwards: [IngressForward]?,
-    upstreamQuirks: Bool = false
+    upstreamQuirks: Bool = false, verdicts: ExplainVerdicts = ExplainVerdicts()
   ) -> ExplainedPair {
     var silentEgress = false
     var silentIngress = false
@@ -214,36 +215,22 @@ extension ConnectivityAnalyzer {
       silentIngress = engine.networkPolicyDenialsUnreported(
         direction: .ingress, subject: dp, peer: s)
     }
-    struct Key: Hashable {
-      var allowed: Bool
-      var egress: DirectionVerdict
-      var ingress: DirectionVerdict
-    }
-    // A pair has few parts: a linear search is cheaper than hashing reasons.
-    var order: [Key] = []
-    var parts: [ConnectionSet] = []
-    func add(_ key: Key, _ conns: ConnectionSet) {
-      if let i = order.firstIndex(of: key) {
-        parts[i] = parts[i].union(conns)
+    // A pair has few parts: a linear search is cheaper than hashing. Verdicts shared between
+    // pairs compare by identity first.
+    var groups: [ExplainGroup] = []
+    func add(_ allowed: Bool, _ egress: DirectionVerdict, _ ingress: DirectionVerdict, _ conns: ConnectionSet) {
+      if let i = groups.firstIndex(where: { $0.allowed == allowed && $0.egress == egress && $0.ingress == ingress }) {
+        groups[i].connections = groups[i].connections.union(conns)
       } else {
-        order.append(key)
-        parts.append(conns)
+        groups.append(ExplainGroup(allowed: allowed, connections: conns, egress: egress, ingress: ingress))
       }
     }
-    for seg in engine.explain(from: s, to: d, within: space).segments {
-      var egress = DirectionVerdict.systemDefault
-      if forwards == nil {
-        egress = ExplainReasons.verdict(
-          seg.egress, subjectName: source.name, peerName: destination.name,
-          silentNetworkPolicyDenials: silentEgress)
-      }
-      let ingress = ExplainReasons.verdict(
-        seg.ingress, subjectName: destination.name, peerName: source.name,
-        silentNetworkPolicyDenials: silentIngress)
+    for seg in engine.explainInterned(from: s, to: d, within: space) {
+      let egress =
+        forwards == nil ? verdicts.verdict(engine, seg.egress, silent: silentEgress) : DirectionVerdict.systemDefault
+      let ingress = verdicts.verdict(engine, seg.ingress, silent: silentIngress)
       guard let forwards else {
-        add(
-          Key(allowed: egress.allowed && ingress.allowed, egress: egress, ingress: ingress),
-          seg.connections)
+        add(egress.allowed && ingress.allowed, egress, ingress, seg.connections)
         continue
       }
       for (conns, allowing) in forwardParts(seg.connections, forwards) {
@@ -251,12 +238,8 @@ extension ConnectivityAnalyzer {
         let policyReasons = ingress.isSystemDefaultOnly ? [] : ingress.reasons
         let combined = DirectionVerdict(
           allowed: routes.allowed && ingress.allowed, reasons: routes.reasons + policyReasons)
-        add(Key(allowed: egress.allowed && combined.allowed, egress: egress, ingress: combined), conns)
+        add(egress.allowed && combined.allowed, egress, combined, conns)
       }
-    }
-    var groups = zip(order, parts).map { key, conns in
-      ExplainGroup(
-        allowed: key.allowed, connections: conns, egress: key.egress, ingress: key.ingress)
     }
     if groups.count > 1 {
       // Each group's text once, not once per comparison.
