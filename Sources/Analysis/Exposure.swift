@@ -55,25 +55,36 @@ public struct ExposureReport: Sendable {
     }
   }
 
+  /// A workload (or pod) that no policy selects in a direction.
+  public struct Unprotected: Hashable, Sendable {
+    /// The workload or pod.
+    public var peer: ReportPeer
+    /// The direction no policy selects it in.
+    public var direction: Direction
+
+    /// An unprotected workload and direction.
+    public init(peer: ReportPeer, direction: Direction) {
+      self.peer = peer
+      self.direction = direction
+    }
+  }
+
   /// Egress exposure, sorted by source then destination.
   public var egress: [Line]
   /// Ingress exposure, sorted by destination then source.
   public var ingress: [Line]
-  /// `<peer> is not protected on Ingress|Egress`, sorted.
-  public var unprotected: [String]
-  /// The width of the widest exposed peer name, for the aligned text format.
-  public var peerColumnWidth: Int
+  /// Workloads no policy selects, by name, egress before ingress.
+  public var unprotected: [Unprotected]
   /// Mesh servers (PERMISSIVE or DISABLE) that clients outside the mesh reach in plaintext:
   /// `exposed` is the server, `other` the client (a workload without a sidecar or an external
   /// range), sorted by server then client. Empty without the mesh.
   public var meshPlaintext: [Line] = []
 
   /// A report from sorted lines.
-  public init(egress: [Line], ingress: [Line], unprotected: [String], peerColumnWidth: Int) {
+  public init(egress: [Line], ingress: [Line], unprotected: [Unprotected]) {
     self.egress = egress
     self.ingress = ingress
     self.unprotected = unprotected
-    self.peerColumnWidth = peerColumnWidth
   }
 }
 
@@ -231,12 +242,10 @@ struct ExposureAnalysis {
     }
     var egress: [ExposureReport.Line] = []
     var ingress: [ExposureReport.Line] = []
-    var unprotected: [String] = []
-    var width = 0
+    var unprotected: [ExposureReport.Unprotected] = []
     let names = Set(exposedIngress.keys).union(exposedEgress.keys)
     for name in names {
       guard let peer = exposedIngress[name]?.peer ?? exposedEgress[name]?.peer else { continue }
-      width = max(width, name.utf8.count)
       for isIngress in [true, false] {
         let data =
           (isIngress ? exposedIngress[name]?.data : exposedEgress[name]?.data) ?? Side()
@@ -244,7 +253,7 @@ struct ExposureAnalysis {
         if !data.isProtected {
           lines.append(
             ExposureReport.Line(exposed: peer, other: .entireCluster, connections: .all))
-          unprotected.append("\(name) is not protected on \(isIngress ? "Ingress" : "Egress")")
+          unprotected.append(.init(peer: peer, direction: isIngress ? .ingress : .egress))
         } else {
           for item in data.items {
             lines.append(
@@ -267,7 +276,7 @@ struct ExposureAnalysis {
     }
     egress.sort { ($0.exposed.name, $0.other.name) < ($1.exposed.name, $1.other.name) }
     ingress.sort { ($0.exposed.name, $0.other.name) < ($1.exposed.name, $1.other.name) }
-    return ExposureReport(
-      egress: egress, ingress: ingress, unprotected: unprotected.sorted(), peerColumnWidth: width)
+    unprotected.sort { ($0.peer.name, $0.direction.rawValue) < ($1.peer.name, $1.direction.rawValue) }
+    return ExposureReport(egress: egress, ingress: ingress, unprotected: unprotected)
   }
 }

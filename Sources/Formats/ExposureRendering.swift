@@ -34,6 +34,17 @@ enum ExposureRendering {
     return text
   }
 
+  /// `<peer> is not protected on Ingress|Egress`.
+  static func sentence(_ item: ExposureReport.Unprotected) -> String {
+    "\(item.peer.name) is not protected on \(item.direction.rawValue)"
+  }
+
+  /// The width of the widest exposed name of the egress and ingress lines, to which the text
+  /// format pads the first column.
+  static func peerColumnWidth(_ exposure: ExposureReport) -> Int {
+    (exposure.egress + exposure.ingress).map(\.exposed.name.utf8.count).max() ?? 0
+  }
+
   /// The source and destination names of a line (ingress lines end at the exposed workload).
   static func ends(_ line: ExposureReport.Line, ingress: Bool) -> (src: String, dst: String) {
     ingress ? (line.other.name, line.exposed.name) : (line.exposed.name, line.other.name)
@@ -49,9 +60,9 @@ enum ExposureRendering {
     if !out.isEmpty && out != "\n" { out += "\n" }
     out += header(report) + "\n"
     let focused = report.focusConnection != nil
+    let width = peerColumnWidth(exposure)
     func line(_ item: ExposureReport.Line, ingress: Bool) -> String {
-      let padding = String(
-        repeating: " ", count: max(0, exposure.peerColumnWidth - item.exposed.name.utf8.count))
+      let padding = String(repeating: " ", count: max(0, width - item.exposed.name.utf8.count))
       var text =
         item.exposed.name + padding + " \t" + (ingress ? "<=" : "=>") + " \t" + item.other.name
       if !focused { text += " : " + connections(item) }
@@ -76,7 +87,7 @@ enum ExposureRendering {
     if !exposure.unprotected.isEmpty && !focused {
       out +=
         "\nWorkloads not protected by network policies:\n"
-        + exposure.unprotected.joined(separator: "\n") + "\n"
+        + exposure.unprotected.map(sentence).joined(separator: "\n") + "\n"
     }
     return out
   }

@@ -56,11 +56,9 @@ public struct HTMLReportRenderer: Sendable {
     for row in input.report.rows where row.source.isExternal || row.source.kind == .ingressController {
       if row.destination.namespace != nil { exposed.insert(row.destination.name) }
     }
-    // ExposureAnalysis writes "<name> is not protected on Ingress" for a workload no ingress
-    // policy selects.
-    let suffix = " is not protected on Ingress"
+    // Workloads no ingress policy selects.
     let notIsolated = Set(
-      (input.report.exposure?.unprotected ?? []).filter { $0.hasSuffix(suffix) }.map { $0.dropLast(suffix.count) }
+      (input.report.exposure?.unprotected ?? []).filter { $0.direction == .ingress }.map(\.peer.name)
     ).count
     return Summary(
       workloads: input.workloads, policies: input.policies, allowedPairs: input.report.rows.count,
@@ -236,7 +234,7 @@ public struct HTMLReportRenderer: Sendable {
         out += "<p>Every workload is selected by a policy in both directions.</p>\n"
       } else {
         out += "<h3>Workloads no policy selects</h3>\n<ul class=\"plain\">\n"
-        for line in exposure.unprotected.sorted() { out += "<li>\(e(line))</li>\n" }
+        for line in exposure.unprotected.map(ExposureRendering.sentence).sorted() { out += "<li>\(e(line))</li>\n" }
         out += "</ul>\n"
       }
       let lines =
