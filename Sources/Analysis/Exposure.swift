@@ -173,8 +173,7 @@ struct ExposureAnalysis {
     let focusConnection = options.focusConnection.map {
       ExposureConnections(ports: ConnectionSet([$0.transport: [PortRange($0.port, $0.port)]]))
     }
-    var exposedIngress: [String: (peer: ReportPeer, data: Side)] = [:]
-    var exposedEgress: [String: (peer: ReportPeer, data: Side)] = [:]
+    var exposed: [Direction: [String: (peer: ReportPeer, data: Side)]] = [:]
 
     for (peer, pod) in entities {
       let isFocus = focus.isFocus(peer)
@@ -225,11 +224,7 @@ struct ExposureAnalysis {
           data = current
         }
         if let data {
-          if direction == .ingress {
-            exposedIngress[peer.name] = (peer, data)
-          } else {
-            exposedEgress[peer.name] = (peer, data)
-          }
+          exposed[direction, default: [:]][peer.name] = (peer, data)
         }
       }
     }
@@ -243,17 +238,17 @@ struct ExposureAnalysis {
     var egress: [ExposureReport.Line] = []
     var ingress: [ExposureReport.Line] = []
     var unprotected: [ExposureReport.Unprotected] = []
-    let names = Set(exposedIngress.keys).union(exposedEgress.keys)
+    let names = Set((exposed[.ingress] ?? [:]).keys).union((exposed[.egress] ?? [:]).keys)
     for name in names {
-      guard let peer = exposedIngress[name]?.peer ?? exposedEgress[name]?.peer else { continue }
-      for isIngress in [true, false] {
+      guard let peer = exposed[.ingress]?[name]?.peer ?? exposed[.egress]?[name]?.peer else { continue }
+      for direction in [Direction.ingress, .egress] {
         let data =
-          (isIngress ? exposedIngress[name]?.data : exposedEgress[name]?.data) ?? Side()
+          exposed[direction]?[name]?.data ?? Side()
         var lines: [ExposureReport.Line] = []
         if !data.isProtected {
           lines.append(
             ExposureReport.Line(exposed: peer, other: .entireCluster, connections: .all))
-          unprotected.append(.init(peer: peer, direction: isIngress ? .ingress : .egress))
+          unprotected.append(.init(peer: peer, direction: direction))
         } else {
           for item in data.items {
             lines.append(
@@ -262,8 +257,8 @@ struct ExposureAnalysis {
                 unresolvedPortNames: item.conns.names))
           }
         }
-        for row in (isIngress ? externalsFrom[name] : externalsTo[name]) ?? [] {
-          let external = isIngress ? row.source : row.destination
+        for row in (direction == .ingress ? externalsFrom[name] : externalsTo[name]) ?? [] {
+          let external = direction == .ingress ? row.source : row.destination
           lines.append(
             ExposureReport.Line(
               exposed: peer, other: .peer(external),
@@ -271,7 +266,7 @@ struct ExposureAnalysis {
                 ConnectionSet([$0.transport: [PortRange($0.port, $0.port)]])
               } ?? row.connections))
         }
-        if isIngress { ingress += lines } else { egress += lines }
+        if direction == .ingress { ingress += lines } else { egress += lines }
       }
     }
     egress.sort { ($0.exposed.name, $0.other.name) < ($1.exposed.name, $1.other.name) }
