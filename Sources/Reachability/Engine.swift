@@ -69,9 +69,13 @@ public final class ReachabilityEngine: Sendable {
 
   /// The peer that stands for `hypotheticalPods[index]` in every question to the engine:
   /// `.pod` of an index past the cluster's pods, which only the engine numbers.
-  public func hypotheticalPeer(_ index: Int) -> Peer {
+  public func hypotheticalPeer(_ index: Int) -> Peer { .pod(hypotheticalPodIndex(index)) }
+
+  /// The pod index of `hypotheticalPods[index]` in the engine's numbering: past the cluster's
+  /// pods, valid for `podClass(_:)` and `.pod` peers, never for `cluster.pods`.
+  public func hypotheticalPodIndex(_ index: Int) -> Int {
     precondition(hypotheticalPods.indices.contains(index), "no hypothetical pod \(index)")
-    return .pod(cluster.pods.count + index)
+    return cluster.pods.count + index
   }
 
   /// Whether a pod index names a hypothetical pod rather than one of `cluster.pods`.

@@ -2,7 +2,8 @@ import KubeModel
 
 /// A pod that is not in the input but whose traffic is asked about, described by what
 /// policies see of it: its namespace (with that namespace's labels when the input does not
-/// declare it) and its labels. It has no ports, addresses or service account.
+/// declare it), its labels and its container ports. It has no addresses and the default
+/// service account.
 public struct HypotheticalPod: Hashable, Sendable {
   /// The namespace name.
   public var namespace: String
@@ -12,15 +13,20 @@ public struct HypotheticalPod: Hashable, Sendable {
   public var namespaceLabels: [String: String]
   /// The pod's labels.
   public var labels: [String: String]
+  /// The container ports it declares (named ports of rules resolve against them).
+  public var ports: [ContainerPort]
   /// The pod's name, for the compiled pod only (never printed by the engine).
   public var name: String
 
   /// A hypothetical pod.
-  public init(namespace: String, namespaceLabels: [String: String] = [:], labels: [String: String] = [:], name: String)
-  {
+  public init(
+    namespace: String, namespaceLabels: [String: String] = [:], labels: [String: String] = [:],
+    ports: [ContainerPort] = [], name: String
+  ) {
     self.namespace = namespace
     self.namespaceLabels = namespaceLabels
     self.labels = labels
+    self.ports = ports
     self.name = name
   }
 
@@ -30,9 +36,10 @@ public struct HypotheticalPod: Hashable, Sendable {
   static func compiledCluster(_ cluster: Cluster, adding pods: [HypotheticalPod]) -> Cluster {
     guard !pods.isEmpty else { return cluster }
     var compiled = cluster
+    var named = Set(cluster.namespaces.map(\.name))
     for pod in pods {
       let location = SourceLocation.synthetic("<\(pod.name)>")
-      if compiled.namespace(named: pod.namespace) == nil {
+      if named.insert(pod.namespace).inserted {
         compiled.namespaces.append(
           Namespace(name: pod.namespace, labels: pod.namespaceLabels, declared: false, location: location))
       }
@@ -40,7 +47,8 @@ public struct HypotheticalPod: Hashable, Sendable {
         Workload(namespace: pod.namespace, name: pod.name, kind: .pod, podLabels: pod.labels, location: location))
       compiled.pods.append(
         Pod(
-          namespace: pod.namespace, name: pod.name, labels: pod.labels, workload: compiled.workloads.count - 1,
+          namespace: pod.namespace, name: pod.name, labels: pod.labels, ports: pod.ports,
+          workload: compiled.workloads.count - 1,
           location: location))
     }
     return compiled
