@@ -14,7 +14,9 @@ private func literal(_ cluster: Cluster, with pod: HypotheticalPod) -> Cluster {
   out.workloads.append(
     Workload(namespace: pod.namespace, name: pod.name, kind: .pod, podLabels: pod.labels, location: loc))
   out.pods.append(
-    Pod(namespace: pod.namespace, name: pod.name, labels: pod.labels, workload: out.workloads.count - 1, location: loc))
+    Pod(
+      namespace: pod.namespace, name: pod.name, labels: pod.labels, ports: pod.ports, workload: out.workloads.count - 1,
+      location: loc))
   return out
 }
 
@@ -34,6 +36,21 @@ struct HypotheticalPodTests {
     #expect(!engine.isHostNetwork(cluster.pods.count))
   }
 
+  @Test("a rule's named port resolves on the hypothetical pod's container ports")
+  func namedPortsResolve() {
+    var b = ClusterBuilder()
+    let client = b.pod("client")
+    b.np(
+      "web", select: LabelSelector(matchLabels: ["app": "web"]),
+      ingress: [NetworkPolicyRule(ports: [NetworkPolicyPort(port: .name("http"))], location: b.loc)])
+    let web = HypotheticalPod(
+      namespace: "default", labels: ["app": "web"], ports: [ContainerPort(name: "http", port: 8080)], name: "web")
+    let engine = ReachabilityEngine(cluster: b.cluster, hypotheticalPods: [web])
+    #expect(
+      engine.connections(from: .pod(client), to: engine.hypotheticalPeer(0))
+        == ConnectionSet([.tcp: [PortRange(8080, 8080)]]))
+  }
+
   @Test("300 random clusters: every verdict to and from a hypothetical pod equals the reference's for a real one")
   func agreesWithReference() {
     var failing: [String] = []
@@ -44,9 +61,11 @@ struct HypotheticalPodTests {
       let namespace = rng.chance(0.5) ? cluster.namespaces[rng.below(cluster.namespaces.count)].name : "hypo-ns"
       let namespaceLabels = rng.chance(0.5) ? cluster.namespaces[rng.below(cluster.namespaces.count)].labels : [:]
       let labels = rng.chance(0.5) ? cluster.pods[rng.below(cluster.pods.count)].labels : [:]
+      // Named ports of rules resolve on the hypothetical pod as on a real one.
+      let ports = rng.chance(0.5) ? cluster.pods[rng.below(cluster.pods.count)].ports : []
       let pod = HypotheticalPod(
         namespace: namespace, namespaceLabels: namespaceLabels.filter { $0.key != namespaceNameLabel },
-        labels: labels, name: "stand-in")
+        labels: labels, ports: ports, name: "stand-in")
       let options = EngineOptions(ipBlockMatchesPodIPs: seed % 2 == 1)
       let engine = ReachabilityEngine(cluster: cluster, options: options, hypotheticalPods: [pod])
       let reference = ReferenceEvaluator(cluster: literal(cluster, with: pod), options: options)
