@@ -201,6 +201,8 @@ enum ExplainReasons {
 /// same explanation shares one verdict value.
 final class ExplainVerdicts {
   private var known: [Int64: DirectionVerdict] = [:]
+  /// The grouped parts per shared explanation key and silent flags (`explainPair`).
+  var groups: [Int64: [ExplainGroup]] = [:]
 
   /// The verdict of explanation `id` (with or without NetworkPolicy denials reported).
   func verdict(_ engine: ReachabilityEngine, _ id: Int32, silent: Bool) -> DirectionVerdict {

@@ -113,6 +113,15 @@ public struct InternedSegment: Hashable, Sendable {
   public var ingress: Int32
 }
 
+/// A pair's explanation as interned segments. Pairs with the same `key` have the same segments
+/// (nil: restricted to a connection space, not shared).
+public struct InternedExplanation: Sendable {
+  /// Equal for pairs whose segments are equal by construction (same profiles and explanations).
+  public var key: Int32?
+  /// Disjoint parts, allowed first.
+  public var segments: [InternedSegment]
+}
+
 /// One-direction explanations, interned: equal explanations get one id. Per (direction, subject
 /// profile, peer) the ids of every cell of atoms, and per pair of profiles the cells' pairs with
 /// their connections, shared by every pair that asks the same question.
@@ -140,6 +149,60 @@ final class ExplanationMemo: @unchecked Sendable {
   private var cellPairs: [Int64: [CellPair]] = [:]
   private var unreported: [Key: Bool] = [:]
   private var profileRules: [Int64: [PeerSet]] = [:]
+  /// Per-cell id vectors, interned: `vectorIDs[key]` and `vectorTable[id]`.
+  private var vectorIDs: [Key: Int32] = [:]
+  private var vectorIndex: [[Int32]: Int32] = [:]
+  private var vectorTable: [[Int32]] = []
+  /// Merged segments per (egress profile, ingress profile, egress vector, ingress vector).
+  private var segmentIDs: [SegmentsKey: Int32] = [:]
+  private var segmentTable: [[InternedSegment]] = []
+
+  struct SegmentsKey: Hashable {
+    var egressProfile: Int32
+    var ingressProfile: Int32
+    var egressVector: Int32
+    var ingressVector: Int32
+  }
+
+  /// The id of a per-cell vector of explanation ids.
+  func internVector(_ ids: [Int32]) -> Int32 {
+    lock.lock()
+    defer { lock.unlock() }
+    return internVectorLocked(ids)
+  }
+
+  private func internVectorLocked(_ ids: [Int32]) -> Int32 {
+    if let id = vectorIndex[ids] { return id }
+    let id = Int32(vectorTable.count)
+    vectorTable.append(ids)
+    vectorIndex[ids] = id
+    return id
+  }
+
+  /// The explanation ids per cell of a vector id.
+  func vectorCells(_ id: Int32) -> [Int32] {
+    lock.lock()
+    defer { lock.unlock() }
+    return vectorTable[Int(id)]
+  }
+
+  /// The merged segments of `key` with their list id, computed outside the lock when missing.
+  func segments(_ key: SegmentsKey, _ make: () -> [InternedSegment]) -> (id: Int32, segments: [InternedSegment]) {
+    lock.lock()
+    if let id = segmentIDs[key] {
+      defer { lock.unlock() }
+      return (id, segmentTable[Int(id)])
+    }
+    lock.unlock()
+    let value = make()
+    lock.lock()
+    defer { lock.unlock() }
+    if let id = segmentIDs[key] { return (id, segmentTable[Int(id)]) }
+    let id = Int32(segmentTable.count)
+    segmentTable.append(value)
+    segmentIDs[key] = id
+    return (id, value)
+  }
 
   /// The peer sets of every rule of a profile in one direction (admin rules in evaluation
   /// order, NetworkPolicy rules, baseline rules), computed outside the lock when missing.
@@ -185,18 +248,18 @@ final class ExplanationMemo: @unchecked Sendable {
     return allowedByID[Int(id)]
   }
 
-  /// The ids per cell for `key`, computed outside the lock when missing.
-  func vector(_ key: Key, _ make: () -> [DirectionExplanation]) -> [Int32] {
+  /// The vector id (explanation ids per cell) for `key`, computed outside the lock when missing.
+  func vector(_ key: Key, _ make: () -> [DirectionExplanation]) -> Int32 {
     lock.lock()
-    let hit = vectors[key]
+    let hit = vectorIDs[key]
     lock.unlock()
     if let hit { return hit }
     let explanations = make()
     lock.lock()
     defer { lock.unlock() }
-    let value = explanations.map(internLocked)
-    vectors[key] = value
-    return value
+    let id = internVectorLocked(explanations.map(internLocked))
+    vectorIDs[key] = id
+    return id
   }
 
   /// The cell pairs of a pair of profiles, computed outside the lock when missing.
@@ -241,7 +304,7 @@ extension ReachabilityEngine {
   /// `explain(from:to:)` restricted to the connections `space` (nil: every protocol and port);
   /// the segments cover exactly `space`.
   public func explain(from src: Peer, to dst: Peer, within space: ConnectionSet?) -> PairExplanation {
-    let segments = explainInterned(from: src, to: dst, within: space).map { seg in
+    let segments = explainInterned(from: src, to: dst, within: space).segments.map { seg in
       ExplanationSegment(
         connections: seg.connections, allowed: seg.allowed,
         egress: directionExplanation(seg.egress), ingress: directionExplanation(seg.ingress))
@@ -255,10 +318,11 @@ extension ReachabilityEngine {
   }
 
   /// `explain(from:to:within:)` with each direction's explanation as an interned id: parts with
-  /// equal explanations are merged, allowed parts first. Cheap per pair: the explanations are
-  /// computed once per (direction, profile, peer, cell) and the cells once per pair of profiles.
+  /// equal explanations are merged, allowed parts first. Cheap per pair: explanations are
+  /// computed once per (direction, profile, rules selecting the peer, cell), and the merged
+  /// segments once per pair of profiles and explanations.
   public func explainInterned(from src: Peer, to dst: Peer, within space: ConnectionSet?)
-    -> [InternedSegment]
+    -> InternedExplanation
   {
     let base = c.classCount
     func index(_ p: Peer) -> [Int] {
@@ -289,41 +353,62 @@ extension ReachabilityEngine {
       if case .pod(let d) = dst { return c.ingressProfileOf[podClass(d)] }
       return -1
     }()
-    let pairs = explanationMemo.cellPairs(Int64(egressProfile) << 32 | Int64(UInt32(bitPattern: ingressProfile))) {
-      cellPairs(egressProfile: egressProfile, ingressProfile: ingressProfile)
-    }
-    let fixed = explanationMemo.intern(
-      DirectionExplanation(direction: .egress, allowed: !bothExternal, decidingTier: .systemDefault))
-    let fixedIngress = explanationMemo.intern(
-      DirectionExplanation(direction: .ingress, allowed: !bothExternal, decidingTier: .systemDefault))
-    // Per cell: the id of each direction's explanation (an external end is not evaluated).
-    var egressIDs: [Int32]? = nil
-    var ingressIDs: [Int32]? = nil
+    // Per cell: a vector of explanation ids; -1: not evaluated, allowed (an external end, a pod
+    // to itself); -2: not evaluated, denied (external to external).
+    let unevaluated: Int32 = bothExternal ? -2 : -1
+    var egressVector = unevaluated
+    var ingressVector = unevaluated
     if !selfTraffic && !bothExternal {
       if egressProfile >= 0 {
-        egressIDs = worstPerCell(
+        egressVector = worstPerCell(
           .egress, profile: egressProfile, subject: srcIdx[0], peers: dstIdx, destinationClass: dstClass)
       }
       if ingressProfile >= 0 {
-        ingressIDs = worstPerCell(
+        ingressVector = worstPerCell(
           .ingress, profile: ingressProfile, subject: dstIdx[0], peers: srcIdx, destinationClass: dstClass)
       }
     }
+    let key = ExplanationMemo.SegmentsKey(
+      egressProfile: egressProfile, ingressProfile: ingressProfile, egressVector: egressVector,
+      ingressVector: ingressVector)
+    let (id, all) = explanationMemo.segments(key) {
+      mergedSegments(key)
+    }
+    guard let space else { return InternedExplanation(key: id, segments: all) }
+    let restricted: [InternedSegment] = all.compactMap { seg in
+      var part = seg
+      part.connections = seg.connections.intersection(space)
+      return part.connections == .none ? nil : part
+    }
+    return InternedExplanation(key: nil, segments: restricted)
+  }
+
+  /// The segments of a pair of profiles and explanation vectors: the cells' pairs merged by
+  /// their pair of explanation ids, allowed first.
+  private func mergedSegments(_ key: ExplanationMemo.SegmentsKey) -> [InternedSegment] {
+    func fixed(_ direction: Direction, _ vector: Int32) -> Int32 {
+      explanationMemo.intern(
+        DirectionExplanation(direction: direction, allowed: vector != -2, decidingTier: .systemDefault))
+    }
+    let egressCells = key.egressVector >= 0 ? explanationMemo.vectorCells(key.egressVector) : nil
+    let ingressCells = key.ingressVector >= 0 ? explanationMemo.vectorCells(key.ingressVector) : nil
+    let egressFixed = fixed(.egress, key.egressVector)
+    let ingressFixed = fixed(.ingress, key.ingressVector)
+    let pairs = explanationMemo.cellPairs(
+      Int64(key.egressProfile) << 32 | Int64(UInt32(bitPattern: key.ingressProfile))
+    ) {
+      cellPairs(egressProfile: key.egressProfile, ingressProfile: key.ingressProfile)
+    }
     var segments: [InternedSegment] = []
     for pair in pairs {
-      var connections = pair.connections
-      if let space {
-        connections = connections.intersection(space)
-        if connections == .none { continue }
-      }
-      let egress = egressIDs?[Int(pair.egressCell)] ?? fixed
-      let ingress = ingressIDs?[Int(pair.ingressCell)] ?? fixedIngress
+      let egress = egressCells?[Int(pair.egressCell)] ?? egressFixed
+      let ingress = ingressCells?[Int(pair.ingressCell)] ?? ingressFixed
       if let i = segments.firstIndex(where: { $0.egress == egress && $0.ingress == ingress }) {
-        segments[i].connections = segments[i].connections.union(connections)
+        segments[i].connections = segments[i].connections.union(pair.connections)
       } else {
         segments.append(
           InternedSegment(
-            connections: connections,
+            connections: pair.connections,
             allowed: explanationMemo.allowed(egress) && explanationMemo.allowed(ingress),
             egress: egress, ingress: ingress))
       }
@@ -332,11 +417,11 @@ extension ReachabilityEngine {
     return segments
   }
 
-  /// Per cell of `profile`: the id of the explanation toward `peers` (several external ranges:
-  /// the first denying one; none: allowed by the system default).
+  /// Per cell of `profile`: the vector id of the explanations toward `peers` (several external
+  /// ranges: per cell the first denying one; none: allowed by the system default).
   private func worstPerCell(
     _ direction: Direction, profile: Int32, subject: Int, peers: [Int], destinationClass: Int?
-  ) -> [Int32] {
+  ) -> Int32 {
     let cells = direction == .ingress ? c.ingressCells[Int(profile)] : c.egressCells[Int(profile)]
     let cellCount = Int((cells.max() ?? -1) + 1)
     let vectors = peers.map { peer in
@@ -349,15 +434,16 @@ extension ReachabilityEngine {
       }
     }
     guard let first = vectors.first else {
-      return [Int32](
-        repeating: explanationMemo.intern(
-          DirectionExplanation(direction: direction, allowed: true, decidingTier: .systemDefault)),
-        count: cellCount)
+      let open = explanationMemo.intern(
+        DirectionExplanation(direction: direction, allowed: true, decidingTier: .systemDefault))
+      return explanationMemo.internVector([Int32](repeating: open, count: cellCount))
     }
     if vectors.count == 1 { return first }
-    return (0..<cellCount).map { cell in
-      vectors.first { !explanationMemo.allowed($0[cell]) }?[cell] ?? first[cell]
-    }
+    let cellsOf = vectors.map(explanationMemo.vectorCells)
+    return explanationMemo.internVector(
+      (0..<cellCount).map { cell in
+        cellsOf.first { !explanationMemo.allowed($0[cell]) }?[cell] ?? cellsOf[0][cell]
+      })
   }
 
   /// The memo key of the explanations of `profile` toward `peer`: two peers that the same rules

@@ -88,7 +88,9 @@ import Testing
     let reason = try #require(allowed.groups.first?.ingress.reasons.first)
     #expect(reason.rule == "#1")
     #expect(reason.location == Self.at(21))
-    #expect(ExplainSentences.text(reason, subject: "b/server[Pod]", peer: "a/client[Pod]") == "NetworkPolicy 'b/server' allows connections by Ingress rule #1")
+    #expect(
+      ExplainSentences.text(reason, subject: "b/server[Pod]", peer: "a/client[Pod]")
+        == "NetworkPolicy 'b/server' allows connections by Ingress rule #1")
 
     let other = try Self.flow(cluster, port: 9090)
     #expect(!other.allowed)
@@ -151,7 +153,10 @@ import Testing
     ]
     let flow = try Self.flow(cluster)
     #expect(!flow.allowed)
-    let texts = try #require(flow.groups.first.map { ExplainSentences.sorted($0.ingress.reasons, subject: "b/server[Pod]", peer: "a/client[Pod]").map(\.text) })
+    let texts = try #require(
+      flow.groups.first.map {
+        ExplainSentences.sorted($0.ingress.reasons, subject: "b/server[Pod]", peer: "a/client[Pod]").map(\.text)
+      })
     #expect(
       texts == [
         "AdminNetworkPolicy 'pass-x' passes connections by Ingress rule pass-from-x",
