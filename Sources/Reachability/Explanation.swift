@@ -149,6 +149,29 @@ final class ExplanationMemo: @unchecked Sendable {
   private var cellPairs: [Int64: [CellPair]] = [:]
   private var unreported: [Key: Bool] = [:]
   private var profileRules: [Int64: [PeerSet]] = [:]
+  /// Vector ids and unreported flags by (direction, profile, peer index): the fast path before
+  /// the key of what they depend on is built.
+  private var vectorByPeer: [Int64: Int32] = [:]
+  private var unreportedByPeer: [Int64: Bool] = [:]
+
+  /// A cached value by (direction, profile, peer index), computed outside the lock when missing.
+  func byPeer<V>(
+    _ table: ReferenceWritableKeyPath<ExplanationMemo, [Int64: V]>, _ key: Int64, _ make: () -> V
+  ) -> V {
+    lock.lock()
+    let hit = self[keyPath: table][key]
+    lock.unlock()
+    if let hit { return hit }
+    let value = make()
+    lock.lock()
+    self[keyPath: table][key] = value
+    lock.unlock()
+    return value
+  }
+
+  func vectorByPeer(_ key: Int64, _ make: () -> Int32) -> Int32 { byPeer(\.vectorByPeer, key, make) }
+  func unreportedByPeer(_ key: Int64, _ make: () -> Bool) -> Bool { byPeer(\.unreportedByPeer, key, make) }
+
   /// Per-cell id vectors, interned: `vectorIDs[key]` and `vectorTable[id]`.
   private var vectorIDs: [Key: Int32] = [:]
   private var vectorIndex: [[Int32]: Int32] = [:]
@@ -425,11 +448,13 @@ extension ReachabilityEngine {
     let cells = direction == .ingress ? c.ingressCells[Int(profile)] : c.egressCells[Int(profile)]
     let cellCount = Int((cells.max() ?? -1) + 1)
     let vectors = peers.map { peer in
-      explanationMemo.vector(explanationKey(direction, profile: profile, peer: peer)) {
-        var firstAtom = [Int](repeating: -1, count: cellCount)
-        for (a, cell) in cells.enumerated() where firstAtom[Int(cell)] < 0 { firstAtom[Int(cell)] = a }
-        return firstAtom.map { a in
-          explainDirection(direction, subject: subject, peer: peer, destinationClass: destinationClass, atom: a)
+      explanationMemo.vectorByPeer(Self.peerKey(direction, profile, peer)) {
+        explanationMemo.vector(explanationKey(direction, profile: profile, peer: peer)) {
+          var firstAtom = [Int](repeating: -1, count: cellCount)
+          for (a, cell) in cells.enumerated() where firstAtom[Int(cell)] < 0 { firstAtom[Int(cell)] = a }
+          return firstAtom.map { a in
+            explainDirection(direction, subject: subject, peer: peer, destinationClass: destinationClass, atom: a)
+          }
         }
       }
     }
@@ -444,6 +469,11 @@ extension ReachabilityEngine {
       (0..<cellCount).map { cell in
         cellsOf.first { !explanationMemo.allowed($0[cell]) }?[cell] ?? cellsOf[0][cell]
       })
+  }
+
+  /// The key of (direction, profile, peer index) in the memo's fast tables.
+  static func peerKey(_ direction: Direction, _ profile: Int32, _ peer: Int) -> Int64 {
+    Int64(profile) << 33 | Int64(peer) << 1 | (direction == .ingress ? 1 : 0)
   }
 
   /// The memo key of the explanations of `profile` toward `peer`: two peers that the same rules
@@ -525,8 +555,10 @@ extension ReachabilityEngine {
       }
     }()
     if peers.count == 1 {
-      return explanationMemo.flag(explanationKey(direction, profile: profile, peer: peers[0])) {
-        networkPolicyDenialsUnreported(direction, subject: cls, key: key, peers: peers)
+      return explanationMemo.unreportedByPeer(Self.peerKey(direction, profile, peers[0])) {
+        explanationMemo.flag(explanationKey(direction, profile: profile, peer: peers[0])) {
+          networkPolicyDenialsUnreported(direction, subject: cls, key: key, peers: peers)
+        }
       }
     }
     return networkPolicyDenialsUnreported(direction, subject: cls, key: key, peers: peers)
