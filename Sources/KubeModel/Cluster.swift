@@ -210,6 +210,8 @@ public struct Cluster: Sendable {
   public var peerAuthentications: [PeerAuthentication] = []
   public var destinationRules: [DestinationRule] = []
   public var authorizationPolicies: [AuthorizationPolicy] = []
+  /// Istio waypoints (Gateways of class `istio-waypoint`), by namespace and name.
+  public var waypoints: [WaypointGateway] = []
 
   public init() {}
 

@@ -256,5 +256,62 @@ public enum IstioLabel {
   public static let status = "sidecar.istio.io/status"
   public static let dataplaneMode = "istio.io/dataplane-mode"
   public static let useWaypoint = "istio.io/use-waypoint"
+  /// The namespace of the waypoint `istio.io/use-waypoint` names, when not the labelled
+  /// resource's own.
+  public static let useWaypointNamespace = "istio.io/use-waypoint-namespace"
+  /// On a waypoint Gateway: the traffic it handles (`service`, `workload`, `all`, `none`).
+  public static let waypointFor = "istio.io/waypoint-for"
+  /// The `gatewayClassName` of Istio waypoints.
+  public static let waypointClass = "istio-waypoint"
   public static let proxyContainer = "istio-proxy"
+}
+
+/// The traffic a waypoint handles (`istio.io/waypoint-for` on its Gateway): traffic addressed to
+/// a Service, traffic addressed to a pod's IP (a workload), both, or none. Istio's default, when
+/// the label is absent, is `service` (istio.io ambient/usage/waypoint, "Waypoint traffic types").
+public enum WaypointTrafficType: String, Hashable, Sendable, CaseIterable {
+  case service
+  case workload
+  case all
+  case none
+
+  /// Handles traffic addressed to a Service (its name or VIP).
+  public var handlesService: Bool { self == .service || self == .all }
+  /// Handles traffic addressed to a pod's IP.
+  public var handlesWorkload: Bool { self == .workload || self == .all }
+
+  /// How reasons say it: "service traffic only", "workload traffic only", ...
+  public var phrase: String {
+    switch self {
+    case .service: return "service traffic only"
+    case .workload: return "workload (pod-addressed) traffic only"
+    case .all: return "service and workload traffic"
+    case .none: return "no traffic"
+    }
+  }
+}
+
+/// An Istio waypoint: a Gateway API `Gateway` (gateway.networking.k8s.io) with
+/// `gatewayClassName: istio-waypoint`.
+public struct WaypointGateway: Hashable, Sendable {
+  public var namespace: String
+  public var name: String
+  public var gatewayClassName: String
+  /// `istio.io/waypoint-for` as written (nil: absent, which Istio reads as `service`).
+  public var waypointFor: String?
+  /// The traffic it handles (the label read; `service` when absent or not a known value).
+  public var trafficType: WaypointTrafficType
+  public var location: SourceLocation
+
+  public init(
+    namespace: String, name: String, gatewayClassName: String = IstioLabel.waypointClass, waypointFor: String?,
+    location: SourceLocation
+  ) {
+    self.namespace = namespace
+    self.name = name
+    self.gatewayClassName = gatewayClassName
+    self.waypointFor = waypointFor
+    self.trafficType = waypointFor.flatMap(WaypointTrafficType.init(rawValue:)) ?? .service
+    self.location = location
+  }
 }

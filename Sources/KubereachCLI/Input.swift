@@ -94,7 +94,13 @@ func loadCluster(paths: [String], options: InputOptions, io: CommandIO) throws(C
   let result = ManifestLoader.load(paths: paths, options: options.loadOptions)
   let errors = result.diagnostics.filter { $0.severity == .error }
   if !errors.isEmpty { throw CommandFailure(result.diagnostics) }
-  DiagnosticPrinter.print(result.diagnostics, to: io)
+  var diagnostics = result.diagnostics
+  // Waypoint labels naming a Gateway that is not in the input: the mesh stage assumes a traffic
+  // type for them, and says so (only when the mesh is evaluated).
+  if MeshMembership.isEnabled(in: result.cluster, options: options.engineOptions.mesh) {
+    diagnostics += MeshMembership.waypointDiagnostics(in: result.cluster)
+  }
+  DiagnosticPrinter.print(diagnostics, to: io)
   if let summary = result.unevaluatedPolicySummary, !io.trailer.contains(summary) {
     io.trailer.append(summary)
   }

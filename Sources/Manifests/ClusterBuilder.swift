@@ -164,6 +164,11 @@ final class ClusterBuilder {
     cluster.peerAuthentications.append(peerAuthentication)
   }
 
+  func add(waypoint: WaypointGateway) {
+    reference(namespace: waypoint.namespace, at: waypoint.location)
+    cluster.waypoints.append(waypoint)
+  }
+
   func add(destinationRule: DestinationRule) {
     reference(namespace: destinationRule.namespace, at: destinationRule.location)
     cluster.destinationRules.append(destinationRule)
@@ -206,6 +211,7 @@ final class ClusterBuilder {
     cluster.peerAuthentications.sort { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
     cluster.destinationRules.sort { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
     cluster.authorizationPolicies.sort { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
+    cluster.waypoints.sort { ($0.namespace, $0.name) < ($1.namespace, $1.name) }
   }
 
   // MARK: - Workloads and pods

@@ -32,6 +32,7 @@ public enum ManifestWriter {
     docs += cluster.peerAuthentications.map { peerAuthentication($0) }
     docs += cluster.destinationRules.map(destinationRule)
     docs += cluster.authorizationPolicies.map { authorizationPolicy($0) }
+    docs += cluster.waypoints.map(waypoint)
     return docs
   }
 
@@ -444,6 +445,19 @@ public enum ManifestWriter {
     return object(
       "security.istio.io/v1", "PeerAuthentication", name: p.name, namespace: p.namespace,
       extraMetadata: created(p.creationTimestamp) + annotationEntries(annotations), spec: .mapping(spec))
+  }
+
+  /// A waypoint Gateway with the HBONE listener Istio's own `istioctl waypoint generate` writes.
+  private static func waypoint(_ w: WaypointGateway) -> YAMLValue {
+    let listener: YAMLValue = .mapping([
+      YAMLEntry("name", .string("mesh")), YAMLEntry("port", .int(15008)), YAMLEntry("protocol", .string("HBONE")),
+    ])
+    return object(
+      "gateway.networking.k8s.io/v1", "Gateway", name: w.name, namespace: w.namespace,
+      labels: w.waypointFor.map { [IstioLabel.waypointFor: $0] } ?? [:],
+      spec: .mapping([
+        YAMLEntry("gatewayClassName", .string(w.gatewayClassName)), YAMLEntry("listeners", .sequence([listener])),
+      ]))
   }
 
   private static func destinationRule(_ d: DestinationRule) -> YAMLValue {

@@ -59,6 +59,32 @@ struct MeshDecoder {
     }
   }
 
+  /// A Gateway API Gateway whose `spec.gatewayClassName` is `istio-waypoint` (Gateways of other
+  /// classes are skipped like any kind kubereach does not model).
+  static func isWaypoint(_ object: YNode) -> Bool {
+    guard let cls = object["spec"]?["gatewayClassName"], cls.isScalar else { return false }
+    return cls.text == IstioLabel.waypointClass
+  }
+
+  /// An Istio waypoint: its name, namespace, class and `istio.io/waypoint-for` label.
+  func decodeWaypoint(_ object: YNode) {
+    guard let meta = context.metadata(object, kind: "Gateway") else { return }
+    let location = context.location(object)
+    let ns = meta.namespace ?? "default"
+    guard builder.register(kind: "Gateway", namespace: ns, name: meta.name, at: location) else { return }
+    let waypointFor = meta.labels[IstioLabel.waypointFor]
+    if let value = waypointFor, WaypointTrafficType(rawValue: value) == nil {
+      context.warning(
+        "unknown-waypoint-for",
+        "Gateway '\(ns)/\(meta.name)': \(IstioLabel.waypointFor) '\(value)' is not one of service, workload, "
+          + "all, none; read as service (Istio's default)",
+        at: object)
+    }
+    builder.add(
+      waypoint: WaypointGateway(
+        namespace: ns, name: meta.name, waypointFor: waypointFor, location: location))
+  }
+
   private func tlsMode(_ node: YNode?, _ field: String) -> MutualTLSMode? {
     guard let node, !node.isNull, let text = context.string(node, field) else { return nil }
     if let mode = MutualTLSMode(rawValue: text) { return mode }

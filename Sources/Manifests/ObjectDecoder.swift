@@ -73,6 +73,8 @@ struct ObjectDecoder {
       "AuthorizationPolicy" where group == "security.istio.io",
       "DestinationRule" where group == "networking.istio.io":
       MeshDecoder(context: context, builder: builder).decode(object, kind: kind)
+    case "Gateway" where group == "gateway.networking.k8s.io" && MeshDecoder.isWaypoint(object):
+      MeshDecoder(context: context, builder: builder).decodeWaypoint(object)
     default:
       let name = group.isEmpty || Self.coreGroups.contains(group) ? kind : "\(kind) (\(group))"
       builder.skip(kind: name)

@@ -5,7 +5,8 @@ import KubeModel
 /// get different mesh outcomes. Interned by `MeshCompiler.podKeys`.
 struct MeshPodKey: Hashable {
   var dataplane: MeshDataplane
-  var waypoint: String?
+  /// Ambient only: the waypoint pod-addressed traffic would use (used or not, for reasons).
+  var waypoint: WaypointRoute?
   var serviceAccount: String
   /// Indices of the PeerAuthentications, AuthorizationPolicies and Services that select the pod.
   var peerAuthentications: [Int]
@@ -20,7 +21,9 @@ struct MeshPodKey: Hashable {
 /// The mesh facts of one pod class, compiled once.
 struct MeshClassInfo: Sendable {
   var dataplane: MeshDataplane
-  var waypoint: String?
+  /// Ambient only: the waypoint named for traffic addressed to the pod's IP (workload traffic),
+  /// whether or not it handles that traffic (`trafficType.handlesWorkload`).
+  var waypoint: WaypointRoute?
   var namespace: String
   var serviceAccount: String
   var ips: [IPAddress]
@@ -32,11 +35,10 @@ struct MeshClassInfo: Sendable {
   var meshPeerAuthentication: Int?
   /// AuthorizationPolicies enforced by the sidecar or ztunnel (selector scope), in order.
   var policies: [Int]
-  /// AuthorizationPolicies attached to the waypoint (`targetRefs`), in order.
+  /// AuthorizationPolicies attached (`targetRefs` kind Gateway) to the waypoint of workload
+  /// traffic, in order; empty when it does not handle workload traffic. Policies attached to a
+  /// Service apply only to traffic addressed to that Service (`MeshStage.serviceWaypoints`).
   var waypointPolicies: [Int]
-  /// Ambient only: target ports exposed by a Service labelled `istio.io/use-waypoint`. Traffic
-  /// to such a port is Service traffic and goes through the Service's waypoint (over the pod's).
-  var portWaypoints: [Int: PortWaypoint] = [:]
   /// Ports where the outcome may change (sorted; each starts a new piece).
   var cuts: [Int]
   /// Interned client and server profiles: classes with equal profiles share mesh answers.
@@ -45,12 +47,6 @@ struct MeshClassInfo: Sendable {
 }
 
 /// A Service port exposing a pod's target port.
-/// A Service's waypoint on one target port, with the policies attached to it.
-struct PortWaypoint: Hashable, Sendable {
-  var name: String
-  var policies: [Int]
-}
-
 struct ExposedPort: Hashable, Sendable {
   var service: Int
   var port: ServicePort
@@ -66,6 +62,7 @@ struct MeshCompiler {
   let servicesByNamespace: [String: [Int]]
   let peerAuthenticationsByNamespace: [String: [Int]]
   let authorizationPoliciesByNamespace: [String: [Int]]
+  let gateways: WaypointIndex
 
   init(cluster: Cluster, options: MeshOptions) {
     self.cluster = cluster
@@ -80,6 +77,23 @@ struct MeshCompiler {
     servicesByNamespace = services
     peerAuthenticationsByNamespace = pas
     authorizationPoliciesByNamespace = aps
+    gateways = WaypointIndex(cluster: cluster)
+  }
+
+  /// The AuthorizationPolicies attached to a waypoint Gateway: `targetRefs` of kind Gateway
+  /// naming it, in its namespace (targetRefs name objects of the policy's own namespace).
+  func gatewayPolicies(_ route: WaypointRoute) -> [Int] {
+    (authorizationPoliciesByNamespace[route.namespace] ?? []).filter { i in
+      cluster.authorizationPolicies[i].targetRefs.contains { $0.kind == "Gateway" && $0.name == route.name }
+    }
+  }
+
+  /// The AuthorizationPolicies attached to a Service (`targetRefs` of kind Service naming it).
+  func servicePolicies(_ index: Int) -> [Int] {
+    let svc = cluster.services[index]
+    return (authorizationPoliciesByNamespace[svc.namespace] ?? []).filter { i in
+      cluster.authorizationPolicies[i].targetRefs.contains { $0.kind == "Service" && $0.name == svc.name }
+    }
   }
 
   func namespaceLabels(_ ns: String) -> [String: String] {
@@ -187,7 +201,8 @@ struct MeshCompiler {
     }
     return MeshPodKey(
       dataplane: dataplane,
-      waypoint: dataplane == .ambient ? MeshMembership.waypoint(of: pod, namespaceLabels: ns) : nil,
+      waypoint: dataplane == .ambient
+        ? MeshMembership.workloadRoute(of: pod, namespaceLabels: ns, gateways: gateways) : nil,
       serviceAccount: pod.serviceAccount, peerAuthentications: pas, authorizationPolicies: aps,
       services: services, ports: pod.ports, ips: [])
   }
@@ -240,32 +255,8 @@ struct MeshCompiler {
       return p.selector == nil || key.authorizationPolicies.contains(i)
     }
     var waypointPolicies: [Int] = []
-    if let waypoint = key.waypoint {
-      let serviceNames = Set(key.services.map { cluster.services[$0].name })
-      waypointPolicies = (authorizationPoliciesByNamespace[pod.namespace] ?? []).filter { i in
-        let p = aps[i]
-        return p.targetRefs.contains { ref in
-          (ref.kind == "Gateway" && ref.name == waypoint)
-            || (ref.kind == "Service" && serviceNames.contains(ref.name))
-        }
-      }
-    }
-    var portWaypoints: [Int: PortWaypoint] = [:]
-    if key.dataplane == .ambient {
-      let serviceNames = Set(key.services.map { cluster.services[$0].name })
-      for (t, list) in exposure {
-        // Several labelled Services on one port: the first by name decides.
-        let named = list.compactMap { e in
-          MeshMembership.waypoint(of: cluster.services[e.service]).map { (cluster.services[e.service].name, $0) }
-        }
-        guard let name = named.min(by: { $0.0 < $1.0 })?.1 else { continue }
-        let policies = (authorizationPoliciesByNamespace[pod.namespace] ?? []).filter { i in
-          aps[i].targetRefs.contains { ref in
-            (ref.kind == "Gateway" && ref.name == name) || (ref.kind == "Service" && serviceNames.contains(ref.name))
-          }
-        }
-        portWaypoints[t] = PortWaypoint(name: name, policies: policies)
-      }
+    if let route = key.waypoint, route.trafficType.handlesWorkload {
+      waypointPolicies = gatewayPolicies(route)
     }
     var cuts = Set<Int>()
     for t in exposure.keys {
@@ -278,7 +269,7 @@ struct MeshCompiler {
         cuts.insert(port + 1)
       }
     }
-    for i in selectorPolicies + waypointPolicies + portWaypoints.values.flatMap(\.policies) {
+    for i in selectorPolicies + waypointPolicies {
       for port in Self.policyPorts(aps[i]) {
         cuts.insert(port)
         cuts.insert(port + 1)
@@ -289,7 +280,7 @@ struct MeshCompiler {
       serviceAccount: pod.serviceAccount, ips: pod.ips, exposure: exposure,
       workloadPeerAuthentication: workload, namespacePeerAuthentication: nsWide,
       meshPeerAuthentication: meshWide, policies: selectorPolicies, waypointPolicies: waypointPolicies,
-      portWaypoints: portWaypoints, cuts: cuts.filter { (1...65535).contains($0) }.sorted())
+      cuts: cuts.filter { (1...65535).contains($0) }.sorted())
   }
 
   /// Every port number a policy's rules name (ports, notPorts, destination.port).

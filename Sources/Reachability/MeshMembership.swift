@@ -38,19 +38,127 @@ public enum MeshMembership {
     }
   }
 
-  /// The waypoint an ambient pod uses (`istio.io/use-waypoint` on the pod, else on its
-  /// namespace; `none` opts out), nil without one.
-  public static func waypoint(of pod: Pod, namespaceLabels ns: [String: String]) -> String? {
-    let name = pod.labels[IstioLabel.useWaypoint] ?? ns[IstioLabel.useWaypoint]
-    guard let name, !name.isEmpty, name != "none" else { return nil }
-    return name
+  /// What an `istio.io/use-waypoint` label says on one resource: nothing, an opt-out (`none`;
+  /// no waypoint, and the namespace's label is not consulted), or a waypoint, in the namespace
+  /// `istio.io/use-waypoint-namespace` names, else the resource's own (istio/istio
+  /// pilot/pkg/serviceregistry/kube/controller/ambient/waypoints.go, `getUseWaypoint`).
+  enum UseWaypoint: Hashable {
+    case absent
+    case optOut
+    case named(name: String, namespace: String)
   }
 
-  /// The waypoint a Service sends its traffic through (`istio.io/use-waypoint` on the Service;
-  /// `none` opts out), nil without one.
-  public static func waypoint(of service: Service) -> String? {
-    guard let name = service.labels[IstioLabel.useWaypoint], !name.isEmpty, name != "none" else { return nil }
-    return name
+  static func useWaypoint(_ labels: [String: String], ownNamespace: String) -> UseWaypoint {
+    guard let name = labels[IstioLabel.useWaypoint] else { return .absent }
+    if name == "none" || name.isEmpty { return .optOut }
+    let ns = labels[IstioLabel.useWaypointNamespace].flatMap { $0.isEmpty ? nil : $0 } ?? ownNamespace
+    return .named(name: name, namespace: ns)
+  }
+
+  /// The traffic type assumed for a waypoint whose Gateway is not in the input, by the kind of
+  /// resource the label is on. The docs are silent on a missing Gateway (Istio itself then uses
+  /// no waypoint until the Gateway is ready); kubereach keeps the reading it had before it read
+  /// Gateways, and warns (`waypointDiagnostics`):
+  /// - on a Service, service traffic (a Service label only concerns Service-addressed traffic);
+  /// - on a pod, workload traffic (a pod label only concerns traffic addressed to the pod, and
+  ///   the docs pair it with `--for workload`);
+  /// - on a namespace, both (the label enrols the namespace's Services and pods alike).
+  public static func assumedTrafficType(enrolledBy: WaypointEnrolment) -> WaypointTrafficType {
+    switch enrolledBy {
+    case .service: return .service
+    case .pod: return .workload
+    case .namespace: return .all
+    }
+  }
+
+  /// The waypoint named by a label, resolved against the input's Gateways.
+  static func route(
+    name: String, namespace: String, enrolledBy: WaypointEnrolment, gateways: WaypointIndex
+  ) -> WaypointRoute {
+    let gateway = gateways.lookup(namespace: namespace, name: name)
+    return WaypointRoute(
+      name: name, namespace: namespace, enrolledBy: enrolledBy, gateway: gateway,
+      trafficType: gateway.map { gateways.cluster.waypoints[$0].trafficType }
+        ?? assumedTrafficType(enrolledBy: enrolledBy))
+  }
+
+  /// The waypoint that traffic addressed to the pod's IP (workload traffic) would use: the pod's
+  /// `istio.io/use-waypoint`, else its namespace's (`none` opts out). The object's own label
+  /// wins over the namespace's even when its waypoint does not handle workload traffic: then
+  /// there is no waypoint (istio.io ambient/usage/waypoint, "Use a waypoint proxy" and the
+  /// troubleshooting page: "if your reviews v2 pod uses a waypoint that can only process service
+  /// traffic, you will not see any waypoint used by that pod"; waypoints.go,
+  /// `fetchWaypointForWorkload`). The route is returned either way, so that reasons can say why
+  /// it is not used; callers check `trafficType.handlesWorkload`.
+  static func workloadRoute(of pod: Pod, namespaceLabels ns: [String: String], gateways: WaypointIndex)
+    -> WaypointRoute?
+  {
+    switch useWaypoint(pod.labels, ownNamespace: pod.namespace) {
+    case .optOut: return nil
+    case .named(let name, let namespace):
+      return route(name: name, namespace: namespace, enrolledBy: .pod, gateways: gateways)
+    case .absent:
+      guard case .named(let name, let namespace) = useWaypoint(ns, ownNamespace: pod.namespace) else { return nil }
+      return route(name: name, namespace: namespace, enrolledBy: .namespace, gateways: gateways)
+    }
+  }
+
+  /// The waypoint that traffic addressed to a Service would use: the Service's label, else its
+  /// namespace's, with the same precedence as for pods (`fetchWaypointForService`); callers check
+  /// `trafficType.handlesService`.
+  static func serviceRoute(of service: Service, namespaceLabels ns: [String: String], gateways: WaypointIndex)
+    -> WaypointRoute?
+  {
+    switch useWaypoint(service.labels, ownNamespace: service.namespace) {
+    case .optOut: return nil
+    case .named(let name, let namespace):
+      return route(name: name, namespace: namespace, enrolledBy: .service, gateways: gateways)
+    case .absent:
+      guard case .named(let name, let namespace) = useWaypoint(ns, ownNamespace: service.namespace) else {
+        return nil
+      }
+      return route(name: name, namespace: namespace, enrolledBy: .namespace, gateways: gateways)
+    }
+  }
+
+  /// One warning per `istio.io/use-waypoint` label (on a namespace, a Service, or the pods of a
+  /// workload) naming a waypoint whose Gateway is not in the input, saying which traffic type
+  /// is assumed in its place. Never a silent guess.
+  public static func waypointDiagnostics(in cluster: Cluster) -> [Diagnostic] {
+    let gateways = WaypointIndex(cluster: cluster)
+    var out: [Diagnostic] = []
+    func check(_ labels: [String: String], own: String, enrolledBy: WaypointEnrolment, what: String, at: SourceLocation)
+    {
+      guard case .named(let name, let namespace) = useWaypoint(labels, ownNamespace: own),
+        gateways.lookup(namespace: namespace, name: name) == nil
+      else { return }
+      let assumed = assumedTrafficType(enrolledBy: enrolledBy)
+      out.append(
+        .warning(
+          "waypoint-not-found",
+          "\(what) is labelled \(IstioLabel.useWaypoint)=\(name) but no Gateway \(namespace)/\(name) of class "
+            + "\(IstioLabel.waypointClass) is in the input; assuming it handles \(assumed.phrase) "
+            + "(\(IstioLabel.waypointFor)=\(assumed.rawValue)); add the Gateway for an exact reading",
+          at: at))
+    }
+    for ns in cluster.namespaces {
+      check(ns.labels, own: ns.name, enrolledBy: .namespace, what: "namespace '\(ns.name)'", at: ns.location)
+    }
+    for s in cluster.services {
+      check(
+        s.labels, own: s.namespace, enrolledBy: .service, what: "Service '\(s.namespace)/\(s.name)'", at: s.location)
+    }
+    var seen = Set<Int>()
+    for pod in cluster.pods where pod.labels[IstioLabel.useWaypoint] != nil {
+      // Pods of one workload share their labels and location: one warning for the workload.
+      guard seen.insert(pod.workload).inserted || !cluster.workloads.indices.contains(pod.workload) else { continue }
+      let what =
+        cluster.workloads.indices.contains(pod.workload)
+        ? "\(cluster.workloads[pod.workload].kind.rawValue) '\(pod.namespace)/\(cluster.workloads[pod.workload].name)'"
+        : "pod '\(pod.namespace)/\(pod.name)'"
+      check(pod.labels, own: pod.namespace, enrolledBy: .pod, what: what, at: pod.location)
+    }
+    return out
   }
 
   /// The SPIFFE-style principal of a service account: `cluster.local/ns/<ns>/sa/<sa>`.
@@ -62,7 +170,7 @@ public enum MeshMembership {
   /// ambient label, or an injected pod.
   public static func isPresent(in cluster: Cluster) -> Bool {
     if !cluster.peerAuthentications.isEmpty || !cluster.destinationRules.isEmpty
-      || !cluster.authorizationPolicies.isEmpty
+      || !cluster.authorizationPolicies.isEmpty || !cluster.waypoints.isEmpty
     {
       return true
     }
@@ -122,4 +230,42 @@ public enum IstioPattern {
   public static func matchesAny(_ patterns: [String], _ value: String) -> Bool {
     patterns.contains { matches($0, value) }
   }
+}
+
+/// The kind of resource whose `istio.io/use-waypoint` label enrols traffic in a waypoint.
+public enum WaypointEnrolment: String, Hashable, Sendable {
+  case pod
+  case service = "Service"
+  case namespace
+}
+
+/// A waypoint a `istio.io/use-waypoint` label names, resolved against the input's Gateways.
+public struct WaypointRoute: Hashable, Sendable {
+  public var name: String
+  /// The waypoint's namespace (`istio.io/use-waypoint-namespace`, else the resource's own).
+  public var namespace: String
+  public var enrolledBy: WaypointEnrolment
+  /// Index into `Cluster.waypoints`; nil when the Gateway is not in the input.
+  public var gateway: Int?
+  /// The Gateway's `istio.io/waypoint-for`, or the assumed type when the Gateway is missing.
+  public var trafficType: WaypointTrafficType
+
+  public var qualifiedName: String { "\(namespace)/\(name)" }
+}
+
+/// The input's waypoint Gateways by namespace and name.
+struct WaypointIndex {
+  let cluster: Cluster
+  let byName: [String: Int]
+
+  init(cluster: Cluster) {
+    self.cluster = cluster
+    var byName: [String: Int] = [:]
+    for (i, w) in cluster.waypoints.enumerated() where byName["\(w.namespace)/\(w.name)"] == nil {
+      byName["\(w.namespace)/\(w.name)"] = i
+    }
+    self.byName = byName
+  }
+
+  func lookup(namespace: String, name: String) -> Int? { byName["\(namespace)/\(name)"] }
 }

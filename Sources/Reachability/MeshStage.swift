@@ -16,6 +16,14 @@ enum Tri: Hashable {
   }
 }
 
+/// The waypoint of traffic addressed to one Service, with the policies it enforces for it
+/// (empty when it does not handle service traffic) and the ports they name.
+struct ServiceWaypoint: Sendable {
+  var route: WaypointRoute
+  var policies: [Int]
+  var cuts: [Int]
+}
+
 /// The source of a flow as the mesh sees it.
 struct MeshClient: Hashable {
   var dataplane: MeshDataplane
@@ -67,6 +75,10 @@ public final class MeshStage: @unchecked Sendable {
     var set: Int32
   }
   let ruleIndex: DestinationRuleIndex
+  /// Per Service (index into `Cluster.services`): the waypoint that traffic addressed to the
+  /// Service would use, with the policies it enforces for it (nil: no `istio.io/use-waypoint`
+  /// on the Service or its namespace, or an opt-out).
+  let serviceWaypoints: [ServiceWaypoint?]
   private let lock = NSLock()
   private var cache: [CacheKey: [MeshPart]] = [:]
   /// Interned verdicts, and a cache keyed by (client profile, server profile, set key).
@@ -92,6 +104,26 @@ public final class MeshStage: @unchecked Sendable {
     let drNamespaces = Set(cluster.destinationRules.map(\.namespace))
     let ruleIndex = DestinationRuleIndex(cluster: cluster)
     self.ruleIndex = ruleIndex
+    self.serviceWaypoints = cluster.services.indices.map { i in
+      let svc = cluster.services[i]
+      guard
+        let route = MeshMembership.serviceRoute(
+          of: svc, namespaceLabels: compiler.namespaceLabels(svc.namespace), gateways: compiler.gateways)
+      else { return nil }
+      // A waypoint enforces the policies attached to it (targetRefs kind Gateway) and, for
+      // traffic addressed to a Service, those attached to that Service.
+      let policies =
+        route.trafficType.handlesService
+        ? (compiler.gatewayPolicies(route) + compiler.servicePolicies(i)).sorted() : []
+      var cuts = Set<Int>()
+      for p in policies {
+        for port in MeshCompiler.policyPorts(cluster.authorizationPolicies[p]) where (1...65535).contains(port) {
+          cuts.insert(port)
+          if port < 65535 { cuts.insert(port + 1) }
+        }
+      }
+      return ServiceWaypoint(route: route, policies: policies, cuts: cuts.sorted())
+    }
     var infos: [MeshClassInfo] = []
     var clientIDs: [ClientProfile: Int32] = [:]
     var clients: [MeshClient] = []
@@ -150,9 +182,7 @@ public final class MeshStage: @unchecked Sendable {
         info.serverProfile = Int32(serverRepresentative.count)
         serverIDs[server] = info.serverProfile
         serverRepresentative.append(cls)
-        serverHasPolicies.append(
-          !info.policies.isEmpty || !info.waypointPolicies.isEmpty
-            || info.portWaypoints.values.contains { !$0.policies.isEmpty })
+        serverHasPolicies.append(!info.policies.isEmpty || !info.waypointPolicies.isEmpty)
         var ruleNamespaces = Set<Int32>()
         for list in server.exposure.values {
           for e in list {
@@ -161,7 +191,7 @@ public final class MeshStage: @unchecked Sendable {
         }
         serverRuleNamespaces.append(ruleNamespaces.sorted())
         var used = Set<Int32>()
-        for i in info.policies + info.waypointPolicies + info.portWaypoints.values.flatMap(\.policies) {
+        for i in info.policies + info.waypointPolicies {
           used.formUnion(policyPatterns[i])
         }
         if let id = patternSetIDs[used] {
@@ -213,10 +243,8 @@ public final class MeshStage: @unchecked Sendable {
       var service: Int
     }
     var dataplane: MeshDataplane
-    var waypoint: String?
-    /// The waypoint's namespace (its identity), only when there is a waypoint.
-    var waypointNamespace: String?
-    var portWaypoints: [Int: PortWaypoint]
+    /// The waypoint named for workload traffic (its name, namespace and traffic type).
+    var waypoint: WaypointRoute?
     var exposure: [Int: [Exposure]]
     var pa: [Int?]
     var policies: [Int]
@@ -225,8 +253,6 @@ public final class MeshStage: @unchecked Sendable {
     init(info: MeshClassInfo, cluster: Cluster, rules index: DestinationRuleIndex) {
       dataplane = info.dataplane
       waypoint = info.waypoint
-      waypointNamespace = info.waypoint == nil && info.portWaypoints.isEmpty ? nil : info.namespace
-      portWaypoints = info.portWaypoints
       pa = [info.workloadPeerAuthentication, info.namespacePeerAuthentication, info.meshPeerAuthentication]
       policies = info.policies
       waypointPolicies = info.waypointPolicies
@@ -266,8 +292,10 @@ public final class MeshStage: @unchecked Sendable {
     switch (src, dst) {
     case (.podClass, .podClass), (.external, .podClass):
       guard case .podClass(let d) = dst else { return [] }
-      let (_, client) = self.client(src, externals: externals)
-      let clientID = Int32(effectiveClient(src, server: classes[d].serverProfile))
+      let (fullID, client) = self.client(src, externals: externals)
+      // A flow addressed to a Service may go through the Service's waypoint, whose policies
+      // read the client's identity: keyed by the full client profile.
+      let clientID = service == nil ? Int32(effectiveClient(src, server: classes[d].serverProfile)) : fullID
       let key = CacheKey(
         client: clientID, server: classes[d].serverProfile, service: service ?? -1, connections: connections)
       if let hit = cached(key) { return hit }
@@ -579,7 +607,11 @@ public final class MeshStage: @unchecked Sendable {
   func evaluate(
     client: MeshClient, server: MeshClassInfo, connections: ConnectionSet, service: Int?, pairKey: UInt64? = nil
   ) -> [MeshPart] {
-    split(connections, cuts: server.cuts) { proto, port in
+    var cuts = server.cuts
+    if let service, server.dataplane == .ambient, let w = serviceWaypoints[service], !w.cuts.isEmpty {
+      cuts = Array(Set(cuts).union(w.cuts)).sorted()
+    }
+    return split(connections, cuts: cuts) { proto, port in
       if proto == .tcp, let pairKey {
         let key = pairKey | UInt64(port)
         lock.lock()
@@ -817,7 +849,8 @@ public final class MeshStage: @unchecked Sendable {
     }
     let protocolClass = portProtocol(via)
     let (authz, authzReasons) = authorize(
-      client: client, server: server, port: port, mtls: transport == .mtls, protocolClass: protocolClass)
+      client: client, server: server, port: port, mtls: transport == .mtls, protocolClass: protocolClass,
+      service: service)
     return Outcome(transport: transport, authorization: authz, reasons: reasons + authzReasons)
   }
 
@@ -832,36 +865,90 @@ public final class MeshStage: @unchecked Sendable {
 
   enum Enforcer { case sidecar, ztunnel, waypoint }
 
+  /// The waypoint a flow to an ambient server goes through, by the flow's original addressing
+  /// (istio.io ambient/usage/waypoint, "Waypoint traffic types": "Traffic type concerns the
+  /// original addressing"):
+  /// - addressed to the pod's IP (`service == nil`: every matrix flow, `analyze`, `explain A B`):
+  ///   workload traffic, through the pod's waypoint only when it handles workload traffic;
+  /// - addressed to a Service (`explain A svc:ns/name`): service traffic, through the Service's
+  ///   waypoint only when it handles service traffic.
+  /// Returns the waypoint used (with its policies) and the reason saying which one and why.
+  func waypointPath(server: MeshClassInfo, service: Int?) -> (used: (WaypointRoute, [Int])?, reason: MeshReason?) {
+    guard server.dataplane == .ambient else { return (nil, nil) }
+    let route: WaypointRoute
+    let policies: [Int]
+    let addressed: String
+    let handles: Bool
+    if let service {
+      guard let w = serviceWaypoints[service] else { return (nil, nil) }
+      route = w.route
+      policies = w.policies
+      let svc = cluster.services[service]
+      addressed = "traffic addressed to Service \(svc.namespace)/\(svc.name)"
+      handles = route.trafficType.handlesService
+    } else {
+      guard let w = server.waypoint else { return (nil, nil) }
+      route = w
+      policies = server.waypointPolicies
+      addressed = "pod-addressed traffic"
+      handles = route.trafficType.handlesWorkload
+    }
+    let gateway = route.gateway.map { cluster.waypoints[$0] }
+    let object = gateway.map {
+      MeshObjectRef(kind: "Gateway", namespace: $0.namespace, name: $0.name, location: $0.location)
+    }
+    let label = "\(IstioLabel.useWaypoint) on the \(route.enrolledBy.rawValue)"
+    let kind =
+      gateway == nil
+      ? "handles \(route.trafficType.phrase) (assumed: its Gateway is not in the input)"
+      : "handles \(route.trafficType.phrase)"
+    if handles {
+      return (
+        (route, policies),
+        MeshReason(
+          part: "authorization",
+          text: "\(addressed) goes through waypoint \(route.qualifiedName) (\(label); it \(kind))", object: object)
+      )
+    }
+    return (
+      nil,
+      MeshReason(
+        part: "authorization",
+        text: "waypoint \(route.qualifiedName) (\(label)) \(kind); \(addressed) goes to the destination ztunnel",
+        object: object)
+    )
+  }
+
   func authorize(
-    client: MeshClient, server: MeshClassInfo, port: Int, mtls: Bool, protocolClass: MeshPortProtocol?
+    client: MeshClient, server: MeshClassInfo, port: Int, mtls: Bool, protocolClass: MeshPortProtocol?,
+    service: Int? = nil
   ) -> (MeshAuthorization, [MeshReason]) {
     var groups: [(Enforcer, [Int])] = []
-    var waypoint: String? = nil
+    var waypoint: WaypointRoute? = nil
+    var reasons: [MeshReason] = []
     switch server.dataplane {
     case .sidecar: groups.append((.sidecar, server.policies))
     case .ambient:
-      if let w = server.portWaypoints[port] {
-        waypoint = w.name
-        groups.append((.waypoint, w.policies))
-      } else if let w = server.waypoint {
-        waypoint = w
-        groups.append((.waypoint, server.waypointPolicies))
+      let (used, reason) = waypointPath(server: server, service: service)
+      if let reason { reasons.append(reason) }
+      if let (route, policies) = used {
+        waypoint = route
+        groups.append((.waypoint, policies))
       }
       groups.append((.ztunnel, server.policies))
     case .none: return (.notApplicable, [])
     }
-    var reasons: [MeshReason] = []
     var result = MeshAuthorization.allowed
     for (enforcer, policies) in groups {
       // Behind a waypoint the destination ztunnel receives the connection from the waypoint over
       // HBONE, so its (selector-attached) policies see the waypoint's identity: the Gateway's
-      // service account in the server's namespace (istio.io ambient/usage/l4-policy). Only the
+      // service account in the waypoint's namespace (istio.io ambient/usage/l4-policy). Only the
       // waypoint's own (targetRefs) policies see the original client.
       let behindWaypoint = enforcer == .ztunnel && waypoint != nil
       let seen =
         behindWaypoint
         ? MeshClient(
-          dataplane: .ambient, namespace: server.namespace, serviceAccount: waypoint, ips: [], external: nil)
+          dataplane: .ambient, namespace: waypoint!.namespace, serviceAccount: waypoint!.name, ips: [], external: nil)
         : client
       let (r, rs) = decide(
         client: seen, port: port, mtls: behindWaypoint ? true : mtls, protocolClass: protocolClass, enforcer: enforcer,
@@ -871,7 +958,7 @@ public final class MeshStage: @unchecked Sendable {
           MeshReason(
             part: "authorization",
             text:
-              "ztunnel policies see the waypoint's identity \(MeshMembership.principal(namespace: server.namespace, serviceAccount: waypoint!)), not the client's",
+              "ztunnel policies see the waypoint's identity \(MeshMembership.principal(namespace: waypoint!.namespace, serviceAccount: waypoint!.name)), not the client's",
             object: nil))
       }
       reasons += rs

@@ -3,7 +3,10 @@ import KubeModel
 /// Random Istio settings over a random cluster, for the mesh property test: injection,
 /// revision and ambient labels, inject labels and annotations, injected pods, service accounts,
 /// Services with HTTP, TCP and unnamed ports, and PeerAuthentications, DestinationRules and
-/// AuthorizationPolicies over a tiny vocabulary (so that they often apply).
+/// AuthorizationPolicies over a tiny vocabulary (so that they often apply), and waypoints:
+/// `istio.io/use-waypoint` (and `-namespace`) on namespaces, Services and pods, and waypoint
+/// Gateways with every `istio.io/waypoint-for` (absent, service, workload, all, none), some of
+/// them missing from the input.
 public enum RandomMesh {
   static let accounts = ["default", "sa1", "sa2"]
   static let portNames = ["http", "tcp", "web", "grpc-x", "tls"]
@@ -24,10 +27,10 @@ public enum RandomMesh {
       case 0: cluster.namespaces[i].labels[IstioLabel.injection] = "enabled"
       case 1: cluster.namespaces[i].labels[IstioLabel.injection] = "disabled"
       case 2: cluster.namespaces[i].labels[IstioLabel.revision] = "canary"
-      case 3: cluster.namespaces[i].labels[IstioLabel.dataplaneMode] = "ambient"
+      case 3, 4: cluster.namespaces[i].labels[IstioLabel.dataplaneMode] = "ambient"
       default: break
       }
-      if rng.chance(0.15) { cluster.namespaces[i].labels[IstioLabel.useWaypoint] = "wp" }
+      if rng.chance(0.35) { waypointLabels(&cluster.namespaces[i].labels, &rng, names: names) }
     }
     for i in cluster.pods.indices {
       cluster.pods[i].serviceAccount = rng.pick(accounts)
@@ -39,9 +42,10 @@ public enum RandomMesh {
       case 4: cluster.pods[i].labels[IstioLabel.dataplaneMode] = rng.chance(0.5) ? "ambient" : "none"
       default: break
       }
+      if rng.chance(0.15) { waypointLabels(&cluster.pods[i].labels, &rng, names: names) }
     }
     let appValues = ["a", "b", "c"]
-    for i in 0..<rng.below(4) {
+    for i in 0..<rng.below(6) {
       let ns = rng.pick(names)
       var svcPorts: [ServicePort] = []
       for _ in 0..<rng.inRange(1...2) {
@@ -51,11 +55,21 @@ public enum RandomMesh {
             name: rng.chance(0.8) ? rng.pick(portNames) : nil, port: port + (rng.chance(0.3) ? 1000 : 0),
             targetPort: .number(port), appProtocol: rng.chance(0.2) ? "http" : nil))
       }
-      let labels = rng.chance(0.15) ? [IstioLabel.useWaypoint: rng.pick(["wp", "wp2", "none"])] : [:]
+      var labels: [String: String] = [:]
+      if rng.chance(0.45) { waypointLabels(&labels, &rng, names: names) }
       cluster.services.append(
         Service(
           namespace: ns, name: "s\(i)", selector: ["app": rng.pick(appValues)], ports: svcPorts, labels: labels,
           location: loc))
+    }
+    // Waypoint Gateways named wp and wp2 in some namespaces, with every traffic type.
+    for ns in names {
+      for name in waypointNames where rng.chance(0.6) {
+        cluster.waypoints.append(
+          WaypointGateway(
+            namespace: ns, name: name, waypointFor: rng.pick([nil, "service", "workload", "all", "none"]),
+            location: loc))
+      }
     }
     func selector() -> [String: String]? { rng.chance(0.5) ? ["app": rng.pick(appValues)] : nil }
     let modes: [MutualTLSMode?] = [nil, .unset, .disable, .permissive, .strict]
@@ -92,11 +106,11 @@ public enum RandomMesh {
         rules = (0..<rng.below(3)).map { _ in randomRule(&rng, names: names) }
       }
       var targetRefs: [PolicyTargetReference] = []
-      if rng.chance(0.15) {
+      if rng.chance(0.3) {
         targetRefs = [
           rng.chance(0.5)
-            ? PolicyTargetReference(kind: "Gateway", name: "wp")
-            : PolicyTargetReference(kind: "Service", name: "s\(rng.below(4))")
+            ? PolicyTargetReference(kind: "Gateway", name: rng.pick(waypointNames))
+            : PolicyTargetReference(kind: "Service", name: "s\(rng.below(6))")
         ]
       }
       cluster.authorizationPolicies.append(
@@ -106,9 +120,22 @@ public enum RandomMesh {
     }
   }
 
+  static let waypointNames = ["wp", "wp2"]
+
+  /// `istio.io/use-waypoint` (a waypoint name or `none`), sometimes with
+  /// `istio.io/use-waypoint-namespace`.
+  static func waypointLabels(_ labels: inout [String: String], _ rng: inout SplitMix64, names: [String]) {
+    labels[IstioLabel.useWaypoint] = rng.pick(waypointNames + ["none"])
+    if rng.chance(0.3) { labels[IstioLabel.useWaypointNamespace] = rng.pick(names) }
+  }
+
   static func randomRule(_ rng: inout SplitMix64, names: [String]) -> AuthorizationRule {
     var rule = AuthorizationRule()
-    let principals = accounts.map { "cluster.local/ns/\(names[0])/sa/\($0)" } + ["*", "cluster.local/ns/*"]
+    // Waypoint identities too (a ztunnel behind a waypoint sees the waypoint's).
+    let principals =
+      (accounts + waypointNames).map { "cluster.local/ns/\(names[0])/sa/\($0)" } + [
+        "*", "cluster.local/ns/*", "*/sa/wp",
+      ]
     for _ in 0..<rng.below(3) {
       var s = AuthorizationSource()
       switch rng.below(6) {

@@ -9,9 +9,10 @@ import Testing
 struct MeshPropertyTests {
   static let ports = [1, 53, 80, 443, 1053, 1080, 5432, 8080, 9090, 9443, 65535]
 
-  static func compare(seed: UInt64, maxPods: Int = 8) -> [String] {
+  static func compare(seed: UInt64, maxPods: Int = 8, serviceFlowsOnly: Bool = false) -> [String] {
     var cluster = RandomCluster.generate(seed: seed, maxPods: maxPods)
     RandomMesh.add(to: &cluster, seed: seed)
+    if serviceFlowsOnly && !cluster.services.contains(where: { $0.selector != nil }) { return [] }
     let options = MeshOptions(enabled: true)
     let engine = ReachabilityEngine(cluster: cluster, options: EngineOptions(mesh: options))
     let reference = MeshReference(cluster: cluster, options: options)
@@ -27,13 +28,36 @@ struct MeshPropertyTests {
         if got != want { failures.append("\(what) TCP \(port): stage \(got), reference \(want)") }
       }
     }
-    for s in cluster.pods.indices {
+    for s in cluster.pods.indices where !serviceFlowsOnly {
       for d in cluster.pods.indices where s != d {
         let conns = engine.connections(from: .pod(s), to: .pod(d))
         check(
           "pod \(s) -> pod \(d)", engine.meshVerdict(from: .pod(s), to: .pod(d), connections: conns), conns, .pod(s), d)
       }
     }
+    // Flows addressed to a Service (as `explain A svc:ns/name`): the Service's waypoint, by its
+    // traffic type, instead of the pod's.
+    for (si, svc) in cluster.services.enumerated() {
+      for d in cluster.pods.indices
+      where cluster.pods[d].namespace == svc.namespace
+        && (svc.selector.map { !$0.isEmpty && $0.allSatisfy { cluster.pods[d].labels[$0.key] == $0.value } } ?? false)
+      {
+        for s in cluster.pods.indices where s != d {
+          let conns = engine.connections(from: .pod(s), to: .pod(d))
+          for port in Self.ports where conns.contains(.tcp, port) && failures.count < 3 {
+            let one = ConnectionSet([.tcp: [PortRange(port, port)]])
+            let verdict = engine.meshVerdict(from: .pod(s), to: .pod(d), connections: one, service: si)
+            let part = verdict?.parts.first
+            let got = part.map { "\($0.transport.rawValue)/\($0.authorization.rawValue)" } ?? "no mesh part"
+            let want = reference.outcome(.pod(s), d, port, service: si)
+            if got != want {
+              failures.append("pod \(s) -> svc \(svc.name) pod \(d) TCP \(port): stage \(got), reference \(want)")
+            }
+          }
+        }
+      }
+    }
+    if serviceFlowsOnly { return failures }
     for range in engine.externalRanges where range.family == .v4 {
       for d in cluster.pods.indices {
         let conns = engine.connections(from: .external(range), to: .pod(d))
@@ -75,6 +99,16 @@ struct MeshPropertyTests {
       let failures = Self.compare(seed: seed)
       if !failures.isEmpty { failing.append("seed \(seed): \(failures.joined(separator: "; "))") }
       touched += 1
+    }
+    #expect(failing.isEmpty, "\(failing.prefix(8).joined(separator: "\n"))")
+  }
+
+  @Test("flows addressed to Services on more random clusters (waypoints by traffic type)")
+  func serviceAddressed() {
+    var failing: [String] = []
+    for seed in UInt64(400)..<2_000 {
+      let failures = Self.compare(seed: seed, serviceFlowsOnly: true)
+      if !failures.isEmpty { failing.append("seed \(seed): \(failures[0])") }
     }
     #expect(failing.isEmpty, "\(failing.prefix(8).joined(separator: "\n"))")
   }

@@ -107,8 +107,50 @@ struct MeshReference {
     return nil
   }
 
-  /// `transport/authorization` of one TCP port.
-  func outcome(_ src: Source, _ d: Int, _ port: Int) -> String {
+  /// The waypoint a flow to ambient pod `d` goes through, read literally: by the flow's original
+  /// addressing (a Service index, else the pod's IP), the resource's own `istio.io/use-waypoint`
+  /// (`none`: no waypoint) else its namespace's, in `istio.io/use-waypoint-namespace` or the
+  /// resource's namespace, used only when its Gateway's `istio.io/waypoint-for` (absent or
+  /// unknown: service; no Gateway: all for a namespace label, else the label's own traffic)
+  /// covers the addressing.
+  func waypoint(_ d: Int, service: Int?) -> (name: String, namespace: String)? {
+    let pod = cluster.pods[d]
+    let labels: [String: String]
+    let own: String
+    let byResource: String
+    if let service {
+      labels = cluster.services[service].labels
+      own = cluster.services[service].namespace
+      byResource = "service"
+    } else {
+      labels = pod.labels
+      own = pod.namespace
+      byResource = "workload"
+    }
+    var chosen: (labels: [String: String], origin: String)
+    if let v = labels["istio.io/use-waypoint"] {
+      if v == "none" || v.isEmpty { return nil }
+      chosen = (labels, byResource)
+    } else if let v = nsLabels[own]?["istio.io/use-waypoint"] {
+      if v == "none" || v.isEmpty { return nil }
+      chosen = (nsLabels[own]!, "all")
+    } else {
+      return nil
+    }
+    let name = chosen.labels["istio.io/use-waypoint"]!
+    let namespace = chosen.labels["istio.io/use-waypoint-namespace"].flatMap { $0.isEmpty ? nil : $0 } ?? own
+    var type = chosen.origin
+    if let gw = cluster.waypoints.first(where: { $0.namespace == namespace && $0.name == name }) {
+      let label = gw.waypointFor ?? "service"
+      type = ["service", "workload", "all", "none"].contains(label) ? label : "service"
+    }
+    let wanted = service == nil ? "workload" : "service"
+    return type == wanted || type == "all" ? (name, namespace) : nil
+  }
+
+  /// `transport/authorization` of one TCP port (addressed to the Service `service`, else to the
+  /// pod's IP).
+  func outcome(_ src: Source, _ d: Int, _ port: Int, service: Int? = nil) -> String {
     let server = dataplane(d)
     var clientDP = MeshDataplane.none
     var clientNs: String? = nil
@@ -126,7 +168,12 @@ struct MeshReference {
     if clientDP == .none && server == .none { return "none/not-applicable" }
     let inMesh = server != .none
     let mode: MutualTLSMode = inMesh ? serverMode(d, port) : .disable
-    let via = exposing(d, port)
+    let via = exposing(d, port).filter { v in
+      service.map {
+        v.service.namespace == cluster.services[$0].namespace && v.service.name == cluster.services[$0].name
+      }
+        ?? true
+    }
     var sendsMTLS = false
     var explicit = false
     switch clientDP {
@@ -158,32 +205,21 @@ struct MeshReference {
         && ($0.selector.map { selects($0, pod) } ?? true)
     }
     var stages: [(String, [AuthorizationPolicy])] = []
-    // A Service exposing this port with its own `istio.io/use-waypoint` (first by name) sends the
-    // traffic through that waypoint; else the pod's or namespace's label.
-    let serviceWaypoint = via.compactMap { v -> (String, String)? in
-      guard let w = v.service.labels["istio.io/use-waypoint"], !w.isEmpty, w != "none" else { return nil }
-      return (v.service.name, w)
-    }.min { $0.0 < $1.0 }?.1
-    let waypoint =
-      server == .ambient
-      ? serviceWaypoint
-        ?? (pod.labels[IstioLabel.useWaypoint] ?? nsLabels[pod.namespace]?[IstioLabel.useWaypoint]).flatMap {
-          $0.isEmpty || $0 == "none" ? nil : $0
-        } : nil
+    let waypoint = server == .ambient ? self.waypoint(d, service: service) : nil
     if server == .sidecar { stages.append(("sidecar", selectorPolicies)) }
     if server == .ambient {
       if let waypoint {
-        let services = cluster.services.filter {
-          $0.namespace == pod.namespace && ($0.selector.map { !$0.isEmpty && selects($0, pod) } ?? false)
-        }.map(\.name)
+        // The waypoint enforces policies attached to its Gateway (in its namespace) and, for
+        // traffic addressed to a Service, those attached to that Service.
+        let svc = service.map { cluster.services[$0] }
         stages.append(
           (
             "waypoint",
             cluster.authorizationPolicies.filter { p in
-              p.namespace == pod.namespace
-                && p.targetRefs.contains {
-                  ($0.kind == "Gateway" && $0.name == waypoint) || ($0.kind == "Service" && services.contains($0.name))
-                }
+              p.targetRefs.contains {
+                ($0.kind == "Gateway" && $0.name == waypoint.name && p.namespace == waypoint.namespace)
+                  || ($0.kind == "Service" && svc != nil && $0.name == svc!.name && p.namespace == svc!.namespace)
+              }
             }
           ))
       }
@@ -192,12 +228,13 @@ struct MeshReference {
     var result = "allowed"
     for (place, policies) in stages {
       // Second reading: with a waypoint in the path, the destination ztunnel's peer is the waypoint
-      // (HBONE, identity = the waypoint Gateway's service account in the pod's namespace).
+      // (HBONE, identity = the waypoint Gateway's service account in the waypoint's namespace).
       let viaWaypoint = place == "ztunnel" && waypoint != nil
       let r =
         viaWaypoint
         ? decide(
-          place, policies, principal: "cluster.local/ns/\(pod.namespace)/sa/\(waypoint!)", ns: pod.namespace, ips: [],
+          place, policies, principal: "cluster.local/ns/\(waypoint!.namespace)/sa/\(waypoint!.name)",
+          ns: waypoint!.namespace, ips: [],
           port: port, proto: proto)
         : decide(
           place, policies, principal: mtls ? principal : nil, ns: mtls ? clientNs : nil, ips: ips, port: port,

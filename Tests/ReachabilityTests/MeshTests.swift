@@ -10,7 +10,7 @@ struct MeshTests {
   /// `s` (Service `s`, port 8000 -> 80, named by `portName`) in each, plus `extra` YAML.
   static func cluster(
     extra: String = "", nsLabels: String = "istio-injection: enabled", portName: String = "http",
-    clientPod: String = "", options: MeshOptions = .init()
+    clientPod: String = "", serverPod: String = "", options: MeshOptions = .init()
   ) -> (Cluster, ReachabilityEngine) {
     var yaml = ""
     for ns in ["a", "b", "plain"] {
@@ -27,7 +27,7 @@ struct MeshTests {
         ---
         apiVersion: v1
         kind: Pod
-        metadata: {name: s, namespace: \(ns), labels: {app: s}}
+        metadata: {name: s, namespace: \(ns), labels: {app: s\(ns == "a" ? serverPod : "")}}
         spec: {serviceAccountName: s, containers: [{name: main, ports: [{containerPort: 80}, {containerPort: 9090}]}]}
         ---
         apiVersion: v1
@@ -58,6 +58,19 @@ struct MeshTests {
     let conns = ConnectionSet([.tcp: [PortRange(port, port)]])
     return e.meshVerdict(
       from: .pod(pod(c, from.0, from.1)), to: .pod(pod(c, to.0, to.1)), connections: conns
+    )?.parts.first
+  }
+
+  /// The mesh part for one TCP target port from pod ns1/c to pod ns2/s, addressed to a Service
+  /// (as `explain A svc:ns/name` does).
+  static func servicePart(
+    _ c: Cluster, _ e: ReachabilityEngine, from: (String, String) = ("a", "c"), to: (String, String),
+    service: (String, String), port: Int = 80
+  ) -> MeshPart? {
+    let conns = ConnectionSet([.tcp: [PortRange(port, port)]])
+    let index = c.services.firstIndex { $0.namespace == service.0 && $0.name == service.1 }!
+    return e.meshVerdict(
+      from: .pod(pod(c, from.0, from.1)), to: .pod(pod(c, to.0, to.1)), connections: conns, service: index
     )?.parts.first
   }
 
@@ -455,10 +468,18 @@ struct MeshTests {
       """
     let (c, e) = Self.cluster(
       extra: policy, nsLabels: "istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint")
-    #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("a", "s"))) == "mtls/depends-on-L7")
+    // A policy attached to the Service applies at the waypoint to traffic addressed to the Service.
+    #expect(
+      Self.outcome(Self.servicePart(c, e, from: ("b", "c"), to: ("a", "s"), service: ("a", "s")))
+        == "mtls/depends-on-L7")
+    // Traffic addressed to the pod's IP is not addressed to the Service: its policy does not apply.
+    #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("a", "s"))) == "mtls/allowed")
     // Without a waypoint, a targetRefs policy is not enforced by ztunnel.
     let (c2, e2) = Self.cluster(extra: policy, nsLabels: "istio.io/dataplane-mode: ambient")
     #expect(Self.outcome(Self.part(c2, e2, from: ("b", "c"), to: ("a", "s"))) == "mtls/allowed")
+    #expect(
+      Self.outcome(Self.servicePart(c2, e2, from: ("b", "c"), to: ("a", "s"), service: ("a", "s")))
+        == "mtls/allowed")
   }
 
   @Test func ztunnelBehindWaypointSeesWaypointIdentity() {
@@ -481,8 +502,9 @@ struct MeshTests {
   }
 
   @Test func serviceUseWaypointLabel() {
-    // `istio.io/use-waypoint` on a Service: traffic to the ports it exposes goes through that
-    // waypoint (policies attached by targetRefs apply; ztunnel sees the waypoint's identity).
+    // `istio.io/use-waypoint` on a Service: traffic addressed to that Service goes through the
+    // waypoint (policies attached by targetRefs apply; ztunnel sees the waypoint's identity);
+    // traffic addressed to the pod's IP does not (a Service label enrols service traffic only).
     func cluster(labelled: Bool, extra: String) -> (Cluster, ReachabilityEngine) {
       let labels = labelled ? "{istio.io/use-waypoint: wp}" : "{}"
       return Self.cluster(
@@ -503,19 +525,223 @@ struct MeshTests {
         targetRefs: [{kind: Gateway, group: gateway.networking.k8s.io, name: wp}]
         action: ALLOW
         rules: [{to: [{operation: {methods: [GET]}}]}]
+      ---
+
       """
     let (c, e) = cluster(labelled: true, extra: getOnly)
     #expect(c.services.first { $0.name == "ws" }?.labels["istio.io/use-waypoint"] == "wp")
-    #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("a", "s"), port: 9090)) == "mtls/depends-on-L7")
-    // Port 80 is exposed only by the unlabelled Service s: no waypoint there.
-    #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("a", "s"), port: 80)) == "mtls/allowed")
+    #expect(
+      Self.outcome(Self.servicePart(c, e, from: ("b", "c"), to: ("a", "s"), service: ("a", "ws"), port: 9090))
+        == "mtls/depends-on-L7")
+    #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("a", "s"), port: 9090)) == "mtls/allowed")
+    // The unlabelled Service s: no waypoint.
+    #expect(
+      Self.outcome(Self.servicePart(c, e, from: ("b", "c"), to: ("a", "s"), service: ("a", "s"), port: 80))
+        == "mtls/allowed")
     let (c2, e2) = cluster(labelled: false, extra: getOnly)
-    #expect(Self.outcome(Self.part(c2, e2, from: ("b", "c"), to: ("a", "s"), port: 9090)) == "mtls/allowed")
+    #expect(
+      Self.outcome(Self.servicePart(c2, e2, from: ("b", "c"), to: ("a", "s"), service: ("a", "ws"), port: 9090))
+        == "mtls/allowed")
     // A ztunnel policy naming only the client: denied behind the Service's waypoint.
     let onlyClient = Self.policy(rules: "  rules: [{from: [{source: {principals: [cluster.local/ns/b/sa/c]}}]}]")
     let (c3, e3) = cluster(labelled: true, extra: onlyClient)
-    #expect(Self.outcome(Self.part(c3, e3, from: ("b", "c"), to: ("a", "s"), port: 9090)) == "mtls/denied")
-    #expect(Self.outcome(Self.part(c3, e3, from: ("b", "c"), to: ("a", "s"), port: 80)) == "mtls/allowed")
+    #expect(
+      Self.outcome(Self.servicePart(c3, e3, from: ("b", "c"), to: ("a", "s"), service: ("a", "ws"), port: 9090))
+        == "mtls/denied")
+    #expect(Self.outcome(Self.part(c3, e3, from: ("b", "c"), to: ("a", "s"), port: 9090)) == "mtls/allowed")
+  }
+
+  // MARK: waypoint traffic types (istio.io ambient/usage/waypoint, "Waypoint traffic types")
+
+  static func gateway(_ name: String, namespace: String = "a", for type: String? = nil) -> String {
+    let labels = type.map { "{istio.io/waypoint-for: \($0)}" } ?? "{}"
+    return """
+      apiVersion: gateway.networking.k8s.io/v1
+      kind: Gateway
+      metadata: {name: \(name), namespace: \(namespace), labels: \(labels)}
+      spec:
+        gatewayClassName: istio-waypoint
+        listeners: [{name: mesh, port: 15008, protocol: HBONE}]
+      ---
+
+      """
+  }
+
+  static func gatewayPolicy(_ gateway: String, namespace: String = "a") -> String {
+    """
+    apiVersion: security.istio.io/v1
+    kind: AuthorizationPolicy
+    metadata: {name: get-only, namespace: \(namespace)}
+    spec:
+      targetRefs: [{kind: Gateway, group: gateway.networking.k8s.io, name: \(gateway)}]
+      action: ALLOW
+      rules: [{to: [{operation: {methods: [GET]}}]}]
+    ---
+
+    """
+  }
+
+  static let onlyClientB = policy(rules: "  rules: [{from: [{source: {principals: [cluster.local/ns/b/sa/c]}}]}]")
+
+  @Test func defaultWaypointHandlesServiceTrafficOnly() {
+    // A Gateway without istio.io/waypoint-for handles service traffic only, even when the whole
+    // namespace is enrolled: pod-addressed traffic goes to the destination ztunnel, which sees
+    // the client itself and enforces the selector policies; the waypoint's targetRefs policies do
+    // not apply. Traffic addressed to the Service goes through the waypoint.
+    let ns = "istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint"
+    let (c, e) = Self.cluster(extra: Self.gateway("waypoint") + Self.gatewayPolicy("waypoint"), nsLabels: ns)
+    #expect(c.waypoints.map(\.trafficType) == [.service])
+    let pod = Self.part(c, e, from: ("b", "c"), to: ("a", "s"))
+    #expect(Self.outcome(pod) == "mtls/allowed")
+    #expect(
+      pod?.reasons.contains {
+        $0.text.contains("waypoint a/waypoint")
+          && $0.text.contains("handles service traffic only; pod-addressed traffic goes to the destination ztunnel")
+          && $0.object?.kind == "Gateway"
+      } == true, "\(pod?.reasons ?? [])")
+    let svc = Self.servicePart(c, e, from: ("b", "c"), to: ("a", "s"), service: ("a", "s"))
+    #expect(Self.outcome(svc) == "mtls/depends-on-L7")
+    #expect(svc?.reasons.contains { $0.text.contains("goes through waypoint a/waypoint") } == true)
+    // The ztunnel behind the waypoint sees the waypoint's identity on service traffic only.
+    let (c2, e2) = Self.cluster(extra: Self.gateway("waypoint") + Self.onlyClientB, nsLabels: ns)
+    #expect(Self.outcome(Self.part(c2, e2, from: ("b", "c"), to: ("a", "s"))) == "mtls/allowed")
+    #expect(
+      Self.outcome(Self.servicePart(c2, e2, from: ("b", "c"), to: ("a", "s"), service: ("a", "s"))) == "mtls/denied")
+  }
+
+  @Test func workloadAndAllWaypoints() {
+    let ns = "istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint"
+    // workload: pod-addressed traffic through the waypoint, service traffic not.
+    let (c, e) = Self.cluster(
+      extra: Self.gateway("waypoint", for: "workload") + Self.gatewayPolicy("waypoint"), nsLabels: ns)
+    #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("a", "s"))) == "mtls/depends-on-L7")
+    let svc = Self.servicePart(c, e, from: ("b", "c"), to: ("a", "s"), service: ("a", "s"))
+    #expect(Self.outcome(svc) == "mtls/allowed")
+    #expect(
+      svc?.reasons.contains {
+        $0.text.contains("handles workload (pod-addressed) traffic only; traffic addressed to Service a/s goes to")
+      } == true, "\(svc?.reasons ?? [])")
+    // all: both.
+    let (c2, e2) = Self.cluster(
+      extra: Self.gateway("waypoint", for: "all") + Self.gatewayPolicy("waypoint"), nsLabels: ns)
+    #expect(Self.outcome(Self.part(c2, e2, from: ("b", "c"), to: ("a", "s"))) == "mtls/depends-on-L7")
+    #expect(
+      Self.outcome(Self.servicePart(c2, e2, from: ("b", "c"), to: ("a", "s"), service: ("a", "s")))
+        == "mtls/depends-on-L7")
+    // none: neither.
+    let (c3, e3) = Self.cluster(
+      extra: Self.gateway("waypoint", for: "none") + Self.gatewayPolicy("waypoint"), nsLabels: ns)
+    #expect(Self.outcome(Self.part(c3, e3, from: ("b", "c"), to: ("a", "s"))) == "mtls/allowed")
+    #expect(
+      Self.outcome(Self.servicePart(c3, e3, from: ("b", "c"), to: ("a", "s"), service: ("a", "s"))) == "mtls/allowed")
+  }
+
+  @Test func useWaypointNamespace() {
+    // istio.io/use-waypoint-namespace names the waypoint's namespace: its Gateway, the policies
+    // attached to it and its identity live there.
+    let ns = "istio.io/dataplane-mode: ambient, istio.io/use-waypoint: shared, istio.io/use-waypoint-namespace: infra"
+    let infra = """
+      apiVersion: v1
+      kind: Namespace
+      metadata: {name: infra}
+      ---
+
+      """
+    let (c, e) = Self.cluster(
+      extra: infra + Self.gateway("shared", namespace: "infra", for: "all")
+        + Self.gatewayPolicy("shared", namespace: "infra"), nsLabels: ns)
+    #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("a", "s"))) == "mtls/depends-on-L7")
+    // A policy naming a Gateway `shared` from the enrolled namespace does not attach to it.
+    let (c2, e2) = Self.cluster(
+      extra: infra + Self.gateway("shared", namespace: "infra", for: "all") + Self.gatewayPolicy("shared"), nsLabels: ns
+    )
+    #expect(Self.outcome(Self.part(c2, e2, from: ("b", "c"), to: ("a", "s"))) == "mtls/allowed")
+    // The ztunnel sees the waypoint's identity in its own namespace.
+    let onlyInfra = Self.policy(
+      rules: "  rules: [{from: [{source: {principals: [cluster.local/ns/infra/sa/shared]}}]}]")
+    let (c3, e3) = Self.cluster(
+      extra: infra + Self.gateway("shared", namespace: "infra", for: "all") + onlyInfra, nsLabels: ns)
+    #expect(Self.outcome(Self.part(c3, e3, from: ("b", "c"), to: ("a", "s"))) == "mtls/allowed")
+    let onlyLocal = Self.policy(rules: "  rules: [{from: [{source: {principals: [cluster.local/ns/a/sa/shared]}}]}]")
+    let (c4, e4) = Self.cluster(
+      extra: infra + Self.gateway("shared", namespace: "infra", for: "all") + onlyLocal, nsLabels: ns)
+    #expect(Self.outcome(Self.part(c4, e4, from: ("b", "c"), to: ("a", "s"))) == "mtls/denied")
+  }
+
+  @Test func podLabelWithServiceOnlyWaypoint() {
+    // The pod's own label wins over its namespace's, even when its waypoint handles service
+    // traffic only: then pod-addressed traffic uses no waypoint at all (no fallback to the
+    // namespace's workload-capable waypoint).
+    let ns = "istio.io/dataplane-mode: ambient, istio.io/use-waypoint: nswp"
+    let extra =
+      Self.gateway("podwp") + Self.gateway("nswp", for: "all") + Self.gatewayPolicy("nswp")
+    let (c, e) = Self.cluster(extra: extra, nsLabels: ns, serverPod: ", istio.io/use-waypoint: podwp")
+    let p = Self.part(c, e, from: ("b", "c"), to: ("a", "s"))
+    #expect(Self.outcome(p) == "mtls/allowed")
+    #expect(p?.reasons.contains { $0.text.contains("waypoint a/podwp (istio.io/use-waypoint on the pod)") } == true)
+    // Without the pod label the namespace's waypoint (for all) handles it.
+    let (c2, e2) = Self.cluster(extra: extra, nsLabels: ns)
+    #expect(Self.outcome(Self.part(c2, e2, from: ("b", "c"), to: ("a", "s"))) == "mtls/depends-on-L7")
+    // A workload waypoint on the pod label is used.
+    let (c3, e3) = Self.cluster(
+      extra: Self.gateway("podwp", for: "workload") + Self.gatewayPolicy("podwp"),
+      nsLabels: "istio.io/dataplane-mode: ambient",
+      serverPod: ", istio.io/use-waypoint: podwp")
+    #expect(Self.outcome(Self.part(c3, e3, from: ("b", "c"), to: ("a", "s"))) == "mtls/depends-on-L7")
+  }
+
+  @Test func missingWaypointGatewayIsAssumedAndWarned() {
+    // No Gateway in the input: the label's resource decides the assumed type, with one warning
+    // per label: namespace -> all, Service -> service, pod -> workload.
+    let (c, e) = Self.cluster(
+      extra: """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: ws, namespace: a, labels: {istio.io/use-waypoint: svcwp}}
+        spec: {selector: {app: s}, ports: [{name: http, port: 9090, targetPort: 9090}]}
+        ---
+
+        """ + Self.gatewayPolicy("waypoint"),
+      nsLabels: "istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint",
+      serverPod: ", istio.io/use-waypoint: podwp")
+    let warnings = MeshMembership.waypointDiagnostics(in: c)
+    let texts = warnings.map(\.message).sorted()
+    #expect(warnings.allSatisfy { $0.severity == .warning && $0.code == "waypoint-not-found" && $0.location != nil })
+    #expect(texts.count == 4, "\(texts)")  // namespaces a and b, Service a/ws, pod a/s
+    #expect(texts.contains { $0.hasPrefix("namespace 'a'") && $0.contains("(istio.io/waypoint-for=all)") })
+    #expect(texts.contains { $0.hasPrefix("Service 'a/ws'") && $0.contains("(istio.io/waypoint-for=service)") })
+    #expect(texts.contains { $0.contains("'a/s'") && $0.contains("(istio.io/waypoint-for=workload)") })
+    // The namespace label is read as before (both traffic types), and the reason says it is assumed.
+    let p = Self.part(c, e, from: ("b", "c"), to: ("a", "c"))
+    #expect(Self.outcome(p) == "mtls/depends-on-L7")
+    #expect(p?.reasons.contains { $0.text.contains("(assumed: its Gateway is not in the input)") } == true)
+    // The pod's own label wins: its (assumed workload) waypoint podwp carries no policy.
+    let p2 = Self.part(c, e, from: ("b", "c"), to: ("a", "s"))
+    #expect(Self.outcome(p2) == "mtls/allowed")
+    #expect(
+      p2?.reasons.contains {
+        $0.text.hasPrefix("pod-addressed traffic goes through waypoint a/podwp (istio.io/use-waypoint on the pod")
+      } == true, "\(p2?.reasons ?? [])")
+    // With the Gateways in the input: no warning.
+    let (c2, _) = Self.cluster(
+      extra: Self.gateway("waypoint") + Self.gateway("waypoint", namespace: "b"),
+      nsLabels: "istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint")
+    #expect(MeshMembership.waypointDiagnostics(in: c2).isEmpty)
+  }
+
+  @Test func waypointGatewaysAreRead() {
+    let result = ManifestLoader.load(
+      yaml: Self.gateway("w1", for: "workload") + Self.gateway("w2") + Self.gateway("w3", for: "sideways") + """
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: ingress, namespace: a}
+        spec: {gatewayClassName: istio, listeners: [{name: http, port: 80, protocol: HTTP}]}
+        """, file: "gw.yaml")
+    let c = result.cluster
+    #expect(c.waypoints.map(\.name) == ["w1", "w2", "w3"])
+    #expect(c.waypoints.map(\.trafficType) == [.workload, .service, .service])
+    #expect(c.waypoints[0].location.line == 1)
+    #expect(result.diagnostics.contains { $0.code == "unknown-waypoint-for" && $0.message.contains("sideways") })
   }
 
   @Test func udpIsOutsideTheMesh() {
