@@ -27,6 +27,7 @@ mtls-migration-4-port-disable Scenarios/mtls-migration-4-port-disable
 mtls-migration-5-destinationrule-disable Scenarios/mtls-migration-5-destinationrule-disable
 mtls-migration-6-authorization Scenarios/mtls-migration-6-authorization
 mtls-migration-ambient Scenarios/mtls-migration-ambient
+mtls-migration-ambient-waypoint Scenarios/mtls-migration-ambient-waypoint
 LIST
 while read -r name before after; do
   for format in svg png; do

@@ -82,43 +82,45 @@ public enum MeshMembership {
         ?? assumedTrafficType(enrolledBy: enrolledBy))
   }
 
-  /// The waypoint that traffic addressed to the pod's IP (workload traffic) would use: the pod's
-  /// `istio.io/use-waypoint`, else its namespace's (`none` opts out). The object's own label
-  /// wins over the namespace's even when its waypoint does not handle workload traffic: then
-  /// there is no waypoint (istio.io ambient/usage/waypoint, "Use a waypoint proxy" and the
+  /// The waypoint a resource (a pod or a Service, with its labels and namespace) is enrolled in:
+  /// its own `istio.io/use-waypoint`, else its namespace's; `none` on the resource opts out. The
+  /// resource's own label wins over the namespace's even when its waypoint does not handle the
+  /// traffic in question: then there is no waypoint, with no fallback to the namespace's
+  /// (istio/istio pilot/pkg/serviceregistry/kube/controller/ambient/waypoints.go,
+  /// `fetchWaypointForTarget` then `fetchWaypointForWorkload` / `fetchWaypointForService`; the
   /// troubleshooting page: "if your reviews v2 pod uses a waypoint that can only process service
-  /// traffic, you will not see any waypoint used by that pod"; waypoints.go,
-  /// `fetchWaypointForWorkload`). The route is returned either way, so that reasons can say why
-  /// it is not used; callers check `trafficType.handlesWorkload`.
-  static func workloadRoute(of pod: Pod, namespaceLabels ns: [String: String], gateways: WaypointIndex)
-    -> WaypointRoute?
-  {
-    switch useWaypoint(pod.labels, ownNamespace: pod.namespace) {
+  /// traffic, you will not see any waypoint used by that pod"). The route is returned either way,
+  /// so that reasons can say why it is not used; callers check `trafficType`.
+  static func enrolment(
+    labels: [String: String], namespace own: String, enrolledBy: WaypointEnrolment,
+    namespaceLabels ns: [String: String], gateways: WaypointIndex
+  ) -> WaypointRoute? {
+    switch useWaypoint(labels, ownNamespace: own) {
     case .optOut: return nil
     case .named(let name, let namespace):
-      return route(name: name, namespace: namespace, enrolledBy: .pod, gateways: gateways)
+      return route(name: name, namespace: namespace, enrolledBy: enrolledBy, gateways: gateways)
     case .absent:
-      guard case .named(let name, let namespace) = useWaypoint(ns, ownNamespace: pod.namespace) else { return nil }
+      guard case .named(let name, let namespace) = useWaypoint(ns, ownNamespace: own) else { return nil }
       return route(name: name, namespace: namespace, enrolledBy: .namespace, gateways: gateways)
     }
   }
 
-  /// The waypoint that traffic addressed to a Service would use: the Service's label, else its
-  /// namespace's, with the same precedence as for pods (`fetchWaypointForService`); callers check
+  /// The waypoint that traffic addressed to the pod's IP (workload traffic) would use; it is
+  /// used when `trafficType.handlesWorkload`.
+  static func workloadRoute(of pod: Pod, namespaceLabels ns: [String: String], gateways: WaypointIndex)
+    -> WaypointRoute?
+  {
+    enrolment(labels: pod.labels, namespace: pod.namespace, enrolledBy: .pod, namespaceLabels: ns, gateways: gateways)
+  }
+
+  /// The waypoint that traffic addressed to a Service would use; it is used when
   /// `trafficType.handlesService`.
   static func serviceRoute(of service: Service, namespaceLabels ns: [String: String], gateways: WaypointIndex)
     -> WaypointRoute?
   {
-    switch useWaypoint(service.labels, ownNamespace: service.namespace) {
-    case .optOut: return nil
-    case .named(let name, let namespace):
-      return route(name: name, namespace: namespace, enrolledBy: .service, gateways: gateways)
-    case .absent:
-      guard case .named(let name, let namespace) = useWaypoint(ns, ownNamespace: service.namespace) else {
-        return nil
-      }
-      return route(name: name, namespace: namespace, enrolledBy: .namespace, gateways: gateways)
-    }
+    enrolment(
+      labels: service.labels, namespace: service.namespace, enrolledBy: .service, namespaceLabels: ns,
+      gateways: gateways)
   }
 
   /// One warning per `istio.io/use-waypoint` label (on a namespace, a Service, or the pods of a

@@ -133,10 +133,15 @@ public struct MeshPart: Hashable, Sendable {
   /// Whether the mesh has nothing to say (neither side in the mesh).
   public var isUntouched: Bool { transport == .none && authorization == .notApplicable }
 
-  /// The first reason that denies, in a few words, for `[denied by mesh: ...]`.
+  /// The reason that denies, in a few words, for `[denied by mesh: ...]`: for transport the first
+  /// transport reason naming an object; for authorization the last one (the policy that decided:
+  /// the authorization walk stops at it, after the reasons that say which waypoint the flow takes).
   public var denialSummary: String {
     let part = transport.passes ? "authorization" : "transport"
-    let reason = reasons.first { $0.part == part && $0.object != nil } ?? reasons.first { $0.part == part }
+    let named = { (r: MeshReason) in r.part == part && r.object != nil }
+    let reason =
+      (transport.passes ? reasons.last(where: named) : reasons.first(where: named))
+      ?? reasons.first { $0.part == part }
     let what = transport.passes ? "denied" : transport.rawValue
     guard let reason else { return what }
     return reason.object.map { "\(what) by \($0)" } ?? "\(what): \(reason.text)"

@@ -33,7 +33,7 @@ import Testing
     for step in [
       "mtls-migration-1-no-policy", "mtls-migration-2-mesh-strict", "mtls-migration-3-namespace-strict",
       "mtls-migration-4-port-disable", "mtls-migration-5-destinationrule-disable", "mtls-migration-6-authorization",
-      "mtls-migration-ambient",
+      "mtls-migration-ambient", "mtls-migration-ambient-waypoint",
     ] {
       let matrix = [
         "analyze", "Scenarios/\(step)", "--focus-workload", "httpbin", "--focus-workload-peer", "sleep",
@@ -48,6 +48,19 @@ import Testing
           "explain", "legacy/sleep", "svc:foo/httpbin", "--port", "8000", "Scenarios/mtls-migration-6-authorization",
         ],
         file: "Output/mtls-migration-6-authorization/explain-legacy-sleep-httpbin.txt", status: 1))
+    // A waypoint for service traffic: pod-addressed flows go to the ztunnel, Service-addressed
+    // flows through the waypoint.
+    let waypoint = "Scenarios/mtls-migration-ambient-waypoint"
+    for (client, target, port, file) in [
+      ("bar/sleep", "foo/httpbin", "80", "explain-bar-sleep-httpbin-pod.txt"),
+      ("bar/sleep", "svc:foo/httpbin", "8000", "explain-bar-sleep-httpbin-svc.txt"),
+      ("foo/sleep", "svc:foo/httpbin", "8000", "explain-foo-sleep-httpbin-svc.txt"),
+    ] {
+      list.append(
+        Golden(
+          arguments: ["explain", client, target, "--port", port, waypoint],
+          file: "Output/mtls-migration-ambient-waypoint/\(file)", status: 1))
+    }
     list.append(
       Golden(
         arguments: [
@@ -171,16 +184,17 @@ import Testing
     return list
   }()
 
-  static let gallery = [
-    ("shop", "Scenarios/shop"), ("shop-v2", "Scenarios/shop-v2"), ("multi-tenant", "Scenarios/multi-tenant"),
-    ("shop-flows", "Scenarios/shop-flows/manifests"), ("check-planted", "Scenarios/check-planted/cluster"),
-    ("check-clean", "Scenarios/check-clean"), ("check-pr", "Scenarios/check-pr/pr"),
-  ] + migrationSteps.map { ($0, "Scenarios/\($0)") }
+  static let gallery =
+    [
+      ("shop", "Scenarios/shop"), ("shop-v2", "Scenarios/shop-v2"), ("multi-tenant", "Scenarios/multi-tenant"),
+      ("shop-flows", "Scenarios/shop-flows/manifests"), ("check-planted", "Scenarios/check-planted/cluster"),
+      ("check-clean", "Scenarios/check-clean"), ("check-pr", "Scenarios/check-pr/pr"),
+    ] + migrationSteps.map { ($0, "Scenarios/\($0)") }
   /// Istio's mTLS migration, step by step (mesh edge styles), each step drawn against the one before.
   static let migrationSteps = [
     "mtls-migration-1-no-policy", "mtls-migration-2-mesh-strict", "mtls-migration-3-namespace-strict",
     "mtls-migration-4-port-disable", "mtls-migration-5-destinationrule-disable", "mtls-migration-6-authorization",
-    "mtls-migration-ambient",
+    "mtls-migration-ambient", "mtls-migration-ambient-waypoint",
   ]
   static let galleryDiffs =
     [

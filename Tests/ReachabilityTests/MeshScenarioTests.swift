@@ -81,7 +81,41 @@ struct MeshScenarioTests {
         ["rejected/not-applicable", "rejected/not-applicable", "none/not-applicable"],
       ]
     ),
+    // Ambient with foo enrolled in a waypoint for service traffic (the default type): the matrix
+    // is pod-addressed, so the waypoint is not in the path and the destination ztunnel's policy
+    // (sleep from foo, and the waypoint) decides, as in the ambient step.
+    (
+      "mtls-migration-ambient-waypoint",
+      [
+        ["mtls/allowed", "mtls/allowed", "plaintext/not-applicable"],
+        ["mtls/denied", "mtls/allowed", "plaintext/not-applicable"],
+        ["rejected/not-applicable", "rejected/not-applicable", "none/not-applicable"],
+      ]
+    ),
   ]
+
+  /// Traffic addressed to the Service httpbin.foo in the waypoint step goes through the waypoint
+  /// (it handles service traffic): its GET-only policy for sleep in foo decides (depends on L7 for
+  /// foo, denied for bar, whose identity it does not name), and the ztunnel behind it sees the
+  /// waypoint's identity, which its policy allows. legacy is still rejected by STRICT.
+  @Test func serviceAddressedTrafficGoesThroughTheWaypoint() {
+    let result = ManifestLoader.load(
+      paths: [Self.root.appendingPathComponent("Scenarios/mtls-migration-ambient-waypoint").path])
+    let cluster = result.cluster
+    #expect(cluster.waypoints.map { "\($0.namespace)/\($0.name) \($0.trafficType)" } == ["foo/waypoint service"])
+    let engine = ReachabilityEngine(cluster: cluster)
+    let httpbin = cluster.pods.firstIndex { $0.namespace == "foo" && $0.labels["app"] == "httpbin" }!
+    let service = cluster.services.firstIndex { $0.namespace == "foo" && $0.name == "httpbin" }!
+    let port80 = ConnectionSet([.tcp: [PortRange(80, 80)]])
+    var got: [String] = []
+    for client in Self.namespaces {
+      let s = cluster.pods.firstIndex { $0.namespace == client && $0.labels["app"] == "sleep" }!
+      let part = engine.meshVerdict(from: .pod(s), to: .pod(httpbin), connections: port80, service: service)?.parts
+        .first
+      got.append(part.map { "\($0.transport.rawValue)/\($0.authorization.rawValue)" } ?? "nil")
+    }
+    #expect(got == ["mtls/depends-on-L7", "mtls/denied", "rejected/not-applicable"])
+  }
 
   /// The 3x3 matrix of a scenario, from the engine.
   static func matrix(_ scenario: String) -> [[String]] {

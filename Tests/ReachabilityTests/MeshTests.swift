@@ -742,6 +742,10 @@ struct MeshTests {
     #expect(c.waypoints.map(\.trafficType) == [.workload, .service, .service])
     #expect(c.waypoints[0].location.line == 1)
     #expect(result.diagnostics.contains { $0.code == "unknown-waypoint-for" && $0.message.contains("sideways") })
+    // The manifest writer gives them back as written (the label absent stays absent).
+    let again = ManifestLoader.load(yaml: ManifestWriter.yaml(for: c), file: "again.yaml").cluster
+    #expect(again.waypoints.map(\.name) == ["w1", "w2", "w3"])
+    #expect(again.waypoints.map(\.waypointFor) == ["workload", nil, "sideways"])
   }
 
   @Test func udpIsOutsideTheMesh() {
