@@ -301,17 +301,41 @@ public struct WaypointGateway: Hashable, Sendable {
   public var waypointFor: String?
   /// The traffic it handles (the label read; `service` when absent or not a known value).
   public var trafficType: WaypointTrafficType
+  /// The namespaces whose resources may use it: `allowedRoutes.namespaces` of its HBONE listener
+  /// (port 15008), `Same` when absent.
+  public var allowedNamespaces: WaypointAttachment
   public var location: SourceLocation
 
   public init(
     namespace: String, name: String, gatewayClassName: String = IstioLabel.waypointClass, waypointFor: String?,
-    location: SourceLocation
+    allowedNamespaces: WaypointAttachment = .same, location: SourceLocation
   ) {
     self.namespace = namespace
     self.name = name
     self.gatewayClassName = gatewayClassName
     self.waypointFor = waypointFor
     self.trafficType = waypointFor.flatMap(WaypointTrafficType.init(rawValue:)) ?? .service
+    self.allowedNamespaces = allowedNamespaces
     self.location = location
   }
+
+  /// Whether a resource of the namespace `name` (with its labels) may use the waypoint.
+  public func allowsAttachment(fromNamespace name: String, labels: [String: String]) -> Bool {
+    switch allowedNamespaces {
+    case .same: return name == namespace
+    case .all: return true
+    case .selector(let selector): return selector.matches(labels)
+    }
+  }
+}
+
+/// `allowedRoutes.namespaces` of a waypoint's HBONE listener: which namespaces' resources may be
+/// enrolled in it (Gateway API; istio/istio ambient waypoints.go, `AllowsAttachmentFromNamespace`).
+public enum WaypointAttachment: Hashable, Sendable {
+  /// `from: Same` (the default): only the waypoint's own namespace.
+  case same
+  /// `from: All`.
+  case all
+  /// `from: Selector` with the namespace selector.
+  case selector(LabelSelector)
 }

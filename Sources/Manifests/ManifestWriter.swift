@@ -449,9 +449,23 @@ public enum ManifestWriter {
 
   /// A waypoint Gateway with the HBONE listener Istio's own `istioctl waypoint generate` writes.
   private static func waypoint(_ w: WaypointGateway) -> YAMLValue {
-    let listener: YAMLValue = .mapping([
+    var entries = [
       YAMLEntry("name", .string("mesh")), YAMLEntry("port", .int(15008)), YAMLEntry("protocol", .string("HBONE")),
-    ])
+    ]
+    switch w.allowedNamespaces {
+    case .same: break
+    case .all:
+      entries.append(YAMLEntry("allowedRoutes", .mapping([YAMLEntry("namespaces", .map(["from": .string("All")]))])))
+    case .selector(let s):
+      entries.append(
+        YAMLEntry(
+          "allowedRoutes",
+          .mapping([
+            YAMLEntry(
+              "namespaces", .mapping([YAMLEntry("from", .string("Selector")), YAMLEntry("selector", selector(s))]))
+          ])))
+    }
+    let listener: YAMLValue = .mapping(entries)
     return object(
       "gateway.networking.k8s.io/v1", "Gateway", name: w.name, namespace: w.namespace,
       labels: w.waypointFor.map { [IstioLabel.waypointFor: $0] } ?? [:],

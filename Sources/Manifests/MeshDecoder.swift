@@ -82,7 +82,31 @@ struct MeshDecoder {
     }
     builder.add(
       waypoint: WaypointGateway(
-        namespace: ns, name: meta.name, waypointFor: waypointFor, location: location))
+        namespace: ns, name: meta.name, waypointFor: waypointFor, allowedNamespaces: attachment(object),
+        location: location))
+  }
+
+  /// `allowedRoutes.namespaces` of the HBONE listener on port 15008 (the listener Istio reads
+  /// without a waypoint inbound binding); `Same` when there is no such listener or no field, and
+  /// for an unknown `from`, as Istio does.
+  private func attachment(_ object: YNode) -> WaypointAttachment {
+    let spec = context.mapping(object["spec"], "spec")
+    for item in context.list(spec?["listeners"], "spec.listeners") ?? [] {
+      guard let listener = context.mapping(item, "spec.listeners[]"),
+        context.string(listener["protocol"], "spec.listeners[].protocol") == "HBONE",
+        context.int(listener["port"], "spec.listeners[].port") == 15008
+      else { continue }
+      let field = "spec.listeners[].allowedRoutes.namespaces"
+      let routes = context.mapping(listener["allowedRoutes"], "spec.listeners[].allowedRoutes")
+      guard let namespaces = context.mapping(routes?["namespaces"], field) else { return .same }
+      switch context.string(namespaces["from"], "\(field).from") {
+      case "All": return .all
+      case "Selector":
+        return .selector(context.labelSelector(namespaces["selector"], "\(field).selector") ?? LabelSelector())
+      default: return .same
+      }
+    }
+    return .same
   }
 
   private func tlsMode(_ node: YNode?, _ field: String) -> MutualTLSMode? {

@@ -22,7 +22,7 @@ struct MeshPodKey: Hashable {
 struct MeshClassInfo: Sendable {
   var dataplane: MeshDataplane
   /// Ambient only: the waypoint named for traffic addressed to the pod's IP (workload traffic),
-  /// whether or not it handles that traffic (`trafficType.handlesWorkload`).
+  /// whether or not it handles that traffic (`handlesWorkload`).
   var waypoint: WaypointRoute?
   var namespace: String
   var serviceAccount: String
@@ -255,7 +255,7 @@ struct MeshCompiler {
       return p.selector == nil || key.authorizationPolicies.contains(i)
     }
     var waypointPolicies: [Int] = []
-    if let route = key.waypoint, route.trafficType.handlesWorkload {
+    if let route = key.waypoint, route.handlesWorkload {
       waypointPolicies = gatewayPolicies(route)
     }
     var cuts = Set<Int>()

@@ -73,13 +73,15 @@ public enum MeshMembership {
 
   /// The waypoint named by a label, resolved against the input's Gateways.
   static func route(
-    name: String, namespace: String, enrolledBy: WaypointEnrolment, gateways: WaypointIndex
+    name: String, namespace: String, enrolledBy: WaypointEnrolment, resourceNamespace: String,
+    gateways: WaypointIndex
   ) -> WaypointRoute {
     let gateway = gateways.lookup(namespace: namespace, name: name)
     return WaypointRoute(
       name: name, namespace: namespace, enrolledBy: enrolledBy, gateway: gateway,
       trafficType: gateway.map { gateways.cluster.waypoints[$0].trafficType }
-        ?? assumedTrafficType(enrolledBy: enrolledBy))
+        ?? assumedTrafficType(enrolledBy: enrolledBy),
+      attached: gateway.map { gateways.allowsAttachment($0, from: resourceNamespace) } ?? true)
   }
 
   /// The waypoint a resource (a pod or a Service, with its labels and namespace) is enrolled in:
@@ -98,15 +100,17 @@ public enum MeshMembership {
     switch useWaypoint(labels, ownNamespace: own) {
     case .optOut: return nil
     case .named(let name, let namespace):
-      return route(name: name, namespace: namespace, enrolledBy: enrolledBy, gateways: gateways)
+      return route(
+        name: name, namespace: namespace, enrolledBy: enrolledBy, resourceNamespace: own, gateways: gateways)
     case .absent:
       guard case .named(let name, let namespace) = useWaypoint(ns, ownNamespace: own) else { return nil }
-      return route(name: name, namespace: namespace, enrolledBy: .namespace, gateways: gateways)
+      return route(
+        name: name, namespace: namespace, enrolledBy: .namespace, resourceNamespace: own, gateways: gateways)
     }
   }
 
   /// The waypoint that traffic addressed to the pod's IP (workload traffic) would use; it is
-  /// used when `trafficType.handlesWorkload`.
+  /// used when `handlesWorkload`.
   static func workloadRoute(of pod: Pod, namespaceLabels ns: [String: String], gateways: WaypointIndex)
     -> WaypointRoute?
   {
@@ -114,7 +118,7 @@ public enum MeshMembership {
   }
 
   /// The waypoint that traffic addressed to a Service would use; it is used when
-  /// `trafficType.handlesService`.
+  /// `handlesService`.
   static func serviceRoute(of service: Service, namespaceLabels ns: [String: String], gateways: WaypointIndex)
     -> WaypointRoute?
   {
@@ -251,6 +255,14 @@ public struct WaypointRoute: Hashable, Sendable {
   public var gateway: Int?
   /// The Gateway's `istio.io/waypoint-for`, or the assumed type when the Gateway is missing.
   public var trafficType: WaypointTrafficType
+  /// Whether the Gateway accepts resources of the labelled resource's namespace (its HBONE
+  /// listener's `allowedRoutes`); Istio uses no waypoint otherwise. True when it is missing.
+  public var attached: Bool
+
+  /// The waypoint is used for traffic addressed to a pod's IP.
+  public var handlesWorkload: Bool { attached && trafficType.handlesWorkload }
+  /// The waypoint is used for traffic addressed to a Service.
+  public var handlesService: Bool { attached && trafficType.handlesService }
 
   public var qualifiedName: String { "\(namespace)/\(name)" }
 }
@@ -260,8 +272,17 @@ struct WaypointIndex {
   let cluster: Cluster
   let byName: [String: Int]
 
+  let namespaceLabels: [String: [String: String]]
+
+  /// Whether waypoint `index` accepts resources of namespace `name`.
+  func allowsAttachment(_ index: Int, from name: String) -> Bool {
+    cluster.waypoints[index].allowsAttachment(
+      fromNamespace: name, labels: namespaceLabels[name] ?? [namespaceNameLabel: name])
+  }
+
   init(cluster: Cluster) {
     self.cluster = cluster
+    self.namespaceLabels = cluster.namespaceLabelsByName()
     var byName: [String: Int] = [:]
     for (i, w) in cluster.waypoints.enumerated() where byName["\(w.namespace)/\(w.name)"] == nil {
       byName["\(w.namespace)/\(w.name)"] = i

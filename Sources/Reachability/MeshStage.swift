@@ -113,7 +113,7 @@ public final class MeshStage: @unchecked Sendable {
       // A waypoint enforces the policies attached to it (targetRefs kind Gateway) and, for
       // traffic addressed to a Service, those attached to that Service.
       let policies =
-        route.trafficType.handlesService
+        route.handlesService
         ? (compiler.gatewayPolicies(route) + compiler.servicePolicies(i)).sorted() : []
       var cuts = Set<Int>()
       for p in policies {
@@ -885,23 +885,26 @@ public final class MeshStage: @unchecked Sendable {
       policies = w.policies
       let svc = cluster.services[service]
       addressed = "traffic addressed to Service \(svc.namespace)/\(svc.name)"
-      handles = route.trafficType.handlesService
+      handles = route.handlesService
     } else {
       guard let w = server.waypoint else { return (nil, nil) }
       route = w
       policies = server.waypointPolicies
       addressed = "pod-addressed traffic"
-      handles = route.trafficType.handlesWorkload
+      handles = route.handlesWorkload
     }
     let gateway = route.gateway.map { cluster.waypoints[$0] }
     let object = gateway.map {
       MeshObjectRef(kind: "Gateway", namespace: $0.namespace, name: $0.name, location: $0.location)
     }
     let label = "\(IstioLabel.useWaypoint) on the \(route.enrolledBy.rawValue)"
+    let resourceNamespace = service.map { cluster.services[$0].namespace } ?? server.namespace
     let kind =
       gateway == nil
       ? "handles \(route.trafficType.phrase) (assumed: its Gateway is not in the input)"
-      : "handles \(route.trafficType.phrase)"
+      : !route.attached
+        ? "does not accept resources of namespace \(resourceNamespace) (allowedRoutes of its HBONE listener)"
+        : "handles \(route.trafficType.phrase)"
     if handles {
       return (
         (route, policies),

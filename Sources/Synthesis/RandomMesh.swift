@@ -5,8 +5,8 @@ import KubeModel
 /// Services with HTTP, TCP and unnamed ports, and PeerAuthentications, DestinationRules and
 /// AuthorizationPolicies over a tiny vocabulary (so that they often apply), and waypoints:
 /// `istio.io/use-waypoint` (and `-namespace`) on namespaces, Services and pods, and waypoint
-/// Gateways with every `istio.io/waypoint-for` (absent, service, workload, all, none), some of
-/// them missing from the input.
+/// Gateways with every `istio.io/waypoint-for` (absent, service, workload, all, none) and
+/// listener `allowedRoutes` (Same, All, a namespace selector), some of them missing from the input.
 public enum RandomMesh {
   static let accounts = ["default", "sa1", "sa2"]
   static let portNames = ["http", "tcp", "web", "grpc-x", "tls"]
@@ -65,10 +65,17 @@ public enum RandomMesh {
     // Waypoint Gateways named wp and wp2 in some namespaces, with every traffic type.
     for ns in names {
       for name in waypointNames where rng.chance(0.6) {
+        let attachment: WaypointAttachment
+        switch rng.below(4) {
+        case 0: attachment = .all
+        case 1:
+          attachment = .selector(LabelSelector(matchLabels: [namespaceNameLabel: rng.pick(names)]))
+        default: attachment = .same
+        }
         cluster.waypoints.append(
           WaypointGateway(
             namespace: ns, name: name, waypointFor: rng.pick([nil, "service", "workload", "all", "none"]),
-            location: loc))
+            allowedNamespaces: attachment, location: loc))
       }
     }
     func selector() -> [String: String]? { rng.chance(0.5) ? ["app": rng.pick(appValues)] : nil }
@@ -126,7 +133,7 @@ public enum RandomMesh {
   /// `istio.io/use-waypoint-namespace`.
   static func waypointLabels(_ labels: inout [String: String], _ rng: inout SplitMix64, names: [String]) {
     labels[IstioLabel.useWaypoint] = rng.pick(waypointNames + ["none"])
-    if rng.chance(0.3) { labels[IstioLabel.useWaypointNamespace] = rng.pick(names) }
+    if rng.chance(0.5) { labels[IstioLabel.useWaypointNamespace] = rng.pick(names) }
   }
 
   static func randomRule(_ rng: inout SplitMix64, names: [String]) -> AuthorizationRule {
@@ -134,7 +141,7 @@ public enum RandomMesh {
     // Waypoint identities too (a ztunnel behind a waypoint sees the waypoint's).
     let principals =
       (accounts + waypointNames).map { "cluster.local/ns/\(names[0])/sa/\($0)" } + [
-        "*", "cluster.local/ns/*", "*/sa/wp",
+        "*", "cluster.local/ns/*", "*/sa/wp", "*/sa/wp2",
       ]
     for _ in 0..<rng.below(3) {
       var s = AuthorizationSource()

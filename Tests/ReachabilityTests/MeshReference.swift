@@ -112,7 +112,7 @@ struct MeshReference {
   /// (`none`: no waypoint) else its namespace's, in `istio.io/use-waypoint-namespace` or the
   /// resource's namespace, used only when its Gateway's `istio.io/waypoint-for` (absent or
   /// unknown: service; no Gateway: all for a namespace label, else the label's own traffic)
-  /// covers the addressing.
+  /// covers the addressing, and its listener's `allowedRoutes` accept the resource's namespace.
   func waypoint(_ d: Int, service: Int?) -> (name: String, namespace: String)? {
     let pod = cluster.pods[d]
     let labels: [String: String]
@@ -143,6 +143,14 @@ struct MeshReference {
     if let gw = cluster.waypoints.first(where: { $0.namespace == namespace && $0.name == name }) {
       let label = gw.waypointFor ?? "service"
       type = ["service", "workload", "all", "none"].contains(label) ? label : "service"
+      // The Gateway's HBONE listener must accept the labelled resource's namespace.
+      let accepted: Bool
+      switch gw.allowedNamespaces {
+      case .same: accepted = own == gw.namespace
+      case .all: accepted = true
+      case .selector(let sel): accepted = sel.matches(nsLabels[own] ?? ["kubernetes.io/metadata.name": own])
+      }
+      if !accepted { return nil }
     }
     let wanted = service == nil ? "workload" : "service"
     return type == wanted || type == "all" ? (name, namespace) : nil

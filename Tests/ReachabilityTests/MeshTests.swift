@@ -553,15 +553,18 @@ struct MeshTests {
 
   // MARK: waypoint traffic types (istio.io ambient/usage/waypoint, "Waypoint traffic types")
 
-  static func gateway(_ name: String, namespace: String = "a", for type: String? = nil) -> String {
+  static func gateway(
+    _ name: String, namespace: String = "a", for type: String? = nil, allowedRoutes: String? = nil
+  ) -> String {
     let labels = type.map { "{istio.io/waypoint-for: \($0)}" } ?? "{}"
+    let routes = allowedRoutes.map { ", allowedRoutes: {namespaces: \($0)}" } ?? ""
     return """
       apiVersion: gateway.networking.k8s.io/v1
       kind: Gateway
       metadata: {name: \(name), namespace: \(namespace), labels: \(labels)}
       spec:
         gatewayClassName: istio-waypoint
-        listeners: [{name: mesh, port: 15008, protocol: HBONE}]
+        listeners: [{name: mesh, port: 15008, protocol: HBONE\(routes)}]
       ---
 
       """
@@ -647,8 +650,9 @@ struct MeshTests {
       ---
 
       """
+    let all = "{from: All}"
     let (c, e) = Self.cluster(
-      extra: infra + Self.gateway("shared", namespace: "infra", for: "all")
+      extra: infra + Self.gateway("shared", namespace: "infra", for: "all", allowedRoutes: all)
         + Self.gatewayPolicy("shared", namespace: "infra"), nsLabels: ns)
     #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("a", "s"))) == "mtls/depends-on-L7")
     // A policy naming a Gateway `shared` from the enrolled namespace does not attach to it.
@@ -660,12 +664,45 @@ struct MeshTests {
     let onlyInfra = Self.policy(
       rules: "  rules: [{from: [{source: {principals: [cluster.local/ns/infra/sa/shared]}}]}]")
     let (c3, e3) = Self.cluster(
-      extra: infra + Self.gateway("shared", namespace: "infra", for: "all") + onlyInfra, nsLabels: ns)
+      extra: infra + Self.gateway("shared", namespace: "infra", for: "all", allowedRoutes: all) + onlyInfra,
+      nsLabels: ns)
     #expect(Self.outcome(Self.part(c3, e3, from: ("b", "c"), to: ("a", "s"))) == "mtls/allowed")
     let onlyLocal = Self.policy(rules: "  rules: [{from: [{source: {principals: [cluster.local/ns/a/sa/shared]}}]}]")
     let (c4, e4) = Self.cluster(
-      extra: infra + Self.gateway("shared", namespace: "infra", for: "all") + onlyLocal, nsLabels: ns)
+      extra: infra + Self.gateway("shared", namespace: "infra", for: "all", allowedRoutes: all) + onlyLocal,
+      nsLabels: ns)
     #expect(Self.outcome(Self.part(c4, e4, from: ("b", "c"), to: ("a", "s"))) == "mtls/denied")
+  }
+
+  @Test func crossNamespaceWaypointNeedsAllowedRoutes() {
+    // A waypoint in another namespace is used only when its HBONE listener's allowedRoutes accept
+    // the enrolled resource's namespace (Same by default; istio/istio ambient waypoints.go).
+    let ns = "istio.io/dataplane-mode: ambient, istio.io/use-waypoint: shared, istio.io/use-waypoint-namespace: infra"
+    let infra = """
+      apiVersion: v1
+      kind: Namespace
+      metadata: {name: infra}
+      ---
+
+      """
+    func outcome(_ routes: String?) -> (String, [MeshReason]) {
+      let (c, e) = Self.cluster(
+        extra: infra + Self.gateway("shared", namespace: "infra", for: "all", allowedRoutes: routes)
+          + Self.gatewayPolicy("shared", namespace: "infra"), nsLabels: ns)
+      let p = Self.part(c, e, from: ("b", "c"), to: ("a", "s"))
+      return (Self.outcome(p), p?.reasons ?? [])
+    }
+    let (same, reasons) = outcome(nil)
+    #expect(same == "mtls/allowed")
+    #expect(
+      reasons.contains {
+        $0.text.contains("does not accept resources of namespace a (allowedRoutes of its HBONE listener)")
+      }, "\(reasons)")
+    #expect(outcome("{from: Same}").0 == "mtls/allowed")
+    #expect(outcome("{from: All}").0 == "mtls/depends-on-L7")
+    #expect(
+      outcome("{from: Selector, selector: {matchLabels: {kubernetes.io/metadata.name: a}}}").0 == "mtls/depends-on-L7")
+    #expect(outcome("{from: Selector, selector: {matchLabels: {kubernetes.io/metadata.name: b}}}").0 == "mtls/allowed")
   }
 
   @Test func podLabelWithServiceOnlyWaypoint() {
@@ -731,21 +768,26 @@ struct MeshTests {
 
   @Test func waypointGatewaysAreRead() {
     let result = ManifestLoader.load(
-      yaml: Self.gateway("w1", for: "workload") + Self.gateway("w2") + Self.gateway("w3", for: "sideways") + """
-        apiVersion: gateway.networking.k8s.io/v1
-        kind: Gateway
-        metadata: {name: ingress, namespace: a}
-        spec: {gatewayClassName: istio, listeners: [{name: http, port: 80, protocol: HTTP}]}
-        """, file: "gw.yaml")
+      yaml: Self.gateway("w1", for: "workload", allowedRoutes: "{from: All}") + Self.gateway("w2")
+        + Self.gateway("w3", for: "sideways", allowedRoutes: "{from: Selector, selector: {matchLabels: {team: x}}}")
+          + """
+          apiVersion: gateway.networking.k8s.io/v1
+          kind: Gateway
+          metadata: {name: ingress, namespace: a}
+          spec: {gatewayClassName: istio, listeners: [{name: http, port: 80, protocol: HTTP}]}
+          """, file: "gw.yaml")
     let c = result.cluster
     #expect(c.waypoints.map(\.name) == ["w1", "w2", "w3"])
     #expect(c.waypoints.map(\.trafficType) == [.workload, .service, .service])
     #expect(c.waypoints[0].location.line == 1)
     #expect(result.diagnostics.contains { $0.code == "unknown-waypoint-for" && $0.message.contains("sideways") })
+    let attachments: [WaypointAttachment] = [.all, .same, .selector(LabelSelector(matchLabels: ["team": "x"]))]
+    #expect(c.waypoints.map(\.allowedNamespaces) == attachments)
     // The manifest writer gives them back as written (the label absent stays absent).
     let again = ManifestLoader.load(yaml: ManifestWriter.yaml(for: c), file: "again.yaml").cluster
     #expect(again.waypoints.map(\.name) == ["w1", "w2", "w3"])
     #expect(again.waypoints.map(\.waypointFor) == ["workload", nil, "sideways"])
+    #expect(again.waypoints.map(\.allowedNamespaces) == attachments)
   }
 
   @Test func udpIsOutsideTheMesh() {
