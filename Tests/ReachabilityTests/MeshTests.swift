@@ -639,17 +639,21 @@ struct MeshTests {
       Self.outcome(Self.servicePart(c3, e3, from: ("b", "c"), to: ("a", "s"), service: ("a", "s"))) == "mtls/allowed")
   }
 
+  /// Namespace labels enrolling in the waypoint `infra/shared`, and the namespace infra.
+  static let sharedWaypointLabels =
+    "istio.io/dataplane-mode: ambient, istio.io/use-waypoint: shared, istio.io/use-waypoint-namespace: infra"
+  static let infraNamespace = """
+    apiVersion: v1
+    kind: Namespace
+    metadata: {name: infra}
+    ---
+
+    """
+
   @Test func useWaypointNamespace() {
     // istio.io/use-waypoint-namespace names the waypoint's namespace: its Gateway, the policies
     // attached to it and its identity live there.
-    let ns = "istio.io/dataplane-mode: ambient, istio.io/use-waypoint: shared, istio.io/use-waypoint-namespace: infra"
-    let infra = """
-      apiVersion: v1
-      kind: Namespace
-      metadata: {name: infra}
-      ---
-
-      """
+    let (ns, infra) = (Self.sharedWaypointLabels, Self.infraNamespace)
     let all = "{from: All}"
     let (c, e) = Self.cluster(
       extra: infra + Self.gateway("shared", namespace: "infra", for: "all", allowedRoutes: all)
@@ -677,14 +681,7 @@ struct MeshTests {
   @Test func crossNamespaceWaypointNeedsAllowedRoutes() {
     // A waypoint in another namespace is used only when its HBONE listener's allowedRoutes accept
     // the enrolled resource's namespace (Same by default; istio/istio ambient waypoints.go).
-    let ns = "istio.io/dataplane-mode: ambient, istio.io/use-waypoint: shared, istio.io/use-waypoint-namespace: infra"
-    let infra = """
-      apiVersion: v1
-      kind: Namespace
-      metadata: {name: infra}
-      ---
-
-      """
+    let (ns, infra) = (Self.sharedWaypointLabels, Self.infraNamespace)
     func outcome(_ routes: String?) -> (String, [MeshReason]) {
       let (c, e) = Self.cluster(
         extra: infra + Self.gateway("shared", namespace: "infra", for: "all", allowedRoutes: routes)
