@@ -120,7 +120,7 @@ struct AnalyzeCommand: IOCommand {
     do {
       bytes = try output.renderer.render(report)
     } catch {
-      throw CommandFailure([.error("render", error.description, at: nil)])
+      throw CommandFailure([.error(.render, error.description, at: nil)])
     }
     try emit(bytes, to: outputFile, io: io)
     stats.lap("output")
@@ -181,11 +181,11 @@ struct AnalyzeCommand: IOCommand {
             let pods = cluster.pods.filter { cluster.workloads[$0.workload] == split }
               .map { "\($0.namespace)/\($0.name)" }.sorted()
             return .error(
-              "unknown-peer",
+              .unknownPeer,
               "workload \(split.namespace)/\(split.name) is listed pod by pod (its pods differ); focus on one of its pods: \(pods.joined(separator: ", "))",
               at: nil)
           }
-          return .error("unknown-peer", "\(granularity.rawValue) \(name) does not exist in the input", at: nil)
+          return .error(.unknownPeer, "\(granularity.rawValue) \(name) does not exist in the input", at: nil)
         })
     }
   }

@@ -45,7 +45,7 @@ struct DiffCommand: IOCommand {
     do {
       bytes = try output.renderer.render(diff)
     } catch {
-      throw CommandFailure([.error("render", error.description, at: nil)])
+      throw CommandFailure([.error(.render, error.description, at: nil)])
     }
     if diff.rows.isEmpty { io.log("diff: no difference in allowed connectivity\n") }
     try emit(bytes, to: outputFile, io: io)

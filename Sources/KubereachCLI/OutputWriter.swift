@@ -94,6 +94,6 @@ enum OutputWriter {
   }
 
   private static func failure(_ what: String, _ code: Int32) -> CommandFailure {
-    CommandFailure([.error("output", "\(what): \(describe(errno: code))", at: nil)])
+    CommandFailure([.error(.output, "\(what): \(describe(errno: code))", at: nil)])
   }
 }

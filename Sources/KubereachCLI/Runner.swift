@@ -53,7 +53,7 @@ public struct CommandFailure: Error {
   }
 
   public static func usage(_ message: String) -> CommandFailure {
-    CommandFailure([.error("usage", message, at: nil)])
+    CommandFailure([.error(.usage, message, at: nil)])
   }
 }
 
@@ -134,7 +134,7 @@ extension Kubereach {
       raise(SIGPIPE)
     case .failed(let code):
       let message = Diagnostic.error(
-        "output", "cannot write standard output: \(OutputWriter.describe(errno: code))", at: nil)
+        .output, "cannot write standard output: \(OutputWriter.describe(errno: code))", at: nil)
       _ = OutputWriter.writeAll(Array((message.description + "\n").utf8), to: STDERR_FILENO)
       status = ExitStatus.inputError.rawValue
     }
