@@ -5,18 +5,25 @@ import KubeModel
 public struct DOTRenderer: ReportRenderer {
   public init() {}
 
-  public func render(_ report: ConnectivityReport) -> [UInt8] {
-    Array(dot(report).utf8)
+  public func render(_ report: ConnectivityReport, into sink: any OutputSink) {
+    Self.write(lines(report), into: sink)
   }
 
-  public func render(_ diff: DiffReport) -> [UInt8] {
-    diff.rows.isEmpty ? [] : Array(dot(diff).utf8)
+  public func render(_ diff: DiffReport, into sink: any OutputSink) {
+    if !diff.rows.isEmpty { Self.write(lines(diff), into: sink) }
   }
 
-  /// The DOT text of a connectivity report: namespace clusters, then (with exposure) the clusters
-  /// of representative peers, then the other nodes and every edge, each sorted, as
-  /// netpol-analyzer writes them.
-  public func dot(_ report: ConnectivityReport) -> String {
+  /// The DOT text of a connectivity report.
+  public func dot(_ report: ConnectivityReport) -> String { Self.graph(lines(report)) }
+
+  /// The DOT text of a diff.
+  public func dot(_ diff: DiffReport) -> String { Self.graph(lines(diff)) }
+
+  /// The lines of a connectivity report's graph: namespace clusters, then (with exposure) the
+  /// clusters of representative peers, then the other nodes and every edge, each sorted, as
+  /// netpol-analyzer writes them. The edge lines are held (they are sorted as text), the
+  /// joined document never is.
+  func lines(_ report: ConnectivityReport) -> [String] {
     let peers = report.peers + report.rows.flatMap { [$0.source, $0.destination] }
     var (clusters, loose) = nodeLines(peers) { $0.isExternal ? "red2" : "blue" }
     var edges: [String] = []
@@ -32,11 +39,11 @@ public struct DOTRenderer: ReportRenderer {
       loose += parts.nodes
       edges += parts.edges
     }
-    return Self.graph(clusters + Self.sorted(loose) + Self.sorted(edges))
+    return clusters + Self.sorted(loose) + Self.sorted(edges)
   }
 
-  /// The DOT text of a diff, with netpol-analyzer's colours and legend.
-  public func dot(_ diff: DiffReport) -> String {
+  /// The lines of a diff's graph, with netpol-analyzer's colours and legend.
+  func lines(_ diff: DiffReport) -> [String] {
     let peers =
       diff.peers + diff.rows.flatMap { [$0.source, $0.destination] }
       + diff.unchanged.flatMap { [$0.source, $0.destination] }
@@ -59,11 +66,23 @@ public struct DOTRenderer: ReportRenderer {
         }
       edges.append(edge(row.source.name, row.destination.name, label: label, color: color))
     }
-    return Self.graph(clusters + Self.sorted(loose) + Self.sorted(edges) + Self.legend)
+    return clusters + Self.sorted(loose) + Self.sorted(edges) + Self.legend
   }
 
   static func graph(_ lines: [String]) -> String {
     "digraph {\n" + lines.joined(separator: "\n") + "\n}"
+  }
+
+  /// `graph(lines)`, written line by line into a sink.
+  static func write(_ lines: [String], into sink: any OutputSink) {
+    var out = ByteWriter(into: sink)
+    out.write("digraph {\n")
+    for (index, line) in lines.enumerated() {
+      if index > 0 { out.write("\n") }
+      out.write(line)
+    }
+    out.write("\n}")
+    out.flush()
   }
 
   /// Lines in byte order (Go's string order, which netpol-analyzer sorts with).

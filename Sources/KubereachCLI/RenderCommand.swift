@@ -127,7 +127,7 @@ struct RenderCommand: IOCommand {
     do {
       bytes = try ClusterGraphRenderer().render(drawn, format: output)
     } catch {
-      throw CommandFailure([.error(.render, error.description, at: nil)])
+      throw .render(error)
     }
     stats.lap("layout")
     try emit(bytes, to: outputFile, io: io)
