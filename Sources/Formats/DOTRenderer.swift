@@ -36,12 +36,8 @@ public struct DOTRenderer: ReportRenderer {
   /// representative peers, then the other nodes and every edge, each sorted, as netpol-analyzer
   /// writes them.
   func graph(_ report: ConnectivityReport) -> Graph {
-    var unique: [String: ReportPeer] = [:]
-    for peer in report.peers { unique[peer.name] = peer }
-    for row in report.rows {
-      unique[row.source.name] = row.source
-      unique[row.destination.name] = row.destination
-    }
+    var unique = Dictionary(report.peers.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
+    Self.addEnds(of: report.rows, to: &unique) { ($0.source, $0.destination) }
     var (clusters, loose) = nodeLines(unique) { $0.isExternal ? "red2" : "blue" }
     var held: [String] = []
     if let exposure = report.exposure {
@@ -65,16 +61,9 @@ public struct DOTRenderer: ReportRenderer {
 
   /// A diff's graph, with netpol-analyzer's colours and legend.
   func graph(_ diff: DiffReport) -> Graph {
-    var unique: [String: ReportPeer] = [:]
-    for peer in diff.peers { unique[peer.name] = peer }
-    for row in diff.rows {
-      unique[row.source.name] = row.source
-      unique[row.destination.name] = row.destination
-    }
-    for row in diff.unchanged {
-      unique[row.source.name] = row.source
-      unique[row.destination.name] = row.destination
-    }
+    var unique = Dictionary(diff.peers.map { ($0.name, $0) }, uniquingKeysWith: { $1 })
+    Self.addEnds(of: diff.rows, to: &unique) { ($0.source, $0.destination) }
+    Self.addEnds(of: diff.unchanged, to: &unique) { ($0.source, $0.destination) }
     let (clusters, loose) = nodeLines(unique) { peer in
       if diff.addedPeers.contains(peer.name) { return "#008000" }
       if diff.removedPeers.contains(peer.name) { return "red" }
@@ -104,6 +93,18 @@ public struct DOTRenderer: ReportRenderer {
         return edge(row.source.name, row.destination.name, label: label, color: color)
       },
       heldEdges: [], tail: Self.legend)
+  }
+
+  /// Adds the two ends of each row to the peers by name (a later peer of a name replaces an
+  /// earlier one).
+  static func addEnds<Rows: Sequence>(
+    of rows: Rows, to unique: inout [String: ReportPeer], _ ends: (Rows.Element) -> (ReportPeer, ReportPeer)
+  ) {
+    for row in rows {
+      let (source, destination) = ends(row)
+      unique[source.name] = source
+      unique[destination.name] = destination
+    }
   }
 
   /// The whole text of a graph.
