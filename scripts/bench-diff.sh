@@ -3,7 +3,9 @@
 #   analyze -o json  vs  diff of the same cluster and a copy with one added NetworkPolicy
 #   (TCP 8443 of ns-7 opened to all namespaces), at 10,000 and 150,000 pods;
 #   analyze -o json  vs  analyze --explain at 1,000 pods (synth --pods 1000 --namespaces 33 --policies 100 --seed 7).
-# Usage: scripts/bench-diff.sh [--sizes "10000 150000"] ; KUBEREACH=path uses a prebuilt binary.
+# The explain pair runs 5 times, interleaved; the ratio of the medians is printed last.
+# Usage: scripts/bench-diff.sh [--sizes "10000 150000"] (--sizes "" : explain only);
+# KUBEREACH=path uses a prebuilt binary.
 # Outputs and the table land in bench-out/diff/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,6 +55,12 @@ for pods in $sizes; do
 done
 dir="$out/c1000-explain"
 [ -d "$dir" ] || "$KUBEREACH" synth --pods 1000 --namespaces 33 --policies 100 --seed 7 "$dir" >&2
-timed "analyze-json-1000" "$KUBEREACH" analyze -o json "$dir"
-timed "analyze-explain-1000" "$KUBEREACH" analyze --explain "$dir"
+for run in 1 2 3 4 5; do
+  timed "analyze-json-1000" "$KUBEREACH" analyze -o json "$dir"
+  timed "analyze-explain-1000" "$KUBEREACH" analyze --explain "$dir"
+done
 awk '{ printf "%-24s %8.2f s %8.0f MiB\n", $1, $2, $3 / 1024 }' "$table"
+median() { grep "^$1 " "$table" | awk '{ print $2 }' | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+json=$(median analyze-json-1000)
+explain=$(median analyze-explain-1000)
+awk -v j="$json" -v e="$explain" 'BEGIN { printf "analyze --explain / analyze -o json, 1,000 pods, medians of 5: %.2f s / %.2f s = %.1fx\n", e, j, e / j }'

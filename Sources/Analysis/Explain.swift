@@ -15,11 +15,16 @@ public struct ExplainGroup: Hashable, Sendable {
   /// Whether both directions allow these connections.
   public var allowed: Bool
   /// The connections of this part.
-  public var connections: ConnectionSet
+  public var connections: ConnectionSet {
+    didSet { connectionsText = Self.text(connections) }
+  }
   /// Egress at the source.
   public var egress: DirectionVerdict
   /// Ingress at the destination.
   public var ingress: DirectionVerdict
+  /// netpol-analyzer's text of the connections (`TCP, UDP:[1-52,54-65535], SCTP`), kept with
+  /// them: groups are sorted by it and every renderer prints it.
+  public private(set) var connectionsText: String
 
   /// Creates a group from its verdict, connections and the verdict of each direction.
   public init(
@@ -29,13 +34,13 @@ public struct ExplainGroup: Hashable, Sendable {
     self.connections = connections
     self.egress = egress
     self.ingress = ingress
+    self.connectionsText = Self.text(connections)
   }
 
   /// Whether nothing but the system default decided both directions.
   public var isSystemDefaultOnly: Bool { egress.isSystemDefaultOnly && ingress.isSystemDefaultOnly }
 
-  /// netpol-analyzer's text of the connections: `TCP, UDP:[1-52,54-65535], SCTP`.
-  public var connectionsText: String {
+  static func text(_ connections: ConnectionSet) -> String {
     ExplainReasons.protocolOrder.compactMap { proto -> String? in
       guard let ranges = connections.ranges[proto] else { return nil }
       if ranges == [PortRange.all] { return proto.rawValue }
@@ -115,13 +120,14 @@ extension ConnectivityAnalyzer {
     }
     let ranges = ExternalRanges(cluster: cluster, includeIPv6: options.includeIPv6)
     let focus = FocusFilter(options: options)
+    let verdicts = ExplainVerdicts()
     var pairs: [ExplainedPair] = []
     func add(
       _ src: ReportPeer, _ s: Peer, _ dst: ReportPeer, _ d: Peer, forwards: [IngressForward]?
     ) {
       var pair = Self.explainPair(
         engine: engine, space: space, source: src, s, destination: dst, d, forwards: forwards,
-        upstreamQuirks: true)
+        upstreamQuirks: true, verdicts: verdicts)
       if let only { pair.groups = pair.groups.filter { $0.allowed == (only == .allow) } }
       if !pair.groups.isEmpty { pairs.append(pair) }
     }
@@ -150,8 +156,21 @@ extension ConnectivityAnalyzer {
           .ingressController, .pod(ingressControllerPod), dstPeer, .pod(dstPod), forwards: forwards)
       }
     }
-    pairs.sort { ($0.source.name, $0.destination.name) < ($1.source.name, $1.destination.name) }
-    return ExplainReport(pairs: pairs, only: only)
+    // Sorted by (source name, destination name): each name's rank is found once.
+    var names = Set<String>()
+    for pair in pairs {
+      names.insert(pair.source.name)
+      names.insert(pair.destination.name)
+    }
+    var rank: [String: Int] = [:]
+    for (i, name) in names.sorted().enumerated() { rank[name] = i }
+    func rankOf(_ name: String) -> Int {
+      guard let r = rank[name] else { preconditionFailure("every pair's names were ranked") }
+      return r
+    }
+    let keys = pairs.map { rankOf($0.source.name) << 32 | rankOf($0.destination.name) }
+    let order = pairs.indices.sorted { keys[$0] < keys[$1] }
+    return ExplainReport(pairs: order.map { pairs[$0] }, only: only)
   }
 
   /// The Ingress and Route objects that forward to a pod, one entry per object and Service.
@@ -201,11 +220,11 @@ extension ConnectivityAnalyzer {
   }
 
   /// Explains one pair (over `space`, nil: every protocol and port) from the engine's walk and
-  /// groups the parts by verdict and reasons.
+  /// groups the parts by verdict and reasons. `verdicts` shares verdict values between pairs.
   static func explainPair(
     engine: ReachabilityEngine, space: ConnectionSet?, source: ReportPeer, _ s: Peer,
     destination: ReportPeer, _ d: Peer, forwards: [IngressForward]?,
-    upstreamQuirks: Bool = false
+    upstreamQuirks: Bool = false, verdicts: ExplainVerdicts = ExplainVerdicts()
   ) -> ExplainedPair {
     var silentEgress = false
     var silentIngress = false
@@ -216,36 +235,28 @@ extension ConnectivityAnalyzer {
       silentIngress = engine.networkPolicyDenialsUnreported(
         direction: .ingress, subject: dp, peer: s)
     }
-    struct Key: Hashable {
-      var allowed: Bool
-      var egress: DirectionVerdict
-      var ingress: DirectionVerdict
+    let explanation = engine.explainInterned(from: s, to: d, within: space)
+    let shared: Int64? =
+      forwards == nil ? explanation.key.map { Int64($0) << 2 | (silentEgress ? 2 : 0) | (silentIngress ? 1 : 0) } : nil
+    if let shared, let known = verdicts.groups[shared] {
+      return ExplainedPair(source: source, destination: destination, groups: known)
     }
-    // A pair has few parts: a linear search is cheaper than hashing reasons.
-    var order: [Key] = []
-    var parts: [ConnectionSet] = []
-    func add(_ key: Key, _ conns: ConnectionSet) {
-      if let i = order.firstIndex(of: key) {
-        parts[i] = parts[i].union(conns)
+    // A pair has few parts: a linear search is cheaper than hashing. Verdicts shared between
+    // pairs compare by identity first.
+    var groups: [ExplainGroup] = []
+    func add(_ allowed: Bool, _ egress: DirectionVerdict, _ ingress: DirectionVerdict, _ conns: ConnectionSet) {
+      if let i = groups.firstIndex(where: { $0.allowed == allowed && $0.egress == egress && $0.ingress == ingress }) {
+        groups[i].connections = groups[i].connections.union(conns)
       } else {
-        order.append(key)
-        parts.append(conns)
+        groups.append(ExplainGroup(allowed: allowed, connections: conns, egress: egress, ingress: ingress))
       }
     }
-    for seg in engine.explain(from: s, to: d, within: space).segments {
-      var egress = DirectionVerdict.systemDefault
-      if forwards == nil {
-        egress = ExplainReasons.verdict(
-          seg.egress, subjectName: source.name, peerName: destination.name,
-          silentNetworkPolicyDenials: silentEgress)
-      }
-      let ingress = ExplainReasons.verdict(
-        seg.ingress, subjectName: destination.name, peerName: source.name,
-        silentNetworkPolicyDenials: silentIngress)
+    for seg in explanation.segments {
+      let egress =
+        forwards == nil ? verdicts.verdict(engine, seg.egress, silent: silentEgress) : DirectionVerdict.systemDefault
+      let ingress = verdicts.verdict(engine, seg.ingress, silent: silentIngress)
       guard let forwards else {
-        add(
-          Key(allowed: egress.allowed && ingress.allowed, egress: egress, ingress: ingress),
-          seg.connections)
+        add(egress.allowed && ingress.allowed, egress, ingress, seg.connections)
         continue
       }
       for (conns, allowing) in forwardParts(seg.connections, forwards) {
@@ -253,22 +264,14 @@ extension ConnectivityAnalyzer {
         let policyReasons = ingress.isSystemDefaultOnly ? [] : ingress.reasons
         let combined = DirectionVerdict(
           allowed: routes.allowed && ingress.allowed, reasons: routes.reasons + policyReasons)
-        add(Key(allowed: egress.allowed && combined.allowed, egress: egress, ingress: combined), conns)
+        add(egress.allowed && combined.allowed, egress, combined, conns)
       }
     }
-    var groups = zip(order, parts).map { key, conns in
-      ExplainGroup(
-        allowed: key.allowed, connections: conns, egress: key.egress, ingress: key.ingress)
+    groups.sort { a, b in
+      if a.allowed != b.allowed { return a.allowed }
+      return a.connectionsText < b.connectionsText
     }
-    if groups.count > 1 {
-      // Each group's text once, not once per comparison.
-      var keyed = groups.map { (text: $0.connectionsText, group: $0) }
-      keyed.sort { a, b in
-        if a.group.allowed != b.group.allowed { return a.group.allowed }
-        return a.text < b.text
-      }
-      groups = keyed.map(\.group)
-    }
+    if let shared { verdicts.groups[shared] = groups }
     return ExplainedPair(source: source, destination: destination, groups: groups)
   }
 }

@@ -27,13 +27,13 @@ public struct ExplainReason: Hashable, Sendable {
     case adminRule(Direction)
     /// A NetworkPolicy rule (`rule`, `#n`) allows the flow.
     case networkPolicyAllows(Direction)
-    /// A NetworkPolicy selects `subject` but none of its rules admits `peer`; `noRules` when it
-    /// has no rules in that direction.
-    case networkPolicyAdmitsNoRule(Direction, subject: String, peer: String, noRules: Bool)
-    /// A NetworkPolicy rule (`rule`) selects `peer` but its ports do not admit the flow;
+    /// A NetworkPolicy selects the subject (the end whose policies apply in that direction)
+    /// but none of its rules admits the peer (the other end); `noRules` when it has no rules in
+    /// that direction. The sentence names both ends: renderers take them from the pair.
+    case networkPolicyAdmitsNoRule(Direction, noRules: Bool)
+    /// A NetworkPolicy rule (`rule`) selects the peer but its ports do not admit the flow;
     /// `namedPortsUnresolved` when its named ports have no match at the destination.
-    case networkPolicyPortsDiffer(
-      Direction, subject: String, peer: String, namedPortsUnresolved: Bool)
+    case networkPolicyPortsDiffer(Direction, namedPortsUnresolved: Bool)
     /// An Ingress/Route forwards the flow through a Service (`rule`).
     case forwardAllows
     /// An Ingress/Route forwards to the Service (`rule`) but not on these ports.
@@ -83,24 +83,51 @@ public struct ExplainReason: Hashable, Sendable {
 
 /// The verdict of one direction (egress at the source, or ingress at the destination) for a
 /// part of the connection space, with its reasons (in the order the walk found them; renderers
-/// order them as they print them).
+/// order them as they print them). Its reasons name no pair, so many pairs share one verdict
+/// value (stored once; copies share it), and renderers can cache per verdict.
 public struct DirectionVerdict: Hashable, Sendable {
-  /// Whether the direction allows this part of the flow.
-  public var allowed: Bool
-  /// The reasons.
-  public var reasons: [ExplainReason]
+  final class Storage: Sendable {
+    let allowed: Bool
+    let reasons: [ExplainReason]
+    let isSystemDefaultOnly: Bool
+
+    init(allowed: Bool, reasons: [ExplainReason]) {
+      self.allowed = allowed
+      self.reasons = reasons
+      self.isSystemDefaultOnly = reasons.count == 1 && reasons[0].isSystemDefault
+    }
+  }
+  private let storage: Storage
 
   /// Creates a verdict.
   public init(allowed: Bool, reasons: [ExplainReason]) {
-    self.allowed = allowed
-    self.reasons = reasons
+    storage = Storage(allowed: allowed, reasons: reasons)
   }
+
+  /// Whether the direction allows this part of the flow.
+  public var allowed: Bool { storage.allowed }
+  /// The reasons.
+  public var reasons: [ExplainReason] { storage.reasons }
 
   /// Allowed by nothing but the system default.
   public static let systemDefault = DirectionVerdict(allowed: true, reasons: [.systemDefault])
 
   /// Whether only the system default decided.
-  public var isSystemDefaultOnly: Bool { reasons.count == 1 && reasons[0].isSystemDefault }
+  public var isSystemDefaultOnly: Bool { storage.isSystemDefaultOnly }
+
+  /// The same for every copy of this value (not for equal values built apart): a key for
+  /// caches of work derived from a verdict.
+  public var identity: ObjectIdentifier { ObjectIdentifier(storage) }
+
+  public static func == (lhs: DirectionVerdict, rhs: DirectionVerdict) -> Bool {
+    lhs.storage === rhs.storage
+      || (lhs.storage.allowed == rhs.storage.allowed && lhs.storage.reasons == rhs.storage.reasons)
+  }
+
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(storage.allowed)
+    hasher.combine(storage.reasons)
+  }
 }
 
 /// Turns the engine's explanation of one direction (`ReachabilityEngine.explain`) into
@@ -117,13 +144,9 @@ enum ExplainReasons {
     }
   }
 
-  /// The reasons of one direction. `subjectName` is the pod end whose policies apply,
-  /// `peerName` the other end; with `silentNetworkPolicyDenials` a NetworkPolicy denial keeps
-  /// no NetworkPolicy reasons (`ReachabilityEngine.networkPolicyDenialsUnreported`).
-  static func verdict(
-    _ e: DirectionExplanation, subjectName: String, peerName: String,
-    silentNetworkPolicyDenials: Bool
-  ) -> DirectionVerdict {
+  /// The reasons of one direction; with `silentNetworkPolicyDenials` a NetworkPolicy denial
+  /// keeps no NetworkPolicy reasons (`ReachabilityEngine.networkPolicyDenialsUnreported`).
+  static func verdict(_ e: DirectionExplanation, silentNetworkPolicyDenials: Bool) -> DirectionVerdict {
     let direction = e.direction
     var reasons: [ExplainReason] = e.adminRules.map { r in
       ExplainReason(
@@ -144,8 +167,7 @@ enum ExplainReasons {
         }
       } else if !silentNetworkPolicyDenials {
         for u in e.unmatchedPolicies {
-          reasons.append(
-            unmatched(u, direction: direction, subjectName: subjectName, peerName: peerName))
+          reasons.append(unmatched(u, direction: direction))
         }
       }
     case .baselineAdminNetworkPolicy:
@@ -161,21 +183,33 @@ enum ExplainReasons {
     return DirectionVerdict(allowed: e.allowed, reasons: reasons)
   }
 
-  static func unmatched(
-    _ u: UnmatchedPolicy, direction: Direction, subjectName: String, peerName: String
-  ) -> ExplainReason {
+  static func unmatched(_ u: UnmatchedPolicy, direction: Direction) -> ExplainReason {
     guard let rule = u.peerRule, !u.noRulesDefined else {
       return ExplainReason(
         tier: "NetworkPolicy", policy: u.policy.policy, rule: "", location: u.policy.location,
         effect: .noMatch,
-        detail: .networkPolicyAdmitsNoRule(
-          direction, subject: subjectName, peer: peerName, noRules: u.noRulesDefined))
+        detail: .networkPolicyAdmitsNoRule(direction, noRules: u.noRulesDefined))
     }
     return ExplainReason(
       tier: "NetworkPolicy", policy: u.policy.policy, rule: "#\(rule.ruleIndex + 1)",
       location: rule.location, effect: .noMatch,
-      detail: .networkPolicyPortsDiffer(
-        direction, subject: subjectName, peer: peerName,
-        namedPortsUnresolved: u.namedPortsUnresolved))
+      detail: .networkPolicyPortsDiffer(direction, namedPortsUnresolved: u.namedPortsUnresolved))
+  }
+}
+
+/// Verdicts already built from the engine's interned explanations, so that every pair with the
+/// same explanation shares one verdict value.
+final class ExplainVerdicts {
+  private var known: [Int64: DirectionVerdict] = [:]
+  /// The grouped parts per shared explanation key and silent flags (`explainPair`).
+  var groups: [Int64: [ExplainGroup]] = [:]
+
+  /// The verdict of explanation `id` (with or without NetworkPolicy denials reported).
+  func verdict(_ engine: ReachabilityEngine, _ id: Int32, silent: Bool) -> DirectionVerdict {
+    let key = Int64(id) << 1 | (silent ? 1 : 0)
+    if let hit = known[key] { return hit }
+    let value = ExplainReasons.verdict(engine.directionExplanation(id), silentNetworkPolicyDenials: silent)
+    known[key] = value
+    return value
   }
 }

@@ -1,5 +1,6 @@
 import Analysis
 import KubeModel
+import Reachability
 
 /// netpol-analyzer's `--explain` text: pairs with specific reasons, then pairs that only the
 /// system default allows.
@@ -22,6 +23,7 @@ public struct ExplainTextRenderer: Sendable {
   /// 1,000-pod explanation is about 87 MB) that is passed on to `sink` every 64 KiB or so.
   public func render(_ report: ExplainReport, into sink: any OutputSink) {
     var out: [UInt8] = []
+    let blocks = DirectionBlocks()
     func pass() {
       if out.count < ByteWriter.chunk { return }
       sink.write(out)
@@ -37,7 +39,7 @@ public struct ExplainTextRenderer: Sendable {
       Self.append(Self.header(Self.specificHeader), to: &out)
       for pair in report.pairs where !pair.isSystemDefaultOnly {
         Self.append(Self.pairSeparator, to: &out)
-        Self.pairText(pair, into: &out)
+        Self.pairText(pair, blocks: blocks, into: &out)
         out.append(UInt8(ascii: "\n"))
         pass()
       }
@@ -98,11 +100,11 @@ public struct ExplainTextRenderer: Sendable {
   /// One pair: `Connections between A => B:` and its allowed and denied groups.
   static func pairText(_ pair: ExplainedPair) -> String {
     var out: [UInt8] = []
-    pairText(pair, into: &out)
+    pairText(pair, blocks: DirectionBlocks(), into: &out)
     return String(decoding: out, as: UTF8.self)
   }
 
-  static func pairText(_ pair: ExplainedPair, into out: inout [UInt8]) {
+  static func pairText(_ pair: ExplainedPair, blocks: DirectionBlocks, into out: inout [UInt8]) {
     append("Connections between ", to: &out)
     append(pair.source.name, to: &out)
     append(" => ", to: &out)
@@ -119,7 +121,7 @@ public struct ExplainTextRenderer: Sendable {
       for group in pair.groups where group.allowed {
         if !first { out.append(UInt8(ascii: "\n")) }
         first = false
-        groupText(group, into: &out)
+        groupText(group, pair: pair, blocks: blocks, into: &out)
       }
     }
     if anyDenied {
@@ -129,12 +131,14 @@ public struct ExplainTextRenderer: Sendable {
       for group in pair.groups where !group.allowed {
         if !first { out.append(UInt8(ascii: "\n")) }
         first = false
-        groupText(group, into: &out)
+        groupText(group, pair: pair, blocks: blocks, into: &out)
       }
     }
   }
 
-  static func groupText(_ group: ExplainGroup, into out: inout [UInt8]) {
+  static func groupText(
+    _ group: ExplainGroup, pair: ExplainedPair, blocks: DirectionBlocks, into out: inout [UInt8]
+  ) {
     append(group.allowed ? "\tAllowed " : "\tDenied ", to: &out)
     append(group.connectionsText, to: &out)
     if group.isSystemDefaultOnly {
@@ -142,11 +146,19 @@ public struct ExplainTextRenderer: Sendable {
       return
     }
     append(" due to the following policies and rules:\n", to: &out)
-    directionText("Egress", group.egress, into: &out)
-    directionText("Ingress", group.ingress, into: &out)
+    let source = pair.source.name
+    let destination = pair.destination.name
+    blocks.append(.egress, group.egress, subject: source, peer: destination, into: &out)
+    blocks.append(.ingress, group.ingress, subject: destination, peer: source, into: &out)
   }
 
-  static func directionText(_ name: String, _ verdict: DirectionVerdict, into out: inout [UInt8]) {
+  /// One direction's block of a group: its verdict and its reasons, sorted by sentence and
+  /// grouped into `<Kind> list:` blocks as netpol-analyzer prints them.
+  static func directionText(
+    _ direction: Direction, _ verdict: DirectionVerdict, subject: String, peer: String,
+    into out: inout [UInt8]
+  ) {
+    let name = direction == .egress ? "Egress" : "Ingress"
     let state = verdict.allowed ? "Allowed" : "Denied"
     // netpol-analyzer prints nothing for a direction whose reasons it lost.
     if verdict.reasons.isEmpty { return }
@@ -160,7 +172,7 @@ public struct ExplainTextRenderer: Sendable {
     append(state, to: &out)
     append(")\n", to: &out)
     var i = 0
-    let reasons = ExplainSentences.sorted(verdict.reasons)
+    let reasons = ExplainSentences.sorted(verdict.reasons, subject: subject, peer: peer)
     while i < reasons.count {
       var j = i + 1
       let kind = reasons[i].reason.kind
@@ -184,6 +196,83 @@ public struct ExplainTextRenderer: Sendable {
       }
       i = j
     }
+  }
+}
+
+/// The printed blocks of direction verdicts with the pair's names left open, built once per
+/// verdict and filled in per pair: many pairs share a verdict, and its sentences, their order
+/// and their grouping do not depend on the names. When the order could depend on them (two
+/// sentences that first differ where a name stands), the block is written per pair instead.
+final class DirectionBlocks {
+  enum Piece {
+    case text([UInt8])
+    case subject
+    case peer
+  }
+  struct Entry {
+    /// Kept so that the verdict's identity is not reused while the entry lives.
+    var verdict: DirectionVerdict
+    /// nil: the order depends on the names.
+    var pieces: [Piece]?
+  }
+  private static let subjectMark = "\u{1}"
+  private static let peerMark = "\u{2}"
+  private var entries: [ObjectIdentifier: Entry] = [:]
+  private var entriesIngress: [ObjectIdentifier: Entry] = [:]
+
+  /// Writes the block of `verdict` for one pair.
+  func append(
+    _ direction: Direction, _ verdict: DirectionVerdict, subject: String, peer: String,
+    into out: inout [UInt8]
+  ) {
+    let id = verdict.identity
+    let cached = direction == .egress ? entries[id] : entriesIngress[id]
+    let entry = cached ?? Self.entry(direction, verdict)
+    if cached == nil {
+      if direction == .egress { entries[id] = entry } else { entriesIngress[id] = entry }
+    }
+    guard let pieces = entry.pieces else {
+      ExplainTextRenderer.directionText(direction, verdict, subject: subject, peer: peer, into: &out)
+      return
+    }
+    for piece in pieces {
+      switch piece {
+      case .text(let bytes): out.append(contentsOf: bytes)
+      case .subject: ExplainTextRenderer.append(subject, to: &out)
+      case .peer: ExplainTextRenderer.append(peer, to: &out)
+      }
+    }
+  }
+
+  static func entry(_ direction: Direction, _ verdict: DirectionVerdict) -> Entry {
+    let marks: Set<Unicode.Scalar> = ["\u{1}", "\u{2}"]
+    let fields = verdict.reasons.flatMap { [$0.tier, $0.policy, $0.rule] }
+    if fields.contains(where: { $0.unicodeScalars.contains(where: marks.contains) }) {
+      return Entry(verdict: verdict, pieces: nil)
+    }
+    let sentences = ExplainSentences.sorted(verdict.reasons, subject: subjectMark, peer: peerMark)
+      .map { Array($0.text.unicodeScalars) }
+    for (a, b) in zip(sentences, sentences.dropFirst()) {
+      guard let first = a.indices.first(where: { $0 < b.count && a[$0] != b[$0] }) else { continue }
+      if marks.contains(a[first]) || marks.contains(b[first]) {
+        return Entry(verdict: verdict, pieces: nil)
+      }
+    }
+    var bytes: [UInt8] = []
+    ExplainTextRenderer.directionText(direction, verdict, subject: subjectMark, peer: peerMark, into: &bytes)
+    var pieces: [Piece] = []
+    var run: [UInt8] = []
+    for byte in bytes {
+      if byte == 1 || byte == 2 {
+        if !run.isEmpty { pieces.append(.text(run)) }
+        run = []
+        pieces.append(byte == 1 ? .subject : .peer)
+      } else {
+        run.append(byte)
+      }
+    }
+    if !run.isEmpty { pieces.append(.text(run)) }
+    return Entry(verdict: verdict, pieces: pieces)
   }
 }
 
@@ -251,10 +340,11 @@ public struct FlowExplanationRenderer: Sendable {
     for group in flow.groups {
       out += "\n\(group.allowed ? "Allowed" : "Denied") \(group.connectionsText):\n"
       out += directionText(
-        "Egress", at: flow.source.name, group.egress, endpointIsPeer: isPod(flow.source))
+        "Egress", at: flow.source.name, peer: flow.destination.name, group.egress,
+        endpointIsPeer: isPod(flow.source))
       out += directionText(
-        "Ingress", at: flow.destination.name, group.ingress, endpointIsPeer: isPod(flow.destination)
-      )
+        "Ingress", at: flow.destination.name, peer: flow.source.name, group.ingress,
+        endpointIsPeer: isPod(flow.destination))
     }
     return out
   }
@@ -290,7 +380,8 @@ public struct FlowExplanationRenderer: Sendable {
   }
 
   static func directionText(
-    _ name: String, at subject: String, _ verdict: DirectionVerdict, endpointIsPeer: Bool
+    _ name: String, at subject: String, peer: String, _ verdict: DirectionVerdict,
+    endpointIsPeer: Bool
   )
     -> String
   {
@@ -303,7 +394,7 @@ public struct FlowExplanationRenderer: Sendable {
         "  \(name) at \(subject): \(state): no policy selects it for \(name.lowercased()) (system default: allow all)\n"
     }
     var out = "  \(name) at \(subject): \(state)\n"
-    for (reason, text) in ExplainSentences.sorted(verdict.reasons) {
+    for (reason, text) in ExplainSentences.sorted(verdict.reasons, subject: subject, peer: peer) {
       out += "    - \(text)"
       if let location = reason.location { out += " [\(location)]" }
       out += "\n"
@@ -363,11 +454,11 @@ public struct FlowExplanationRenderer: Sendable {
   static func reasonObjects(_ flow: FlowExplanation, _ group: ExplainGroup) -> [String] {
     var out: [String] = []
     let sides = [
-      ("Egress", group.egress, isPod(flow.source)),
-      ("Ingress", group.ingress, isPod(flow.destination)),
+      ("Egress", group.egress, isPod(flow.source), flow.source.name, flow.destination.name),
+      ("Ingress", group.ingress, isPod(flow.destination), flow.destination.name, flow.source.name),
     ]
-    for (direction, verdict, evaluated) in sides where evaluated {
-      for (reason, _) in ExplainSentences.sorted(verdict.reasons) {
+    for (direction, verdict, evaluated, subject, peer) in sides where evaluated {
+      for (reason, _) in ExplainSentences.sorted(verdict.reasons, subject: subject, peer: peer) {
         out.append(
           object([
             ("tier", JSONRenderer.quote(reason.tier)),

@@ -4,8 +4,9 @@ import Reachability
 
 /// The sentences of explanation reasons, as netpol-analyzer words them, and their printed order.
 public enum ExplainSentences {
-  /// The sentence of one reason.
-  public static func text(_ reason: ExplainReason) -> String {
+  /// The sentence of one reason of a direction whose policies apply at `subject`, with `peer`
+  /// at the other end (egress: the source and the destination; ingress: the reverse).
+  public static func text(_ reason: ExplainReason, subject: String, peer: String) -> String {
     switch reason.detail {
     case .systemDefault:
       return "the system default (Allow all)"
@@ -24,11 +25,11 @@ public enum ExplainSentences {
     case .networkPolicyAllows(let direction):
       return
         "NetworkPolicy '\(reason.policy)' allows connections by \(direction.rawValue) rule \(reason.rule)"
-    case .networkPolicyAdmitsNoRule(let direction, let subject, let peer, let noRules):
+    case .networkPolicyAdmitsNoRule(let direction, let noRules):
       return
         "NetworkPolicy '\(reason.policy)' selects \(subject), but \(peer) is not allowed by any \(direction.rawValue) rule"
         + (noRules ? " (no rules defined)" : "")
-    case .networkPolicyPortsDiffer(let direction, let subject, let peer, let unresolved):
+    case .networkPolicyPortsDiffer(let direction, let unresolved):
       let why =
         unresolved
         ? "named ports of the rule have no match in the configuration of the destination peer"
@@ -45,7 +46,9 @@ public enum ExplainSentences {
   }
 
   /// The reasons with their sentences, in printed order (by sentence, as netpol-analyzer sorts).
-  public static func sorted(_ reasons: [ExplainReason]) -> [(reason: ExplainReason, text: String)] {
-    reasons.map { ($0, text($0)) }.sorted { $0.text < $1.text }
+  public static func sorted(_ reasons: [ExplainReason], subject: String, peer: String)
+    -> [(reason: ExplainReason, text: String)]
+  {
+    reasons.map { ($0, text($0, subject: subject, peer: peer)) }.sorted { $0.text < $1.text }
   }
 }

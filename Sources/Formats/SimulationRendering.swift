@@ -15,11 +15,12 @@ public struct SimulationRenderer: Sendable {
       for e in f.explanations {
         if let note = e.note { out += "  note: \(note)\n" }
         for g in e.groups {
-          for (name, v, evaluated) in [
-            ("egress", g.egress, FlowExplanationRenderer.isPod(e.source)),
-            ("ingress", g.ingress, FlowExplanationRenderer.isPod(e.destination)),
+          for (name, v, evaluated, subject, peer) in [
+            ("egress", g.egress, FlowExplanationRenderer.isPod(e.source), e.source.name, e.destination.name),
+            ("ingress", g.ingress, FlowExplanationRenderer.isPod(e.destination), e.destination.name, e.source.name),
           ] where evaluated {
-            let reasons = ExplainSentences.sorted(v.reasons).map(\.text).joined(separator: "; ")
+            let reasons = ExplainSentences.sorted(v.reasons, subject: subject, peer: peer).map(\.text)
+              .joined(separator: "; ")
             out += "  \(name) \(v.allowed ? "allowed" : "denied"): \(reasons)\n"
           }
         }

@@ -139,17 +139,24 @@ extension DecodeContext {
   /// an error (a warning under `lenient`, or when `warnOnly`); values of the wrong shape are left
   /// to the decoders.
   func checkFields(_ node: YNode?, _ schema: FieldSchema, path: String, warnOnly: Bool = false) {
+    checkFields(node, schema, lazyPath: { path }, warnOnly: warnOnly)
+  }
+
+  /// The path is built only when a field is reported (most objects have none to report).
+  private func checkFields(
+    _ node: YNode?, _ schema: FieldSchema, lazyPath path: () -> String, warnOnly: Bool
+  ) {
     guard let node, !node.isNull else { return }
     switch schema {
     case .any:
       return
     case .list(let item):
       guard node.isSequence else { return }
-      for child in node.items { checkFields(child, item, path: "\(path)[]", warnOnly: warnOnly) }
+      for child in node.items { checkFields(child, item, lazyPath: { "\(path())[]" }, warnOnly: warnOnly) }
     case .map(let value):
       guard node.isMapping else { return }
       for (key, child) in node.pairs where !key.isMergeKey {
-        checkFields(child, value, path: "\(path).\(key.text)", warnOnly: warnOnly)
+        checkFields(child, value, lazyPath: { "\(path()).\(key.text)" }, warnOnly: warnOnly)
       }
     case .object(let fields):
       guard node.isMapping else { return }
@@ -157,10 +164,15 @@ extension DecodeContext {
         guard key.isScalar, !key.isMergeKey else { continue }
         let name = key.text
         guard let sub = fields[name] else {
-          unknownField(name, at: key, path: path, known: fields.keys, warnOnly: warnOnly)
+          unknownField(name, at: key, path: path(), known: fields.keys, warnOnly: warnOnly)
           continue
         }
-        checkFields(child, sub, path: path.isEmpty ? name : "\(path).\(name)", warnOnly: warnOnly)
+        checkFields(
+          child, sub,
+          lazyPath: {
+            let parent = path()
+            return parent.isEmpty ? name : "\(parent).\(name)"
+          }, warnOnly: warnOnly)
       }
     }
   }

@@ -99,28 +99,64 @@ public struct PairExplanation: Hashable, Sendable {
   }
 }
 
-/// One-direction explanations by (direction, subject profile, peer, cell of atoms), shared by
-/// every pair that asks the same question.
+/// One part of a pair's connection space with its two one-direction explanations as interned
+/// ids (`ReachabilityEngine.directionExplanation(_:)`): equal explanations share one id, so
+/// parts of many pairs can be grouped and rendered by id.
+public struct InternedSegment: Hashable, Sendable {
+  /// The connections of this part (disjoint from the other segments of the pair).
+  public var connections: ConnectionSet
+  /// Egress at the source AND ingress at the destination.
+  public var allowed: Bool
+  /// The id of the egress explanation (at the source).
+  public var egress: Int32
+  /// The id of the ingress explanation (at the destination).
+  public var ingress: Int32
+}
+
+/// A pair's explanation as interned segments. Pairs with the same `key` have the same segments
+/// (nil: restricted to a connection space, not shared).
+public struct InternedExplanation: Sendable {
+  /// Equal for pairs whose segments are equal by construction (same profiles and explanations).
+  public var key: Int32?
+  /// Disjoint parts, allowed first.
+  public var segments: [InternedSegment]
+}
+
+/// One-direction explanations, interned: equal explanations get one id. Per (direction, subject
+/// profile, peer) the ids of every cell of atoms, and per pair of profiles the cells' pairs with
+/// their connections, shared by every pair that asks the same question.
 final class ExplanationMemo: @unchecked Sendable {
+  /// What a one-direction explanation depends on besides the cell: the direction, the subject's
+  /// profile, which of the profile's rules select the peer (bits in rule order) and the peer's
+  /// named ports (egress resolves named ports at the peer; -1 for an external peer or ingress).
   struct Key: Hashable {
     var direction: Direction
     var profile: Int32
-    var peer: Int32
-    var cell: Int32
+    var peerNamedSignature: Int32
+    var rulesSelectingPeer: [UInt64]
+  }
+  /// The atoms of one pair of cells (egress cell at the source, ingress cell at the destination).
+  struct CellPair {
+    var egressCell: Int32
+    var ingressCell: Int32
+    var connections: ConnectionSet
   }
   private let lock = NSLock()
-  private var known: [Key: DirectionExplanation] = [:]
+  private var table: [DirectionExplanation] = []
+  private var allowedByID: [Bool] = []
+  private var ids: [DirectionExplanation: Int32] = [:]
+  private var vectors: [Key: [Int32]] = [:]
+  private var cellPairs: [Int64: [CellPair]] = [:]
   private var unreported: [Key: Bool] = [:]
+  private var profileRules: [Int64: [PeerSet]] = [:]
+  /// Vector ids and unreported flags by (direction, profile, peer index): the fast path before
+  /// the key of what they depend on is built.
+  private var vectorByPeer: [Int64: Int32] = [:]
+  private var unreportedByPeer: [Int64: Bool] = [:]
 
-  func value(_ key: Key, _ make: () -> DirectionExplanation) -> DirectionExplanation {
-    memoised(\.known, key, make)
-  }
-
-  func flag(_ key: Key, _ make: () -> Bool) -> Bool { memoised(\.unreported, key, make) }
-
-  /// The value of `key` in one of the tables, computed (outside the lock) when missing.
-  private func memoised<V>(
-    _ table: ReferenceWritableKeyPath<ExplanationMemo, [Key: V]>, _ key: Key, _ make: () -> V
+  /// A cached value by (direction, profile, peer index), computed outside the lock when missing.
+  func byPeer<V>(
+    _ table: ReferenceWritableKeyPath<ExplanationMemo, [Int64: V]>, _ key: Int64, _ make: () -> V
   ) -> V {
     lock.lock()
     let hit = self[keyPath: table][key]
@@ -129,6 +165,147 @@ final class ExplanationMemo: @unchecked Sendable {
     let value = make()
     lock.lock()
     self[keyPath: table][key] = value
+    lock.unlock()
+    return value
+  }
+
+  func vectorByPeer(_ key: Int64, _ make: () -> Int32) -> Int32 { byPeer(\.vectorByPeer, key, make) }
+  func unreportedByPeer(_ key: Int64, _ make: () -> Bool) -> Bool { byPeer(\.unreportedByPeer, key, make) }
+
+  /// Per-cell id vectors, interned: `vectorIDs[key]` and `vectorTable[id]`.
+  private var vectorIDs: [Key: Int32] = [:]
+  private var vectorIndex: [[Int32]: Int32] = [:]
+  private var vectorTable: [[Int32]] = []
+  /// Merged segments per (egress profile, ingress profile, egress vector, ingress vector).
+  private var segmentIDs: [SegmentsKey: Int32] = [:]
+  private var segmentTable: [[InternedSegment]] = []
+
+  struct SegmentsKey: Hashable {
+    var egressProfile: Int32
+    var ingressProfile: Int32
+    var egressVector: Int32
+    var ingressVector: Int32
+  }
+
+  /// The id of a per-cell vector of explanation ids.
+  func internVector(_ ids: [Int32]) -> Int32 {
+    lock.lock()
+    defer { lock.unlock() }
+    return internVectorLocked(ids)
+  }
+
+  private func internVectorLocked(_ ids: [Int32]) -> Int32 {
+    if let id = vectorIndex[ids] { return id }
+    let id = Int32(vectorTable.count)
+    vectorTable.append(ids)
+    vectorIndex[ids] = id
+    return id
+  }
+
+  /// The explanation ids per cell of a vector id.
+  func vectorCells(_ id: Int32) -> [Int32] {
+    lock.lock()
+    defer { lock.unlock() }
+    return vectorTable[Int(id)]
+  }
+
+  /// The merged segments of `key` with their list id, computed outside the lock when missing.
+  func segments(_ key: SegmentsKey, _ make: () -> [InternedSegment]) -> (id: Int32, segments: [InternedSegment]) {
+    lock.lock()
+    if let id = segmentIDs[key] {
+      defer { lock.unlock() }
+      return (id, segmentTable[Int(id)])
+    }
+    lock.unlock()
+    let value = make()
+    lock.lock()
+    defer { lock.unlock() }
+    if let id = segmentIDs[key] { return (id, segmentTable[Int(id)]) }
+    let id = Int32(segmentTable.count)
+    segmentTable.append(value)
+    segmentIDs[key] = id
+    return (id, value)
+  }
+
+  /// The peer sets of every rule of a profile in one direction (admin rules in evaluation
+  /// order, NetworkPolicy rules, baseline rules), computed outside the lock when missing.
+  func profileRules(_ key: Int64, _ make: () -> [PeerSet]) -> [PeerSet] {
+    lock.lock()
+    let hit = profileRules[key]
+    lock.unlock()
+    if let hit { return hit }
+    let value = make()
+    lock.lock()
+    profileRules[key] = value
+    lock.unlock()
+    return value
+  }
+
+  /// The id of an explanation (a new one when it was not seen).
+  func intern(_ explanation: DirectionExplanation) -> Int32 {
+    lock.lock()
+    defer { lock.unlock() }
+    return internLocked(explanation)
+  }
+
+  private func internLocked(_ explanation: DirectionExplanation) -> Int32 {
+    if let id = ids[explanation] { return id }
+    let id = Int32(table.count)
+    table.append(explanation)
+    allowedByID.append(explanation.allowed)
+    ids[explanation] = id
+    return id
+  }
+
+  /// The explanation of an id.
+  func explanation(_ id: Int32) -> DirectionExplanation {
+    lock.lock()
+    defer { lock.unlock() }
+    return table[Int(id)]
+  }
+
+  /// Whether the explanation of an id allows.
+  func allowed(_ id: Int32) -> Bool {
+    lock.lock()
+    defer { lock.unlock() }
+    return allowedByID[Int(id)]
+  }
+
+  /// The vector id (explanation ids per cell) for `key`, computed outside the lock when missing.
+  func vector(_ key: Key, _ make: () -> [DirectionExplanation]) -> Int32 {
+    lock.lock()
+    let hit = vectorIDs[key]
+    lock.unlock()
+    if let hit { return hit }
+    let explanations = make()
+    lock.lock()
+    defer { lock.unlock() }
+    let id = internVectorLocked(explanations.map(internLocked))
+    vectorIDs[key] = id
+    return id
+  }
+
+  /// The cell pairs of a pair of profiles, computed outside the lock when missing.
+  func cellPairs(_ key: Int64, _ make: () -> [CellPair]) -> [CellPair] {
+    lock.lock()
+    let hit = cellPairs[key]
+    lock.unlock()
+    if let hit { return hit }
+    let value = make()
+    lock.lock()
+    cellPairs[key] = value
+    lock.unlock()
+    return value
+  }
+
+  func flag(_ key: Key, _ make: () -> Bool) -> Bool {
+    lock.lock()
+    let hit = unreported[key]
+    lock.unlock()
+    if let hit { return hit }
+    let value = make()
+    lock.lock()
+    unreported[key] = value
     lock.unlock()
     return value
   }
@@ -150,6 +327,26 @@ extension ReachabilityEngine {
   /// `explain(from:to:)` restricted to the connections `space` (nil: every protocol and port);
   /// the segments cover exactly `space`.
   public func explain(from src: Peer, to dst: Peer, within space: ConnectionSet?) -> PairExplanation {
+    let segments = explainInterned(from: src, to: dst, within: space).segments.map { seg in
+      ExplanationSegment(
+        connections: seg.connections, allowed: seg.allowed,
+        egress: directionExplanation(seg.egress), ingress: directionExplanation(seg.ingress))
+    }
+    return PairExplanation(source: src, destination: dst, segments: segments)
+  }
+
+  /// The one-direction explanation behind an id of `explainInterned`.
+  public func directionExplanation(_ id: Int32) -> DirectionExplanation {
+    explanationMemo.explanation(id)
+  }
+
+  /// `explain(from:to:within:)` with each direction's explanation as an interned id: parts with
+  /// equal explanations are merged, allowed parts first. Cheap per pair: explanations are
+  /// computed once per (direction, profile, rules selecting the peer, cell), and the merged
+  /// segments once per pair of profiles and explanations.
+  public func explainInterned(from src: Peer, to dst: Peer, within space: ConnectionSet?)
+    -> InternedExplanation
+  {
     let base = c.classCount
     func index(_ p: Peer) -> [Int] {
       switch p {
@@ -167,95 +364,161 @@ extension ReachabilityEngine {
       if case .pod(let s) = src, case .pod(let d) = dst { return s == d }
       return false
     }()
-    // Atoms that both profiles' rules treat alike share one explanation: explain one atom
-    // per pair of cells.
-    let egressCells: [Int32]? = {
-      if case .pod(let s) = src { return c.egressCells[Int(c.egressProfileOf[podClass(s)])] }
-      return nil
+    let bothExternal: Bool = {
+      if case .external = src, case .external = dst { return true }
+      return false
     }()
-    let ingressCells: [Int32]? = {
-      if case .pod(let d) = dst { return c.ingressCells[Int(c.ingressProfileOf[podClass(d)])] }
-      return nil
+    let egressProfile: Int32 = {
+      if case .pod(let s) = src { return c.egressProfileOf[podClass(s)] }
+      return -1
     }()
-    func explainAtom(_ a: Int) -> [DirectionExplanation] {
-      var egress = DirectionExplanation(
-        direction: .egress, allowed: true, decidingTier: .systemDefault)
-      var ingress = DirectionExplanation(
-        direction: .ingress, allowed: true, decidingTier: .systemDefault)
-      if case .external = src, case .external = dst {
-        egress.allowed = false
-        ingress.allowed = false
-      } else if !selfTraffic {
-        if case .pod = src {
-          egress = worstOf(
-            dstIdx.map { peer in
-              explanationMemo.value(
-                .init(
-                  direction: .egress, profile: c.egressProfileOf[srcIdx[0]], peer: Int32(peer),
-                  cell: egressCells?[a] ?? 0)
-              ) {
-                explainDirection(
-                  .egress, subject: srcIdx[0], peer: peer, destinationClass: dstClass, atom: a)
-              }
-            }, .egress)
-        }
-        if case .pod = dst {
-          ingress = worstOf(
-            srcIdx.map { peer in
-              explanationMemo.value(
-                .init(
-                  direction: .ingress, profile: c.ingressProfileOf[dstIdx[0]], peer: Int32(peer),
-                  cell: ingressCells?[a] ?? 0)
-              ) {
-                explainDirection(
-                  .ingress, subject: dstIdx[0], peer: peer, destinationClass: dstClass, atom: a)
-              }
-            }, .ingress)
-        }
+    let ingressProfile: Int32 = {
+      if case .pod(let d) = dst { return c.ingressProfileOf[podClass(d)] }
+      return -1
+    }()
+    // Per cell: a vector of explanation ids; -1: not evaluated, allowed (an external end, a pod
+    // to itself); -2: not evaluated, denied (external to external).
+    let unevaluated: Int32 = bothExternal ? -2 : -1
+    var egressVector = unevaluated
+    var ingressVector = unevaluated
+    if !selfTraffic && !bothExternal {
+      if egressProfile >= 0 {
+        egressVector = worstPerCell(
+          .egress, profile: egressProfile, subject: srcIdx[0], peers: dstIdx, destinationClass: dstClass)
       }
-      return [egress, ingress]
-    }
-    var atomsOfCell: [Int64: [Int]] = [:]
-    var cellOrder: [Int64] = []
-    for a in 0..<c.atoms.count {
-      if let space,
-        !(space.ranges[c.atoms[a].proto] ?? []).contains(where: {
-          $0.lower <= c.atoms[a].range.upper && c.atoms[a].range.lower <= $0.upper
-        })
-      {
-        continue
+      if ingressProfile >= 0 {
+        ingressVector = worstPerCell(
+          .ingress, profile: ingressProfile, subject: dstIdx[0], peers: srcIdx, destinationClass: dstClass)
       }
-      let cell = Int64(egressCells?[a] ?? 0) << 32 | Int64(ingressCells?[a] ?? 0)
-      if atomsOfCell[cell] == nil { cellOrder.append(cell) }
-      atomsOfCell[cell, default: []].append(a)
     }
-    // Few cells per pair: equal explanations are found by comparison, not hashing.
-    var order: [[DirectionExplanation]] = []
-    var atomsOfKey: [[Int]] = []
-    for cell in cellOrder {
-      let atoms = atomsOfCell[cell] ?? []
-      guard let first = atoms.first else { continue }
-      let key = explainAtom(first)
-      if let i = order.firstIndex(of: key) {
-        atomsOfKey[i] += atoms
+    let key = ExplanationMemo.SegmentsKey(
+      egressProfile: egressProfile, ingressProfile: ingressProfile, egressVector: egressVector,
+      ingressVector: ingressVector)
+    let (id, all) = explanationMemo.segments(key) {
+      mergedSegments(key)
+    }
+    guard let space else { return InternedExplanation(key: id, segments: all) }
+    let restricted: [InternedSegment] = all.compactMap { seg in
+      var part = seg
+      part.connections = seg.connections.intersection(space)
+      return part.connections == .none ? nil : part
+    }
+    return InternedExplanation(key: nil, segments: restricted)
+  }
+
+  /// The segments of a pair of profiles and explanation vectors: the cells' pairs merged by
+  /// their pair of explanation ids, allowed first.
+  private func mergedSegments(_ key: ExplanationMemo.SegmentsKey) -> [InternedSegment] {
+    func fixed(_ direction: Direction, _ vector: Int32) -> Int32 {
+      explanationMemo.intern(
+        DirectionExplanation(direction: direction, allowed: vector != -2, decidingTier: .systemDefault))
+    }
+    let egressCells = key.egressVector >= 0 ? explanationMemo.vectorCells(key.egressVector) : nil
+    let ingressCells = key.ingressVector >= 0 ? explanationMemo.vectorCells(key.ingressVector) : nil
+    let egressFixed = fixed(.egress, key.egressVector)
+    let ingressFixed = fixed(.ingress, key.ingressVector)
+    let pairs = explanationMemo.cellPairs(
+      Int64(key.egressProfile) << 32 | Int64(UInt32(bitPattern: key.ingressProfile))
+    ) {
+      cellPairs(egressProfile: key.egressProfile, ingressProfile: key.ingressProfile)
+    }
+    var segments: [InternedSegment] = []
+    for pair in pairs {
+      let egress = egressCells?[Int(pair.egressCell)] ?? egressFixed
+      let ingress = ingressCells?[Int(pair.ingressCell)] ?? ingressFixed
+      if let i = segments.firstIndex(where: { $0.egress == egress && $0.ingress == ingress }) {
+        segments[i].connections = segments[i].connections.union(pair.connections)
       } else {
-        order.append(key)
-        atomsOfKey.append(atoms)
+        segments.append(
+          InternedSegment(
+            connections: pair.connections,
+            allowed: explanationMemo.allowed(egress) && explanationMemo.allowed(ingress),
+            egress: egress, ingress: ingress))
       }
-    }
-    var segments: [ExplanationSegment] = []
-    for (key, atoms) in zip(order, atomsOfKey) {
-      var ports: [TransportProtocol: [PortRange]] = [:]
-      for a in atoms { ports[c.atoms[a].proto, default: []].append(c.atoms[a].range) }
-      var connections = ConnectionSet(ports)
-      if let space { connections = connections.intersection(space) }
-      segments.append(
-        ExplanationSegment(
-          connections: connections, allowed: key[0].allowed && key[1].allowed,
-          egress: key[0], ingress: key[1]))
     }
     segments.sort { $0.allowed && !$1.allowed }
-    return PairExplanation(source: src, destination: dst, segments: segments)
+    return segments
+  }
+
+  /// Per cell of `profile`: the vector id of the explanations toward `peers` (several external
+  /// ranges: per cell the first denying one; none: allowed by the system default).
+  private func worstPerCell(
+    _ direction: Direction, profile: Int32, subject: Int, peers: [Int], destinationClass: Int?
+  ) -> Int32 {
+    let cells = direction == .ingress ? c.ingressCells[Int(profile)] : c.egressCells[Int(profile)]
+    let cellCount = Int((cells.max() ?? -1) + 1)
+    let vectors = peers.map { peer in
+      explanationMemo.vectorByPeer(Self.peerKey(direction, profile, peer)) {
+        explanationMemo.vector(explanationKey(direction, profile: profile, peer: peer)) {
+          var firstAtom = [Int](repeating: -1, count: cellCount)
+          for (a, cell) in cells.enumerated() where firstAtom[Int(cell)] < 0 { firstAtom[Int(cell)] = a }
+          return firstAtom.map { a in
+            explainDirection(direction, subject: subject, peer: peer, destinationClass: destinationClass, atom: a)
+          }
+        }
+      }
+    }
+    guard let first = vectors.first else {
+      let open = explanationMemo.intern(
+        DirectionExplanation(direction: direction, allowed: true, decidingTier: .systemDefault))
+      return explanationMemo.internVector([Int32](repeating: open, count: cellCount))
+    }
+    if vectors.count == 1 { return first }
+    let cellsOf = vectors.map(explanationMemo.vectorCells)
+    return explanationMemo.internVector(
+      (0..<cellCount).map { cell in
+        cellsOf.first { !explanationMemo.allowed($0[cell]) }?[cell] ?? cellsOf[0][cell]
+      })
+  }
+
+  /// The key of (direction, profile, peer index) in the memo's fast tables.
+  static func peerKey(_ direction: Direction, _ profile: Int32, _ peer: Int) -> Int64 {
+    Int64(profile) << 33 | Int64(peer) << 1 | (direction == .ingress ? 1 : 0)
+  }
+
+  /// The memo key of the explanations of `profile` toward `peer`: two peers that the same rules
+  /// of the profile select, with the same named ports, get the same explanations.
+  func explanationKey(_ direction: Direction, profile: Int32, peer: Int) -> ExplanationMemo.Key {
+    let rules = explanationMemo.profileRules(Int64(profile) << 1 | (direction == .ingress ? 1 : 0)) {
+      let key = direction == .ingress ? c.ingressProfiles[Int(profile)] : c.egressProfiles[Int(profile)]
+      var out = key.anps.flatMap { c.anps[Int($0)].rules(direction).map(\.peers) }
+      out += key.nps.flatMap { c.nps[Int($0)].rules(direction).map(\.peers) }
+      if key.banp, let banp = c.banp { out += banp.rules(direction).map(\.peers) }
+      return out
+    }
+    var bits = [UInt64](repeating: 0, count: (rules.count + 63) / 64)
+    for (i, set) in rules.enumerated() where set.contains(peer) { bits[i >> 6] |= 1 << UInt64(i & 63) }
+    let named: Int32 = direction == .egress && peer < c.classCount ? c.classNamedSignature[peer] : -1
+    return ExplanationMemo.Key(
+      direction: direction, profile: profile, peerNamedSignature: named, rulesSelectingPeer: bits)
+  }
+
+  /// The cells' pairs of an egress profile and an ingress profile (-1: an external end, one
+  /// cell), with the atoms of each pair as connections, in atom order of first appearance.
+  private func cellPairs(egressProfile: Int32, ingressProfile: Int32) -> [ExplanationMemo.CellPair] {
+    let egressCells = egressProfile >= 0 ? c.egressCells[Int(egressProfile)] : nil
+    let ingressCells = ingressProfile >= 0 ? c.ingressCells[Int(ingressProfile)] : nil
+    var slot: [Int64: Int] = [:]
+    var keys: [(Int32, Int32)] = []
+    var ports: [[TransportProtocol: [PortRange]]] = []
+    for a in 0..<c.atoms.count {
+      let e = egressCells?[a] ?? 0
+      let i = ingressCells?[a] ?? 0
+      let key = Int64(e) << 32 | Int64(i)
+      let k: Int
+      if let known = slot[key] {
+        k = known
+      } else {
+        k = keys.count
+        slot[key] = k
+        keys.append((e, i))
+        ports.append([:])
+      }
+      ports[k][c.atoms[a].proto, default: []].append(c.atoms[a].range)
+    }
+    return zip(keys, ports).map { key, ports in
+      ExplanationMemo.CellPair(egressCell: key.0, ingressCell: key.1, connections: ConnectionSet(ports))
+    }
   }
 
   /// The policies that select pod `pod` for `direction`, tier by tier: admin policies (in
@@ -292,9 +555,11 @@ extension ReachabilityEngine {
       }
     }()
     if peers.count == 1 {
-      return explanationMemo.flag(
-        .init(direction: direction, profile: profile, peer: Int32(peers[0]), cell: -1)
-      ) { networkPolicyDenialsUnreported(direction, subject: cls, key: key, peers: peers) }
+      return explanationMemo.unreportedByPeer(Self.peerKey(direction, profile, peers[0])) {
+        explanationMemo.flag(explanationKey(direction, profile: profile, peer: peers[0])) {
+          networkPolicyDenialsUnreported(direction, subject: cls, key: key, peers: peers)
+        }
+      }
     }
     return networkPolicyDenialsUnreported(direction, subject: cls, key: key, peers: peers)
   }

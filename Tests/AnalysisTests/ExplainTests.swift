@@ -65,7 +65,7 @@ import Testing
     #expect(reason.effect == .noMatch)
     #expect(reason.policy == "b/deny-all")
     #expect(
-      ExplainSentences.text(reason)
+      ExplainSentences.text(reason, subject: "b/server[Pod]", peer: "a/client[Pod]")
         == "NetworkPolicy 'b/deny-all' selects b/server[Pod], but a/client[Pod] is not allowed by any Ingress rule (no rules defined)"
     )
     #expect(flow.groups.first?.egress.isSystemDefaultOnly == true)
@@ -88,13 +88,15 @@ import Testing
     let reason = try #require(allowed.groups.first?.ingress.reasons.first)
     #expect(reason.rule == "#1")
     #expect(reason.location == Self.at(21))
-    #expect(ExplainSentences.text(reason) == "NetworkPolicy 'b/server' allows connections by Ingress rule #1")
+    #expect(
+      ExplainSentences.text(reason, subject: "b/server[Pod]", peer: "a/client[Pod]")
+        == "NetworkPolicy 'b/server' allows connections by Ingress rule #1")
 
     let other = try Self.flow(cluster, port: 9090)
     #expect(!other.allowed)
     let why = try #require(other.groups.first?.ingress.reasons.first)
     #expect(
-      ExplainSentences.text(why).hasSuffix(
+      ExplainSentences.text(why, subject: "b/server[Pod]", peer: "a/client[Pod]").hasSuffix(
         "and Ingress rule #1 selects a/client[Pod], but the protocols and ports do not match"))
 
     let partition = try Self.flow(cluster, port: nil, transport: nil)
@@ -131,7 +133,7 @@ import Testing
     #expect(!flow.allowed)
     let reasons = try #require(flow.groups.first?.ingress.reasons)
     #expect(
-      ExplainSentences.sorted(reasons).map(\.text) == [
+      ExplainSentences.sorted(reasons, subject: "b/server[Pod]", peer: "a/client[Pod]").map(\.text) == [
         "AdminNetworkPolicy 'deny-x' denies connections by Ingress rule deny-from-x"
       ])
     #expect(reasons.first?.location == Self.at(31))
@@ -151,7 +153,10 @@ import Testing
     ]
     let flow = try Self.flow(cluster)
     #expect(!flow.allowed)
-    let texts = try #require(flow.groups.first.map { ExplainSentences.sorted($0.ingress.reasons).map(\.text) })
+    let texts = try #require(
+      flow.groups.first.map {
+        ExplainSentences.sorted($0.ingress.reasons, subject: "b/server[Pod]", peer: "a/client[Pod]").map(\.text)
+      })
     #expect(
       texts == [
         "AdminNetworkPolicy 'pass-x' passes connections by Ingress rule pass-from-x",
