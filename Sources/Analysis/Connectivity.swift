@@ -77,10 +77,13 @@ public struct ConnectivityAnalyzer: Sendable {
   public let cluster: Cluster
   public let engine: ReachabilityEngine
   public let options: ConnectivityOptions
-  /// Index of the stand-in ingress-controller pod, when the input has Ingress or Route objects.
-  public let ingressControllerPod: Int?
+  /// The engine peer of the ingress-controller stand-in (a hypothetical pod, not in
+  /// `cluster`), when the input has Ingress or Route objects.
+  public let ingressController: Peer?
   /// One representative pod per reported entity, aligned with `entities`.
   let entities: [(peer: ReportPeer, pod: Int)]
+  /// The focus options, resolved once to the identities of the reported peers.
+  let focus: FocusFilter
   /// Under `--granularity auto`: one note per workload listed pod by pod, saying why.
   public let granularityNotes: [Diagnostic]
   /// Under `--granularity auto`: the workloads listed pod by pod.
@@ -93,43 +96,42 @@ public struct ConnectivityAnalyzer: Sendable {
     return result
   }
 
-  /// Builds the engine over the cluster (plus a stand-in ingress-controller pod when needed).
-  /// Throws when the workload granularity cannot answer for a workload whose pods differ.
-  public init(cluster input: Cluster, options: ConnectivityOptions) throws(Diagnostic) {
-    var cluster = input
-    var ingressPod: Int? = nil
-    if !cluster.ingresses.isEmpty {
-      ingressPod = IngressControllerStandIn.add(to: &cluster)
-    }
+  /// Builds the engine over the cluster exactly as read (with the ingress-controller stand-in
+  /// as the engine's hypothetical pod when the input has Ingress or Route objects). Throws
+  /// when the workload granularity cannot answer for a workload whose pods differ.
+  public init(cluster: Cluster, options: ConnectivityOptions) throws(Diagnostic) {
     self.cluster = cluster
     self.options = options
-    self.ingressControllerPod = ingressPod
-    let engine = ReachabilityEngine(cluster: cluster, options: options.engine)
+    let engine = ReachabilityEngine(
+      cluster: cluster, options: options.engine,
+      hypotheticalPods: cluster.ingresses.isEmpty ? [] : [IngressControllerStandIn.pod])
     self.engine = engine
+    self.ingressController = cluster.ingresses.isEmpty ? nil : engine.hypotheticalPeer(0)
     var notes: [Diagnostic] = []
     self.entities = try Self.reportEntities(
-      cluster: cluster, engine: engine, granularity: options.granularity, skipPod: ingressPod, notes: &notes)
+      cluster: cluster, engine: engine, granularity: options.granularity, notes: &notes)
     self.granularityNotes = notes
+    self.focus = FocusFilter(
+      options: options, entities: entities.map(\.peer), hasIngressController: ingressController != nil,
+      cluster: cluster)
   }
 
   static func reportEntities(
-    cluster: Cluster, engine: ReachabilityEngine, granularity: Granularity, skipPod: Int?
+    cluster: Cluster, engine: ReachabilityEngine, granularity: Granularity
   ) throws(Diagnostic) -> [(peer: ReportPeer, pod: Int)] {
     var notes: [Diagnostic] = []
-    return try reportEntities(
-      cluster: cluster, engine: engine, granularity: granularity, skipPod: skipPod, notes: &notes)
+    return try reportEntities(cluster: cluster, engine: engine, granularity: granularity, notes: &notes)
   }
 
   static func reportEntities(
-    cluster: Cluster, engine: ReachabilityEngine, granularity: Granularity, skipPod: Int?,
-    notes: inout [Diagnostic]
+    cluster: Cluster, engine: ReachabilityEngine, granularity: Granularity, notes: inout [Diagnostic]
   ) throws(Diagnostic) -> [(peer: ReportPeer, pod: Int)] {
     switch granularity {
     case .pod:
-      return cluster.pods.indices.filter { $0 != skipPod }.map { (ReportPeer.pod($0, in: cluster), $0) }
+      return cluster.pods.indices.map { (ReportPeer.pod($0, in: cluster), $0) }
     case .workload, .auto:
       var podsOfWorkload = [[Int]](repeating: [], count: cluster.workloads.count)
-      for (index, pod) in cluster.pods.enumerated() where index != skipPod {
+      for (index, pod) in cluster.pods.enumerated() {
         podsOfWorkload[pod.workload].append(index)
       }
       var result: [(peer: ReportPeer, pod: Int)] = []
@@ -230,9 +232,8 @@ public struct ConnectivityAnalyzer: Sendable {
     let ranges = ExternalRanges(cluster: cluster, includeIPv6: options.includeIPv6)
     let srcExternals = ranges.ingressSources.map { ReportPeer.external($0) }
     let dstExternals = ranges.egressDestinations.map { ReportPeer.external($0) }
-    let focus = FocusFilter(options: options)
-    let unfocused = options.focusWorkloads.isEmpty
-    let ingressPeers: [ReportPeer] = ingressControllerPod == nil ? [] : [.ingressController]
+    let unfocused = focus.isUnfocused
+    let ingressPeers: [ReportPeer] = ingressController == nil ? [] : [.ingressController]
     var builder = ConnectionRows.Builder(peers: entities.map(\.peer) + srcExternals + dstExternals + ingressPeers)
     let entityRank = entities.map { builder.rank(of: $0.peer) }
     func wanted(_ conns: ConnectionSet) -> Bool {
@@ -344,11 +345,11 @@ public struct ConnectivityAnalyzer: Sendable {
         .warning(.ipv6Omitted, "policies name IPv6 blocks; IPv6 external ranges are listed only with --ipv6", at: nil)
       )
     }
-    if let ingressControllerPod {
+    if let ingressController, case .pod(let controllerPod) = ingressController {
       let ingress = IngressControllerStandIn.connections(cluster: cluster, entities: entities)
       for (dstPeer, dstPod, exposed) in ingress {
         guard focus.includes(.ingressController, dstPeer) else { continue }
-        let allowed = exposed.intersection(engine.connections(from: .pod(ingressControllerPod), to: .pod(dstPod)))
+        let allowed = exposed.intersection(engine.connections(from: ingressController, to: .pod(dstPod)))
         if allowed.isEmpty {
           warnings.append(
             .warning(
@@ -360,7 +361,7 @@ public struct ConnectivityAnalyzer: Sendable {
         guard wanted(allowed) else { continue }
         guard
           let set = meshIndex(
-            .podClass(engine.podClass(ingressControllerPod)), .podClass(engine.podClass(dstPod)), allowed)
+            .podClass(engine.podClass(controllerPod)), .podClass(engine.podClass(dstPod)), allowed)
         else { continue }
         builder.append(builder.rank(of: .ingressController), builder.rank(of: dstPeer), set)
       }
@@ -370,7 +371,7 @@ public struct ConnectivityAnalyzer: Sendable {
       rows: builder.finish(), peers: peers, focusConnection: options.focusConnection, warnings: warnings)
     if options.exposure {
       report.exposure = ExposureAnalysis(
-        cluster: cluster, options: options, entities: entities, skipPod: ingressControllerPod
+        cluster: cluster, options: options, entities: entities, focus: focus
       )
       .report(rows: Array(report.rows))
       report.exposure?.meshPlaintext = meshPlaintextExposure(report.rows)
@@ -398,7 +399,8 @@ public struct ConnectivityAnalyzer: Sendable {
       guard !plain.isEmpty else { continue }
       let conns = plain.reduce(ConnectionSet.none) { $0.union($1.connections) }
       lines.append(
-        ExposureReport.Line(exposed: row.destination, other: .peer(row.source), connections: "\(conns) [plaintext]"))
+        ExposureReport.Line(exposed: row.destination, other: .peer(row.source), connections: conns, meshPlaintext: true)
+      )
     }
     return lines.sorted { ($0.exposed.name, $0.other.name) < ($1.exposed.name, $1.other.name) }
   }
@@ -407,43 +409,5 @@ public struct ConnectivityAnalyzer: Sendable {
   func engineRangeIndices(inside peer: ReportPeer) -> [Int] {
     guard case .external(let range) = peer.kind else { return [] }
     return engine.externalRanges.indices.filter { range.contains(engine.externalRanges[$0]) }
-  }
-}
-
-/// The focus options as a predicate over pairs of report peers.
-struct FocusFilter {
-  let workloads: [String]
-  let peers: [String]
-  let direction: Direction?
-
-  init(options: ConnectivityOptions) {
-    workloads = options.focusWorkloads
-    peers = options.focusWorkloadPeers
-    direction = options.focusDirection
-  }
-
-  static func matches(_ peer: ReportPeer, _ names: [String]) -> Bool {
-    switch peer.kind {
-    case .ingressController:
-      return names.contains("ingress-controller") || names.contains(peer.name)
-    case .external:
-      return names.contains(peer.name)
-    case .workload, .pod:
-      let full = peer.name
-      guard let bracket = full.lastIndex(of: "[") else { return names.contains(full) }
-      let qualified = String(full[..<bracket])
-      let short = qualified.split(separator: "/", maxSplits: 1).last.map(String.init) ?? qualified
-      return names.contains(qualified) || names.contains(short)
-    }
-  }
-
-  func isFocus(_ peer: ReportPeer) -> Bool { workloads.isEmpty || Self.matches(peer, workloads) }
-
-  func includes(_ src: ReportPeer, _ dst: ReportPeer) -> Bool {
-    if workloads.isEmpty { return true }
-    let asSource = direction != .ingress && Self.matches(src, workloads) && (peers.isEmpty || Self.matches(dst, peers))
-    let asDestination =
-      direction != .egress && Self.matches(dst, workloads) && (peers.isEmpty || Self.matches(src, peers))
-    return asSource || asDestination
   }
 }

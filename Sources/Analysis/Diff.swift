@@ -8,6 +8,17 @@ public enum DiffKind: String, Sendable, CaseIterable {
   case removed
 }
 
+/// Which ends of a diff row exist in one version only (netpol-analyzer's
+/// `workloads-diff-info`).
+public enum DiffPeerPresence: Hashable, Sendable {
+  /// Both ends exist in both versions.
+  case inBoth
+  /// These ends (source first) exist in the new version only.
+  case added([ReportPeer])
+  /// These ends (source first) exist in the old version only (and none in the new one only).
+  case removed([ReportPeer])
+}
+
 /// One difference: the connections of a pair before (ref1) and after (ref2).
 public struct DiffRow: Hashable, Sendable {
   public var kind: DiffKind
@@ -15,8 +26,8 @@ public struct DiffRow: Hashable, Sendable {
   public var destination: ReportPeer
   public var before: ConnectionSet
   public var after: ConnectionSet
-  /// `workload X added` / `workload X removed` when an end exists on one side only.
-  public var workloadInfo: String
+  /// Whether an end exists in one version only.
+  public var workloadInfo: DiffPeerPresence
   /// The connections as printed, with the mesh's transport and authorization annotations
   /// (`TCP 80 [mTLS]`): a change of transport or authorization is a difference too.
   public var beforeText: String
@@ -24,7 +35,7 @@ public struct DiffRow: Hashable, Sendable {
 
   public init(
     kind: DiffKind, source: ReportPeer, destination: ReportPeer, before: ConnectionSet, after: ConnectionSet,
-    workloadInfo: String, beforeText: String? = nil, afterText: String? = nil
+    workloadInfo: DiffPeerPresence = .inBoth, beforeText: String? = nil, afterText: String? = nil
   ) {
     self.kind = kind
     self.source = source
@@ -128,12 +139,11 @@ public struct DiffReport: Sendable {
     var changedAfter = Set<UInt64>()
     let added = addedPeers
     let removed = removedPeers
-    func info(_ src: ReportPeer, _ dst: ReportPeer) -> String {
-      for (set, word) in [(added, "added"), (removed, "removed")] {
-        let names = [src, dst].map(\.name).filter { set.contains($0) }
-        if !names.isEmpty { return "workload \(names.joined(separator: " and ")) \(word)" }
-      }
-      return ""
+    func info(_ src: ReportPeer, _ dst: ReportPeer) -> DiffPeerPresence {
+      let new = [src, dst].filter { added.contains($0.name) }
+      if !new.isEmpty { return .added(new) }
+      let gone = [src, dst].filter { removed.contains($0.name) }
+      return gone.isEmpty ? .inBoth : .removed(gone)
     }
     func row(_ kind: DiffKind, _ k: UInt64, before old: Int?, after new: Int?) {
       let src = common[Int(k >> bits)]

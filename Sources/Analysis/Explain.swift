@@ -119,7 +119,6 @@ extension ConnectivityAnalyzer {
       space = ConnectionSet([focus.transport: [PortRange(focus.port, focus.port)]])
     }
     let ranges = ExternalRanges(cluster: cluster, includeIPv6: options.includeIPv6)
-    let focus = FocusFilter(options: options)
     let verdicts = ExplainVerdicts()
     var pairs: [ExplainedPair] = []
     func add(
@@ -148,12 +147,11 @@ extension ConnectivityAnalyzer {
         add(peer, .external(range), dstPeer, .pod(dstPod), forwards: nil)
       }
     }
-    if let ingressControllerPod {
+    if let ingressController {
       for (dstPeer, dstPod) in entities where focus.includes(.ingressController, dstPeer) {
         let forwards = Self.ingressForwards(cluster: cluster, to: dstPod)
         guard !forwards.isEmpty else { continue }
-        add(
-          .ingressController, .pod(ingressControllerPod), dstPeer, .pod(dstPod), forwards: forwards)
+        add(.ingressController, ingressController, dstPeer, .pod(dstPod), forwards: forwards)
       }
     }
     // Sorted by (source name, destination name): each name's rank is found once.

@@ -135,15 +135,13 @@ public struct FlowExplainer: Sendable {
       let peer = ReportPeer(kind: .external(range), name: text, namespace: nil, shortName: text)
       return End(peer: peer, members: [(peer, .external(range))])
     }
-    let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
-    guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+    let name = PeerName(text)
+    guard let namespace = name.namespace, !namespace.isEmpty, !name.name.isEmpty else {
       throw .error(
         .unknownPeer, "\(role) \(text) is neither ns/name of a workload or pod nor an IP address",
         at: nil)
     }
-    if let w = cluster.workloads.firstIndex(where: {
-      $0.namespace == parts[0] && $0.name == parts[1]
-    }) {
+    if let w = cluster.workloads.firstIndex(where: name.names) {
       let pods = cluster.pods.indices.filter { cluster.pods[$0].workload == w }
       if !pods.isEmpty {
         return End(
@@ -151,7 +149,7 @@ public struct FlowExplainer: Sendable {
           members: pods.map { (ReportPeer.pod($0, in: cluster), Peer.pod($0)) })
       }
     }
-    if let pod = cluster.pods.firstIndex(where: { $0.namespace == parts[0] && $0.name == parts[1] }) {
+    if let pod = cluster.pods.firstIndex(where: name.names) {
       let peer = ReportPeer.pod(pod, in: cluster)
       return End(peer: peer, members: [(peer, .pod(pod))])
     }

@@ -32,14 +32,40 @@ public struct ExposureReport: Sendable {
     public var exposed: ReportPeer
     /// Whom it is exposed to.
     public var other: Endpoint
-    /// `All Connections`, `No Connections`, or protocols and ports.
-    public var connections: String
+    /// The exposed protocols and ports.
+    public var connections: ConnectionSet
+    /// Named ports a rule opens toward a peer whose ports are unknown, left unresolved: by
+    /// protocol name (`TCP`, `UDP`, `SCTP`, or empty for an admin policy's name, which has no
+    /// protocol).
+    public var unresolvedPortNames: [String: Set<String>]
+    /// A line of `ExposureReport.meshPlaintext`: the client reaches the mesh server in
+    /// plaintext on `connections`.
+    public var meshPlaintext: Bool
 
     /// A line between an exposed workload and another end.
-    public init(exposed: ReportPeer, other: Endpoint, connections: String) {
+    public init(
+      exposed: ReportPeer, other: Endpoint, connections: ConnectionSet,
+      unresolvedPortNames: [String: Set<String>] = [:], meshPlaintext: Bool = false
+    ) {
       self.exposed = exposed
       self.other = other
       self.connections = connections
+      self.unresolvedPortNames = unresolvedPortNames.filter { !$0.value.isEmpty }
+      self.meshPlaintext = meshPlaintext
+    }
+  }
+
+  /// A workload (or pod) that no policy selects in a direction.
+  public struct Unprotected: Hashable, Sendable {
+    /// The workload or pod.
+    public var peer: ReportPeer
+    /// The direction no policy selects it in.
+    public var direction: Direction
+
+    /// An unprotected workload and direction.
+    public init(peer: ReportPeer, direction: Direction) {
+      self.peer = peer
+      self.direction = direction
     }
   }
 
@@ -47,21 +73,18 @@ public struct ExposureReport: Sendable {
   public var egress: [Line]
   /// Ingress exposure, sorted by destination then source.
   public var ingress: [Line]
-  /// `<peer> is not protected on Ingress|Egress`, sorted.
-  public var unprotected: [String]
-  /// The width of the widest exposed peer name, for the aligned text format.
-  public var peerColumnWidth: Int
+  /// Workloads no policy selects, by name, egress before ingress.
+  public var unprotected: [Unprotected]
   /// Mesh servers (PERMISSIVE or DISABLE) that clients outside the mesh reach in plaintext:
   /// `exposed` is the server, `other` the client (a workload without a sidecar or an external
   /// range), sorted by server then client. Empty without the mesh.
   public var meshPlaintext: [Line] = []
 
   /// A report from sorted lines.
-  public init(egress: [Line], ingress: [Line], unprotected: [String], peerColumnWidth: Int) {
+  public init(egress: [Line], ingress: [Line], unprotected: [Unprotected]) {
     self.egress = egress
     self.ingress = ingress
     self.unprotected = unprotected
-    self.peerColumnWidth = peerColumnWidth
   }
 }
 
@@ -70,7 +93,7 @@ struct ExposureAnalysis {
   let cluster: Cluster
   let options: ConnectivityOptions
   let entities: [(peer: ReportPeer, pod: Int)]
-  let skipPod: Int?
+  let focus: FocusFilter
 
   /// One direction of one workload's exposure, as netpol-analyzer's exposure map keeps it.
   struct Side {
@@ -79,7 +102,7 @@ struct ExposureAnalysis {
   }
 
   /// The representative peers of every policy rule, without those a real pod matches exactly.
-  static func representatives(of cluster: Cluster, skipPod: Int?) -> [RepresentativePeer] {
+  static func representatives(of cluster: Cluster) -> [RepresentativePeer] {
     var peers: [RepresentativePeer] = []
     var keys: Set<String> = []
     func add(namespaces: LabelSelector, pods: LabelSelector?, namespace: String?) {
@@ -127,7 +150,7 @@ struct ExposureAnalysis {
     var namespaceLabels: [String: [String: String]] = [:]
     for namespace in cluster.namespaces { namespaceLabels[namespace.name] = namespace.labels }
     var podLabels: [String: Set<[String: String]>] = [:]
-    for (index, pod) in cluster.pods.enumerated() where index != skipPod {
+    for pod in cluster.pods {
       podLabels[pod.namespace, default: []].insert(pod.labels)
     }
     let populated = podLabels.map {
@@ -145,14 +168,12 @@ struct ExposureAnalysis {
   }
 
   func report(rows: [ConnectionRow]) -> ExposureReport {
-    let representatives = Self.representatives(of: cluster, skipPod: skipPod)
+    let representatives = Self.representatives(of: cluster)
     let evaluator = ExposureEvaluator(cluster: cluster, representatives: representatives)
-    let focus = FocusFilter(options: options)
     let focusConnection = options.focusConnection.map {
       ExposureConnections(ports: ConnectionSet([$0.transport: [PortRange($0.port, $0.port)]]))
     }
-    var exposedIngress: [String: (peer: ReportPeer, data: Side)] = [:]
-    var exposedEgress: [String: (peer: ReportPeer, data: Side)] = [:]
+    var exposed: [Direction: [String: (peer: ReportPeer, data: Side)]] = [:]
 
     for (peer, pod) in entities {
       let isFocus = focus.isFocus(peer)
@@ -177,8 +198,8 @@ struct ExposureAnalysis {
         }
         let included =
           direction == .ingress
-          ? Self.includes(options: options, src: nil, dst: peer)
-          : Self.includes(options: options, src: peer, dst: nil)
+          ? focus.includesExposure(src: nil, dst: peer)
+          : focus.includesExposure(src: peer, dst: nil)
         for (index, representative) in representatives.enumerated()
         where included && general.protected {
           var conns =
@@ -203,11 +224,7 @@ struct ExposureAnalysis {
           data = current
         }
         if let data {
-          if direction == .ingress {
-            exposedIngress[peer.name] = (peer, data)
-          } else {
-            exposedEgress[peer.name] = (peer, data)
-          }
+          exposed[direction, default: [:]][peer.name] = (peer, data)
         }
       }
     }
@@ -220,59 +237,41 @@ struct ExposureAnalysis {
     }
     var egress: [ExposureReport.Line] = []
     var ingress: [ExposureReport.Line] = []
-    var unprotected: [String] = []
-    var width = 0
-    let names = Set(exposedIngress.keys).union(exposedEgress.keys)
+    var unprotected: [ExposureReport.Unprotected] = []
+    let names = Set((exposed[.ingress] ?? [:]).keys).union((exposed[.egress] ?? [:]).keys)
     for name in names {
-      guard let peer = exposedIngress[name]?.peer ?? exposedEgress[name]?.peer else { continue }
-      width = max(width, name.utf8.count)
-      for isIngress in [true, false] {
+      guard let peer = exposed[.ingress]?[name]?.peer ?? exposed[.egress]?[name]?.peer else { continue }
+      for direction in [Direction.ingress, .egress] {
         let data =
-          (isIngress ? exposedIngress[name]?.data : exposedEgress[name]?.data) ?? Side()
+          exposed[direction]?[name]?.data ?? Side()
         var lines: [ExposureReport.Line] = []
         if !data.isProtected {
           lines.append(
-            ExposureReport.Line(
-              exposed: peer, other: .entireCluster, connections: "All Connections"))
-          unprotected.append("\(name) is not protected on \(isIngress ? "Ingress" : "Egress")")
+            ExposureReport.Line(exposed: peer, other: .entireCluster, connections: .all))
+          unprotected.append(.init(peer: peer, direction: direction))
         } else {
           for item in data.items {
             lines.append(
               ExposureReport.Line(
-                exposed: peer, other: item.other, connections: item.conns.description))
+                exposed: peer, other: item.other, connections: item.conns.ports,
+                unresolvedPortNames: item.conns.names))
           }
         }
-        for row in (isIngress ? externalsFrom[name] : externalsTo[name]) ?? [] {
-          let external = isIngress ? row.source : row.destination
+        for row in (direction == .ingress ? externalsFrom[name] : externalsTo[name]) ?? [] {
+          let external = direction == .ingress ? row.source : row.destination
           lines.append(
             ExposureReport.Line(
               exposed: peer, other: .peer(external),
-              connections: options.focusConnection.map(\.description) ?? row.connections.description
-            ))
+              connections: options.focusConnection.map {
+                ConnectionSet([$0.transport: [PortRange($0.port, $0.port)]])
+              } ?? row.connections))
         }
-        if isIngress { ingress += lines } else { egress += lines }
+        if direction == .ingress { ingress += lines } else { egress += lines }
       }
     }
     egress.sort { ($0.exposed.name, $0.other.name) < ($1.exposed.name, $1.other.name) }
     ingress.sort { ($0.exposed.name, $0.other.name) < ($1.exposed.name, $1.other.name) }
-    return ExposureReport(
-      egress: egress, ingress: ingress, unprotected: unprotected.sorted(), peerColumnWidth: width)
-  }
-
-  /// netpol-analyzer's pair filter for focus options; nil stands for a representative peer,
-  /// which is never a focus workload.
-  static func includes(options: ConnectivityOptions, src: ReportPeer?, dst: ReportPeer?) -> Bool {
-    let workloads = options.focusWorkloads
-    let peers = options.focusWorkloadPeers
-    func isFocus(_ peer: ReportPeer?, _ names: [String]) -> Bool {
-      if names.isEmpty { return true }
-      guard let peer else { return false }
-      return FocusFilter.matches(peer, names)
-    }
-    func isFocusPeer(_ peer: ReportPeer?) -> Bool { workloads.isEmpty || isFocus(peer, peers) }
-    if options.focusDirection == .ingress && !isFocus(dst, workloads) { return false }
-    if options.focusDirection == .egress && !isFocus(src, workloads) { return false }
-    return (isFocus(src, workloads) && isFocusPeer(dst))
-      || (isFocus(dst, workloads) && isFocusPeer(src))
+    unprotected.sort { ($0.peer.name, $0.direction.rawValue) < ($1.peer.name, $1.direction.rawValue) }
+    return ExposureReport(egress: egress, ingress: ingress, unprotected: unprotected)
   }
 }

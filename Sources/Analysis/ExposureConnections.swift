@@ -4,7 +4,7 @@ import Reachability
 /// Connections toward peers whose ports are unknown: numeric port ranges plus named ports that
 /// could not be resolved. Names are kept per protocol; an admin policy's named port toward an
 /// unknown peer has no protocol (the empty key), as netpol-analyzer prints it.
-struct ExposureConnections: Hashable, Sendable, CustomStringConvertible, TierSet {
+struct ExposureConnections: Hashable, Sendable, TierSet {
   static var nothing: ExposureConnections { .none }
   var isNothing: Bool { isEmpty }
 
@@ -77,19 +77,5 @@ struct ExposureConnections: Hashable, Sendable, CustomStringConvertible, TierSet
   /// Whether a numeric port of a protocol is in the set.
   func contains(_ focus: FocusConnection) -> Bool {
     ports.contains(focus.transport, focus.port)
-  }
-
-  /// `All Connections`, `No Connections`, or protocols by name with ranges then sorted names,
-  /// e.g. `TCP 80,http,UDP 53`; names without a protocol come first (` http`).
-  var description: String {
-    if names.isEmpty || ports.isAll { return ports.description }
-    var protocols = Set(names.keys)
-    for proto in ports.protocols { protocols.insert(proto.rawValue) }
-    return protocols.sorted().map { proto in
-      let ranges =
-        TransportProtocol(rawValue: proto).map { (ports.ranges[$0] ?? []).map(\.description) } ?? []
-      let items = ranges + (names[proto] ?? []).sorted()
-      return "\(proto) \(items.joined(separator: ","))"
-    }.joined(separator: ",")
   }
 }

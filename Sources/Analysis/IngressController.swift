@@ -2,25 +2,17 @@ import KubeModel
 import Reachability
 
 /// The ingress controller stands for the unknown pod that forwards traffic from Ingress and
-/// Route objects: a pod without labels in a namespace of its own.
+/// Route objects: a pod without labels in a namespace of its own, which the engine answers for
+/// as a hypothetical pod.
 public enum IngressControllerStandIn {
   /// The stand-in's namespace.
   public static let namespace = "ingress-controller-ns"
   /// The stand-in pod's name.
   public static let name = "ingress-controller"
 
-  /// Adds the stand-in pod (and its namespace) and returns its pod index.
-  public static func add(to cluster: inout Cluster) -> Int {
-    let location = SourceLocation.synthetic("<ingress-controller>")
-    if cluster.namespace(named: namespace) == nil {
-      cluster.namespaces.append(Namespace(name: namespace, declared: false, location: location))
-    }
-    cluster.workloads.append(
-      Workload(namespace: namespace, name: name, kind: .pod, podLabels: [:], location: location))
-    cluster.pods.append(
-      Pod(namespace: namespace, name: name, labels: [:], workload: cluster.workloads.count - 1, location: location))
-    return cluster.pods.count - 1
-  }
+  /// The stand-in as the engine's hypothetical pod: no labels, in its own namespace (which
+  /// carries only its `kubernetes.io/metadata.name` label). It is never added to the `Cluster`.
+  public static let pod = HypotheticalPod(namespace: namespace, name: name)
 
   /// For each reported entity that an Ingress or Route sends traffic to, the TCP ports it opens
   /// (the union over every object and Service that forwards to it).

@@ -112,12 +112,12 @@ struct ExternalExposureCheck: ClusterCheck {
             location: service.location))
       }
     }
-    if ctx.ingressControllerPod != nil {
+    if ctx.ingressController != nil {
       for (w, pods) in ctx.workloadClassPods.enumerated() {
         var byObject: [String: (IngressForward, ConnectionSet)] = [:]
         for pod in pods {
           guard let open = ctx.fromIngressController[ctx.engine.podClass(pod)] else { continue }
-          for forward in IngressControllerStandIn.forwards(cluster: ctx.cluster, to: pod) {
+          for forward in IngressControllerStandIn.forwards(cluster: ctx.input, to: pod) {
             let reached = open.intersection(forward.ports)
             guard !reached.isEmpty else { continue }
             let key = "\(forward.kind)/\(forward.name)"
@@ -253,7 +253,9 @@ struct DNSBlockedCheck: ClusterCheck {
             decidingLocation(ctx.engine.explain(from: .pod(pod), to: .pod(server.pod)), .egress, allowed: false))
         }
         let why = reasons[cls] ?? nil
-        let dnsName = shortName(ctx.cluster.workloads[ctx.cluster.pods[server.pod].workload])
+        let dnsName =
+          ctx.dnsStandIn.map { "\($0.namespace)/\($0.name)" }
+          ?? shortName(ctx.input.workloads[ctx.input.pods[server.pod].workload])
         let portList = server.ports.map { "\($0.protocol.rawValue) \($0.port)" }.joined(separator: ", ")
         out.append(
           Finding(

@@ -6,7 +6,9 @@ import Reachability
 /// One compiled engine over the input plus a few stand-in pods, and the class-level facts every
 /// check reads. Everything here is asked of the engine once: its class table is scanned once.
 ///
-/// Stand-ins (never reported themselves):
+/// Stand-ins are the engine's hypothetical pods: answered as pods, never added to the input
+/// (they are numbered after the input's pods; `classHasInputPod` tells classes apart), never
+/// reported themselves:
 /// - an outsider: a pod without labels in a namespace of its own, without labels (whatever
 ///   reaches a workload from there reaches it from every namespace, even one made tomorrow);
 /// - a probe per namespace: a pod without labels (a new workload there, to tell whether the
@@ -17,17 +19,19 @@ import Reachability
 public final class CheckContext: @unchecked Sendable {
   /// The input as read.
   public let input: Cluster
-  /// The input with the stand-ins appended (pods `0..<input.pods.count` are the input's).
-  public let cluster: Cluster
+  /// The engine over the input and the stand-ins.
   public let engine: ReachabilityEngine
-  /// The outsider stand-in pod.
+  /// The outsider stand-in's engine pod index.
   public let outsiderPod: Int
-  /// The namespace probe stand-in pod of each namespace.
+  /// The engine pod index of the namespace probe stand-in of each namespace.
   public let namespaceProbes: [String: Int]
-  /// The ingress-controller stand-in pod, when the input has Ingress or Route objects.
-  public let ingressControllerPod: Int?
-  /// The cluster DNS (found in the input, or the stand-in).
+  /// The ingress-controller stand-in, when the input has Ingress or Route objects.
+  public let ingressController: Peer?
+  /// The cluster DNS (found in the input, or the stand-in; a stand-in server's `pod` is an
+  /// engine pod index).
   public let dns: ClusterDNS
+  /// The cluster DNS stand-in, when the input has none.
+  public let dnsStandIn: HypotheticalPod?
   /// True when the input had no cluster DNS and the stand-in is used.
   public let dnsAssumed: Bool
 
@@ -53,46 +57,40 @@ public final class CheckContext: @unchecked Sendable {
 
   public init(cluster input: Cluster, options: EngineOptions = .init()) {
     self.input = input
-    var cluster = input
-    let stand = SourceLocation.synthetic("<kubereach-check>")
-    func addPod(namespace: String, name: String, labels: [String: String], ports: [ContainerPort] = []) -> Int {
-      cluster.workloads.append(
-        Workload(namespace: namespace, name: name, kind: .pod, podLabels: labels, location: stand))
-      cluster.pods.append(
-        Pod(
-          namespace: namespace, name: name, labels: labels, ports: ports, workload: cluster.workloads.count - 1,
-          location: stand))
-      return cluster.pods.count - 1
+    var standIns: [HypotheticalPod] = []
+    /// Adds a stand-in and returns its engine pod index (hypothetical pods follow the input's).
+    func addPod(_ pod: HypotheticalPod) -> Int {
+      standIns.append(pod)
+      return input.pods.count + standIns.count - 1
     }
     var namespaces = Set(input.namespaces.map(\.name))
     for pod in input.pods { namespaces.insert(pod.namespace) }
     var outsiderNamespace = "kubereach-outsider"
     while namespaces.contains(outsiderNamespace) { outsiderNamespace += "-x" }
-    cluster.namespaces.append(Namespace(name: outsiderNamespace, declared: false, location: stand))
-    outsiderPod = addPod(namespace: outsiderNamespace, name: "outsider", labels: [:])
+    outsiderPod = addPod(HypotheticalPod(namespace: outsiderNamespace, name: "outsider"))
     var probes: [String: Int] = [:]
-    for ns in namespaces.sorted() { probes[ns] = addPod(namespace: ns, name: "kubereach-probe", labels: [:]) }
+    for ns in namespaces.sorted() { probes[ns] = addPod(HypotheticalPod(namespace: ns, name: "kubereach-probe")) }
     namespaceProbes = probes
-    ingressControllerPod = input.ingresses.isEmpty ? nil : IngressControllerStandIn.add(to: &cluster)
+    let controller = input.ingresses.isEmpty ? nil : addPod(IngressControllerStandIn.pod)
     if let found = ClusterDNS.find(in: input) {
       dns = found
       dnsAssumed = false
+      dnsStandIn = nil
     } else {
-      if cluster.namespace(named: ClusterDNS.namespace) == nil {
-        cluster.namespaces.append(Namespace(name: ClusterDNS.namespace, declared: false, location: stand))
-      }
-      let pod = addPod(
-        namespace: ClusterDNS.namespace, name: "kube-dns", labels: ClusterDNS.labels,
+      let standIn = HypotheticalPod(
+        namespace: ClusterDNS.namespace, labels: ClusterDNS.labels,
         ports: [
           ContainerPort(name: "dns", port: 53, protocol: .udp),
           ContainerPort(name: "dns-tcp", port: 53, protocol: .tcp),
-        ])
+        ], name: "kube-dns")
+      let pod = addPod(standIn)
       dns = ClusterDNS(origin: .label, servers: [ClusterDNS.Server(pod: pod, ports: ClusterDNS.defaultPorts)])
       dnsAssumed = true
+      dnsStandIn = standIn
     }
-    self.cluster = cluster
-    let engine = ReachabilityEngine(cluster: cluster, options: options)
+    let engine = ReachabilityEngine(cluster: input, options: options, hypotheticalPods: standIns)
     self.engine = engine
+    ingressController = controller.map { .pod($0) }
     var classes = [[Int]](repeating: [], count: input.workloads.count)
     var pods = [[Int]](repeating: [], count: input.workloads.count)
     for (p, pod) in input.pods.enumerated() {
@@ -142,7 +140,8 @@ public final class CheckContext: @unchecked Sendable {
     var controller = [Int](repeating: -1, count: n)
     var dnsTo = [[Int: ConnectionSet]](repeating: [:], count: n)
     let outsiderClass = engine.podClass(outsiderPod)
-    let controllerClass = ingressControllerPod.map(engine.podClass) ?? -1
+    var controllerClass = -1
+    if case .pod(let controller) = ingressController { controllerClass = engine.podClass(controller) }
     var dnsClasses = Set<Int>()
     for server in dns.servers { dnsClasses.insert(engine.podClass(server.pod)) }
     for i in 0..<table.count {
@@ -178,6 +177,6 @@ public final class CheckContext: @unchecked Sendable {
 
   /// Whether some input pod belongs to the class.
   public func classHasInputPod(_ cls: Int) -> Bool {
-    engine.pods(inClass: cls).contains { $0 < input.pods.count }
+    engine.pods(inClass: cls).contains { !engine.isHypothetical($0) }
   }
 }

@@ -24,10 +24,12 @@ struct RuleNeverMatchesCheck: ClusterCheck {
     var namespaceCache: [LabelSelector: [String]] = [:]
 
     /// The input's namespaces and pods, plus `extra` pods (the assumed cluster DNS).
-    init(_ cluster: Cluster, extra: [Pod]) {
+    init(_ cluster: Cluster, extra: [HypotheticalPod]) {
       namespaceLabels = cluster.namespaceLabelsByName()
       var seen: [String: Set<[String: String]>] = [:]
-      for pod in cluster.pods + extra {
+      let pods: [(namespace: String, labels: [String: String])] =
+        cluster.pods.map { ($0.namespace, $0.labels) } + extra.map { ($0.namespace, $0.labels) }
+      for pod in pods {
         if namespaceLabels[pod.namespace] == nil {
           namespaceLabels[pod.namespace] = [namespaceNameLabel: pod.namespace]
         }
@@ -53,7 +55,7 @@ struct RuleNeverMatchesCheck: ClusterCheck {
   func findings(in ctx: CheckContext) -> [Finding] {
     // Rules toward the cluster DNS are normal even when the input leaves kube-system out: the
     // assumed DNS pods count as present (as the DNS check assumes them).
-    let index = Index(ctx.input, extra: ctx.dnsAssumed ? ctx.dns.servers.map { ctx.cluster.pods[$0.pod] } : [])
+    let index = Index(ctx.input, extra: ctx.dnsStandIn.map { [$0] } ?? [])
     var out: [Finding] = []
     func add(_ object: ObjectRef, _ what: String, _ detail: String, _ location: SourceLocation) {
       out.append(

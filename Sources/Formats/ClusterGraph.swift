@@ -144,13 +144,10 @@ extension ClusterGraph {
       self.change = change
     }
 
-    /// `namespace/name` or `name`, as focus options name workloads.
-    func matches(_ focus: String) -> Bool {
-      guard kind == .workload else { return false }
-      if let slash = focus.firstIndex(of: "/") {
-        return namespace == String(focus[..<slash]) && name == String(focus[focus.index(after: slash)...])
-      }
-      return name == focus
+    /// Whether a focus name (`namespace/name` or `name`) names this workload.
+    func matches(_ focus: PeerName) -> Bool {
+      guard kind == .workload, let namespace else { return false }
+      return focus.names(namespace: namespace, name: name)
     }
   }
 
@@ -171,7 +168,7 @@ extension ClusterGraph {
           flows.append(
             Flow(
               source: ingress ? .entireCluster : exposed, destination: ingress ? exposed : .entireCluster,
-              after: nil, before: nil, text: line.connections, change: .none))
+              after: nil, before: nil, text: ExposureRendering.connections(line), change: .none))
         }
       }
     }
@@ -222,8 +219,9 @@ extension ClusterGraph {
     let focused = !options.focusNamespaces.isEmpty || !options.focusWorkloads.isEmpty
     if focused {
       let namespaces = Set(options.focusNamespaces)
+      let workloads = options.focusWorkloads.map(PeerName.init)
       func inFocus(_ e: Endpoint) -> Bool {
-        (e.namespace.map(namespaces.contains) ?? false) || options.focusWorkloads.contains(where: e.matches)
+        (e.namespace.map(namespaces.contains) ?? false) || workloads.contains(where: e.matches)
       }
       flows = flows.filter { inFocus($0.source) || inFocus($0.destination) }
       peers = peers.filter(inFocus)

@@ -1,5 +1,6 @@
 import Analysis
 import KubeModel
+import Reachability
 
 /// The exposure-analysis sections of each output format, as netpol-analyzer writes them.
 enum ExposureRendering {
@@ -7,6 +8,41 @@ enum ExposureRendering {
   static func header(_ report: ConnectivityReport) -> String {
     report.focusConnection.map { "Exposure Analysis Result On \($0):" }
       ?? "Exposure Analysis Result:"
+  }
+
+  /// The connections of a line as every format prints them: `All Connections`, `No
+  /// Connections`, or protocols by name with ranges then sorted unresolved port names (`TCP
+  /// 80,http,UDP 53`; names without a protocol come first, ` http`), and ` [plaintext]` after
+  /// a mesh-plaintext line.
+  static func connections(_ line: ExposureReport.Line) -> String {
+    let ports = line.connections
+    let names = line.unresolvedPortNames
+    var text: String
+    if names.isEmpty || ports.isAll {
+      text = ports.description
+    } else {
+      var protocols = Set(names.keys)
+      for proto in ports.protocols { protocols.insert(proto.rawValue) }
+      text = protocols.sorted().map { proto in
+        let ranges =
+          TransportProtocol(rawValue: proto).map { (ports.ranges[$0] ?? []).map(\.description) } ?? []
+        let items = ranges + (names[proto] ?? []).sorted()
+        return "\(proto) \(items.joined(separator: ","))"
+      }.joined(separator: ",")
+    }
+    if line.meshPlaintext { text += " [plaintext]" }
+    return text
+  }
+
+  /// `<peer> is not protected on Ingress|Egress`.
+  static func sentence(_ item: ExposureReport.Unprotected) -> String {
+    "\(item.peer.name) is not protected on \(item.direction.rawValue)"
+  }
+
+  /// The width of the widest exposed name of the egress and ingress lines, to which the text
+  /// format pads the first column.
+  static func peerColumnWidth(_ exposure: ExposureReport) -> Int {
+    (exposure.egress + exposure.ingress).map(\.exposed.name.utf8.count).max() ?? 0
   }
 
   /// The source and destination names of a line (ingress lines end at the exposed workload).
@@ -21,12 +57,12 @@ enum ExposureRendering {
   static func textSection(_ report: ConnectivityReport, _ exposure: ExposureReport, into out: inout ByteWriter) {
     out.write(header(report) + "\n")
     let focused = report.focusConnection != nil
+    let width = peerColumnWidth(exposure)
     func lines(_ items: [ExposureReport.Line], ingress: Bool) {
       for item in items {
-        let padding = String(
-          repeating: " ", count: max(0, exposure.peerColumnWidth - item.exposed.name.utf8.count))
+        let padding = String(repeating: " ", count: max(0, width - item.exposed.name.utf8.count))
         out.write(item.exposed.name + padding + " \t" + (ingress ? "<=" : "=>") + " \t" + item.other.name)
-        if !focused { out.write(" : " + item.connections) }
+        if !focused { out.write(" : " + connections(item)) }
         out.write("\n")
       }
     }
@@ -45,7 +81,7 @@ enum ExposureRendering {
     }
     if !exposure.unprotected.isEmpty && !focused {
       out.write("\nWorkloads not protected by network policies:\n")
-      for name in exposure.unprotected { out.write(name + "\n") }
+      for item in exposure.unprotected { out.write(sentence(item) + "\n") }
     }
   }
 
@@ -64,7 +100,7 @@ enum ExposureRendering {
       for item in lines {
         let (src, dst) = ends(item, ingress: ingress)
         var fields = ingress ? [dst, src] : [src, dst]
-        if !focused { fields.append(item.connections) }
+        if !focused { fields.append(connections(item)) }
         out.write(CSVRenderer.line(fields))
       }
     }
@@ -94,7 +130,7 @@ enum ExposureRendering {
       for item in lines {
         let (src, dst) = ends(item, ingress: ingress)
         out.write(ingress ? "| \(dst) | \(src) |" : "| \(src) | \(dst) |")
-        out.write(focused ? "\n" : " \(item.connections) |\n")
+        out.write(focused ? "\n" : " \(connections(item)) |\n")
       }
     }
     if !exposure.egress.isEmpty {
@@ -127,7 +163,7 @@ enum ExposureRendering {
       for (index, item) in lines.enumerated() {
         out.write(index == 0 ? "[\n" : ",\n")
         let (src, dst) = ends(item, ingress: ingress)
-        out.write(object(src, dst, item.connections, indent: "      "))
+        out.write(object(src, dst, connections(item), indent: "      "))
       }
       out.write("\n    ]")
     }
@@ -174,7 +210,7 @@ enum ExposureRendering {
     for (lines, ingress) in [(exposure.egress, false), (exposure.ingress, true)] {
       for item in lines {
         guard let other = node(item.other) else { continue }
-        let label = item.connections
+        let label = connections(item)
         let (src, dst) = ingress ? (other, item.exposed.name) : (item.exposed.name, other)
         let color = ingress ? "darkorange2" : "darkorange4"
         let weight = ingress ? "1" : "0.5"

@@ -56,11 +56,9 @@ public struct HTMLReportRenderer: Sendable {
     for row in input.report.rows where row.source.isExternal || row.source.kind == .ingressController {
       if row.destination.namespace != nil { exposed.insert(row.destination.name) }
     }
-    // ExposureAnalysis writes "<name> is not protected on Ingress" for a workload no ingress
-    // policy selects.
-    let suffix = " is not protected on Ingress"
+    // Workloads no ingress policy selects.
     let notIsolated = Set(
-      (input.report.exposure?.unprotected ?? []).filter { $0.hasSuffix(suffix) }.map { $0.dropLast(suffix.count) }
+      (input.report.exposure?.unprotected ?? []).filter { $0.direction == .ingress }.map(\.peer.name)
     ).count
     return Summary(
       workloads: input.workloads, policies: input.policies, allowedPairs: input.report.rows.count,
@@ -209,7 +207,7 @@ public struct HTMLReportRenderer: Sendable {
         for row in diff.rows {
           out +=
             "<tr class=\"\(row.kind.rawValue)\"><td>\(row.kind.rawValue)</td><td>\(e(row.source.name))</td><td>\(e(row.destination.name))</td>"
-            + "<td>\(e(row.beforeText))</td><td>\(e(row.afterText))</td><td>\(e(row.workloadInfo))</td></tr>\n"
+            + "<td>\(e(row.beforeText))</td><td>\(e(row.afterText))</td><td>\(e(DiffRendering.workloadInfo(row)))</td></tr>\n"
         }
         out += "</tbody>\n</table>\n"
       }
@@ -236,12 +234,12 @@ public struct HTMLReportRenderer: Sendable {
         out += "<p>Every workload is selected by a policy in both directions.</p>\n"
       } else {
         out += "<h3>Workloads no policy selects</h3>\n<ul class=\"plain\">\n"
-        for line in exposure.unprotected.sorted() { out += "<li>\(e(line))</li>\n" }
+        for line in exposure.unprotected.map(ExposureRendering.sentence).sorted() { out += "<li>\(e(line))</li>\n" }
         out += "</ul>\n"
       }
       let lines =
-        exposure.ingress.map { ("ingress", $0.other.name, $0.exposed.name, $0.connections) }
-        + exposure.egress.map { ("egress", $0.exposed.name, $0.other.name, $0.connections) }
+        exposure.ingress.map { ("ingress", $0.other.name, $0.exposed.name, ExposureRendering.connections($0)) }
+        + exposure.egress.map { ("egress", $0.exposed.name, $0.other.name, ExposureRendering.connections($0)) }
       out += "<table class=\"sortable\" id=\"exposure-table\">\n<thead><tr><th>direction</th><th>from</th>"
       out += "<th>to</th><th>connections</th></tr></thead>\n<tbody>\n"
       for (direction, from, to, connections) in lines {

@@ -36,7 +36,8 @@ public struct TextRenderer: ReportRenderer {
     for row in diff.rows {
       out.write("diff-type: \(row.kind.title), source: \(row.source.name), destination: \(row.destination.name), ")
       out.write("ref1: \(row.beforeText), ref2: \(row.afterText)")
-      if !row.workloadInfo.isEmpty { out.write(", workloads-diff-info: \(row.workloadInfo)") }
+      let info = DiffRendering.workloadInfo(row)
+      if !info.isEmpty { out.write(", workloads-diff-info: \(info)") }
       out.write("\n")
     }
     out.flush()
@@ -95,7 +96,7 @@ public struct JSONRenderer: ReportRenderer {
       out.write(
         Self.object([
           ("diff-type", row.kind.title), ("source", row.source.name), ("destination", row.destination.name),
-          ("ref1", row.beforeText), ("ref2", row.afterText), ("workloads-diff-info", row.workloadInfo),
+          ("ref1", row.beforeText), ("ref2", row.afterText), ("workloads-diff-info", DiffRendering.workloadInfo(row)),
         ]))
     }
     out.write("\n]")
@@ -141,7 +142,7 @@ public struct CSVRenderer: ReportRenderer {
       out.write(
         Self.line([
           row.kind.title, row.source.name, row.destination.name, row.beforeText, row.afterText,
-          row.workloadInfo,
+          DiffRendering.workloadInfo(row),
         ]))
     }
     out.flush()
@@ -191,7 +192,7 @@ public struct MarkdownRenderer: ReportRenderer {
     out.write("|-----------|--------|-------------|------|------|---------------------|")
     for row in diff.rows {
       out.write(
-        "\n| \(row.kind.title) | \(row.source.name) | \(row.destination.name) | \(row.beforeText) | \(row.afterText) | \(row.workloadInfo) |"
+        "\n| \(row.kind.title) | \(row.source.name) | \(row.destination.name) | \(row.beforeText) | \(row.afterText) | \(DiffRendering.workloadInfo(row)) |"
       )
     }
     out.flush()

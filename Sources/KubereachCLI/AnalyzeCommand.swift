@@ -144,37 +144,11 @@ struct AnalyzeCommand: IOCommand {
 
   func checkFocus(_ analyzer: ConnectivityAnalyzer) throws(CommandFailure) {
     let cluster = analyzer.cluster
-    func exists(_ name: String) -> Bool {
-      if name == "ingress-controller" { return analyzer.ingressControllerPod != nil }
-      let parts = name.split(separator: "/", maxSplits: 1).map(String.init)
-      switch granularity {
-      case .workload:
-        return cluster.workloads.contains {
-          parts.count == 2 ? ($0.namespace == parts[0] && $0.name == parts[1]) : $0.name == name
-        }
-      case .pod:
-        return cluster.pods.contains {
-          parts.count == 2 ? ($0.namespace == parts[0] && $0.name == parts[1]) : $0.name == name
-        }
-      case .auto:
-        // Workloads that are reported as such, and the pods of those listed pod by pod.
-        let split = analyzer.splitWorkloads
-        let workloads = cluster.workloads.indices.filter { !split.contains($0) }.map {
-          (cluster.workloads[$0].namespace, cluster.workloads[$0].name)
-        }
-        let pods = cluster.pods.filter { split.contains($0.workload) }.map { ($0.namespace, $0.name) }
-        return (workloads + pods).contains {
-          parts.count == 2 ? ($0.0 == parts[0] && $0.1 == parts[1]) : $0.1 == name
-        }
-      }
-    }
-    let missing = (focusWorkloads + focusWorkloadPeers).filter { !exists($0) }
+    let missing = analyzer.resolve(names: focusWorkloads + focusWorkloadPeers).unknown
     if !missing.isEmpty {
       throw CommandFailure(
         missing.map { name in
-          let split = analyzer.splitWorkloads.map { cluster.workloads[$0] }.first {
-            name == "\($0.namespace)/\($0.name)" || name == $0.name
-          }
+          let split = analyzer.splitWorkloads.sorted().map { cluster.workloads[$0] }.first(where: PeerName(name).names)
           if let split {
             let pods = cluster.pods.filter { cluster.workloads[$0.workload] == split }
               .map { "\($0.namespace)/\($0.name)" }.sorted()

@@ -80,12 +80,7 @@ struct GraphInputs {
       throw CommandFailure([.error(.analysis, "\(error)", at: nil)])
     }
     DiagnosticPrinter.print(report.warnings, to: io)
-    let missing = graph.focusWorkloads.filter { name in
-      let parts = name.split(separator: "/", maxSplits: 1).map(String.init)
-      return !cluster.workloads.contains {
-        parts.count == 2 ? ($0.namespace == parts[0] && $0.name == parts[1]) : $0.name == name
-      }
-    }
+    let missing = graph.focusWorkloads.filter { name in !cluster.workloads.contains(where: PeerName(name).names) }
     let unknownNamespaces = graph.focusNamespaces.filter { ns in !cluster.workloads.contains { $0.namespace == ns } }
     if !missing.isEmpty || !unknownNamespaces.isEmpty {
       throw CommandFailure(

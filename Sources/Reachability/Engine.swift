@@ -23,16 +23,25 @@ public final class ReachabilityEngine: Sendable {
   /// cell of atoms, not on the pair).
   let explanationMemo = ExplanationMemo()
 
-  /// Compiles the cluster's policies.
-  public init(cluster: Cluster, options: EngineOptions = .init()) {
+  /// The hypothetical pods the engine answers for besides the cluster's (see
+  /// `hypotheticalPeer(_:)`).
+  public let hypotheticalPods: [HypotheticalPod]
+
+  /// Compiles the cluster's policies. `hypotheticalPods` are pods that are not in the input
+  /// but whose traffic is asked about (the ingress controller behind Ingress and Route
+  /// objects): the compiled classes, peer bitsets and tier walk answer for each exactly as
+  /// for a real pod with its namespace and labels, while `cluster` stays what was read.
+  public init(cluster: Cluster, options: EngineOptions = .init(), hypotheticalPods: [HypotheticalPod] = []) {
     let start = Date()
     self.cluster = cluster
     self.options = options
-    var compiler = Compiler(cluster: cluster, options: options)
+    self.hypotheticalPods = hypotheticalPods
+    let compiled = HypotheticalPod.compiledCluster(cluster, adding: hypotheticalPods)
+    var compiler = Compiler(cluster: compiled, options: options)
     self.c = compiler.compile()
     let meshStart = Date()
     if compiler.meshEnabled {
-      self.mesh = MeshStage(cluster: cluster, options: options.mesh, classMembers: c.classMembers)
+      self.mesh = MeshStage(cluster: compiled, options: options.mesh, classMembers: c.classMembers)
     } else {
       self.mesh = nil
     }
@@ -51,15 +60,30 @@ public final class ReachabilityEngine: Sendable {
   public var classCount: Int { c.classCount }
 
   /// The equivalence class of a pod: pods of one class have the same connections to and from
-  /// everything.
+  /// everything. `pod` is an index into `cluster.pods`, or a hypothetical pod's index from
+  /// `hypotheticalPeer(_:)`.
   public func podClass(_ pod: Int) -> Int { Int(c.classOfPod[pod]) }
 
-  /// The pods of a class, ascending.
+  /// The pods of a class, ascending (hypothetical pods, numbered after the cluster's, last).
   public func pods(inClass cls: Int) -> [Int] { c.classMembers[cls].map(Int.init) }
 
+  /// The peer that stands for `hypotheticalPods[index]` in every question to the engine:
+  /// `.pod` of an index past the cluster's pods, which only the engine numbers.
+  public func hypotheticalPeer(_ index: Int) -> Peer { .pod(hypotheticalPodIndex(index)) }
+
+  /// The pod index of `hypotheticalPods[index]` in the engine's numbering: past the cluster's
+  /// pods, valid for `podClass(_:)` and `.pod` peers, never for `cluster.pods`.
+  public func hypotheticalPodIndex(_ index: Int) -> Int {
+    precondition(hypotheticalPods.indices.contains(index), "no hypothetical pod \(index)")
+    return cluster.pods.count + index
+  }
+
+  /// Whether a pod index names a hypothetical pod rather than one of `cluster.pods`.
+  public func isHypothetical(_ pod: Int) -> Bool { pod >= cluster.pods.count }
+
   /// Whether the pod uses the host network (verdicts treat it as a normal pod; output may
-  /// flag it, since CNIs differ).
-  public func isHostNetwork(_ pod: Int) -> Bool { cluster.pods[pod].hostNetwork }
+  /// flag it, since CNIs differ). Hypothetical pods do not.
+  public func isHostNetwork(_ pod: Int) -> Bool { !isHypothetical(pod) && cluster.pods[pod].hostNetwork }
 
   /// Sizes and timings.
   public var stats: EngineStats {

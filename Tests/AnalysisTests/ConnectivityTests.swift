@@ -169,4 +169,31 @@ import Testing
     let lines = diff.rows.map { "\($0.kind) \($0.source.name) => \($0.destination.name)" }
     #expect(lines == ["removed 128.0.0.0-255.255.255.255[External] => ns/b[Pod]", "removed ns/a[Pod] => ns/b[Pod]"])
   }
+
+  @Test func diffRowsSayWhichEndsExistInOneVersionOnly() throws {
+    let pod = { (name: String) in
+      """
+      ---
+      apiVersion: v1
+      kind: Pod
+      metadata: {name: \(name), namespace: ns, labels: {app: \(name)}}
+      spec: {containers: [{name: c, image: i}]}
+
+      """
+    }
+    let before = try ConnectivityAnalyzer(cluster: try Self.cluster(pod("a") + pod("gone")), options: .init()).report()
+    let after = try ConnectivityAnalyzer(cluster: try Self.cluster(pod("a") + pod("n1") + pod("n2")), options: .init())
+      .report()
+    let rows = DiffReport(before: before, after: after).rows
+    func presence(_ src: String, _ dst: String) -> DiffPeerPresence? {
+      rows.first { $0.source.name == src && $0.destination.name == dst }?.workloadInfo
+    }
+    let n1 = try #require(after.peers.first { $0.name == "ns/n1[Pod]" })
+    let n2 = try #require(after.peers.first { $0.name == "ns/n2[Pod]" })
+    let gone = try #require(before.peers.first { $0.name == "ns/gone[Pod]" })
+    #expect(presence("ns/n1[Pod]", "ns/n2[Pod]") == .added([n1, n2]))
+    #expect(presence("ns/a[Pod]", "ns/n1[Pod]") == .added([n1]))
+    #expect(presence("ns/gone[Pod]", "ns/a[Pod]") == .removed([gone]))
+    #expect(rows.allSatisfy { $0.workloadInfo != .inBoth })
+  }
 }

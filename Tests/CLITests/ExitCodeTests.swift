@@ -54,6 +54,43 @@ import Testing
     #expect(result.stderr.contains("no-such-workload"))
   }
 
+  @Test func focusNamesResolveShortQualifiedAndIngressController() {
+    let short = Self.run([
+      "analyze", "Scenarios/shop", "--focus-workload", "frontend", "--focus-workload-peer", "shop/api",
+    ])
+    #expect(short.status == 0)
+    #expect(short.stdout == "shop/frontend[Deployment] => shop/api[Deployment] : TCP 9090\n")
+    let controller = Self.run(["analyze", "Scenarios/shop", "--focus-workload", "ingress-controller"])
+    #expect(controller.status == 0, "\(controller.stderr)")
+    #expect(!controller.stdout.contains("shop/api"))
+    let none = Self.run(["analyze", "Scenarios/multi-tenant", "--focus-workload", "ingress-controller"])
+    #expect(none.status == 2)
+    #expect(none.stderr.contains("workload ingress-controller does not exist in the input"))
+  }
+
+  @Test func theIngressControllerIsJudgedByTheMesh() throws {
+    // The stand-in is an unlabelled pod without a sidecar in a namespace of its own: a
+    // plaintext client, which PERMISSIVE lets in and STRICT rejects.
+    let ingress = """
+      apiVersion: networking.k8s.io/v1
+      kind: Ingress
+      metadata: {name: httpbin, namespace: foo}
+      spec: {defaultBackend: {service: {name: httpbin, port: {number: 8000}}}}
+      """
+    for (step, expected) in [
+      ("mtls-migration-1-no-policy", "{ingress-controller} => foo/httpbin[Deployment] : TCP 80 [plaintext]"),
+      (
+        "mtls-migration-2-mesh-strict",
+        "{ingress-controller} => foo/httpbin[Deployment] : TCP 80 [denied by mesh: rejected by PeerAuthentication istio-system/default]"
+      ),
+    ] {
+      let path = try Self.write(ingress, name: "ingress.yaml")
+      let result = Self.run(["analyze", "Scenarios/\(step)", path, "--focus-workload", "ingress-controller"])
+      #expect(result.status == 0, "\(result.stderr)")
+      #expect(result.stdout == expected + "\n")
+    }
+  }
+
   @Test func badFocusConnectionIsAUsageError() {
     let result = Self.run(["analyze", "Scenarios/shop", "--focus-conn", "http-eighty"])
     #expect(result.status == 2)

@@ -20,21 +20,46 @@ import Testing
       peers: [web, db], focusConnection: nil, warnings: [])
     report.exposure = ExposureReport(
       egress: [
-        ExposureReport.Line(exposed: web, other: .entireCluster, connections: "All Connections")
+        ExposureReport.Line(exposed: web, other: .entireCluster, connections: .all)
       ],
       ingress: [
         ExposureReport.Line(
           exposed: db,
           other: .representative(
             namespace: "namespace with {team=x}", isName: false, pod: "all pods"),
-          connections: "TCP 5432"),
+          connections: ConnectionSet([.tcp: [PortRange(5432, 5432)]])),
         ExposureReport.Line(
           exposed: web,
           other: .representative(namespace: "ns", isName: true, pod: "pod with {app=lb}"),
-          connections: "TCP 80"),
+          connections: ConnectionSet([.tcp: [PortRange(80, 80)]])),
       ],
-      unprotected: ["ns/web[Deployment] is not protected on Egress"], peerColumnWidth: 19)
+      unprotected: [ExposureReport.Unprotected(peer: web, direction: .egress)])
     return report
+  }
+
+  @Test func unresolvedPortNamesAndMeshPlaintextAreWordedByTheFormat() throws {
+    var report = Self.report()
+    report.exposure?.ingress = [
+      ExposureReport.Line(
+        exposed: Self.db, other: .representative(namespace: "ns", isName: true, pod: "all pods"),
+        connections: ConnectionSet([.tcp: [PortRange(80, 80)], .udp: [PortRange(53, 53)]]),
+        unresolvedPortNames: ["TCP": ["metrics", "http"], "": ["admin"]]),
+      ExposureReport.Line(
+        exposed: ReportPeer(kind: .pod(7), name: "ns/x[Pod]", namespace: "ns", shortName: "x[Pod]"),
+        other: .entireCluster, connections: ConnectionSet([.udp: [PortRange(53, 53)]])),
+    ]
+    report.exposure?.meshPlaintext = [
+      ExposureReport.Line(
+        exposed: Self.db, other: .peer(Self.web), connections: ConnectionSet([.tcp: [PortRange(5432, 5432)]]),
+        meshPlaintext: true)
+    ]
+    let text = String(decoding: try TextRenderer().render(report), as: UTF8.self)
+    // The first column pads to the widest exposed name of the egress and ingress lines.
+    #expect(text.contains("ns/db[StatefulSet] \t<= \tns/[all pods] :  admin,TCP 80,http,metrics,UDP 53\n"))
+    #expect(text.contains("ns/x[Pod]          \t<= \tentire-cluster : UDP 53\n"))
+    #expect(text.contains("ns/db[StatefulSet] \t<= \tns/web[Deployment] : TCP 5432 [plaintext]\n"))
+    let json = String(decoding: try JSONRenderer().render(report), as: UTF8.self)
+    #expect(json.contains("\"conn\": \"TCP 5432 [plaintext]\""))
   }
 
   static func text(_ renderer: some ReportRenderer) throws -> String {
@@ -47,11 +72,11 @@ import Testing
 
       Exposure Analysis Result:
       Egress Exposure:
-      ns/web[Deployment]  \t=> \tentire-cluster : All Connections
+      ns/web[Deployment] \t=> \tentire-cluster : All Connections
 
       Ingress Exposure:
-      ns/db[StatefulSet]  \t<= \t[namespace with {team=x}]/[all pods] : TCP 5432
-      ns/web[Deployment]  \t<= \tns/[pod with {app=lb}] : TCP 80
+      ns/db[StatefulSet] \t<= \t[namespace with {team=x}]/[all pods] : TCP 5432
+      ns/web[Deployment] \t<= \tns/[pod with {app=lb}] : TCP 80
 
       Workloads not protected by network policies:
       ns/web[Deployment] is not protected on Egress
