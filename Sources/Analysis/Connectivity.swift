@@ -149,7 +149,7 @@ public struct ConnectivityAnalyzer: Sendable {
             // Listed pod by pod, with a note saying why.
             notes.append(
               Diagnostic(
-                .note, code: "workload-split",
+                .note, code: .workloadSplit,
                 mixed.message.replacingOccurrences(
                   of: Self.mixedWorkloadAdvice, with: "its pods are listed one by one"),
                 at: mixed.location))
@@ -222,7 +222,7 @@ public struct ConnectivityAnalyzer: Sendable {
     }
     let detail = described.isEmpty ? "their IP addresses or named ports" : "labels " + described.joined(separator: ", ")
     return .error(
-      "workload-pods-differ",
+      .workloadPodsDiffer,
       "pods \(a.name) and \(b.name) of workload \(cluster.workloads[workload].displayName) differ in \(detail), which policies tell apart; \(mixedWorkloadAdvice)",
       at: cluster.workloads[workload].location)
   }
@@ -336,13 +336,13 @@ public struct ConnectivityAnalyzer: Sendable {
       let w = cluster.workloads[workload]
       warnings.append(
         .warning(
-          "host-network",
+          .hostNetwork,
           "\(w.displayName) uses hostNetwork: its traffic carries the node's address, and whether pod selectors govern it depends on the CNI; it is analysed here as an ordinary pod",
           at: w.location))
     }
     if ranges.mentionsIPv6 && !options.includeIPv6 {
       warnings.append(
-        .warning("ipv6-omitted", "policies name IPv6 blocks; IPv6 external ranges are listed only with --ipv6", at: nil)
+        .warning(.ipv6Omitted, "policies name IPv6 blocks; IPv6 external ranges are listed only with --ipv6", at: nil)
       )
     }
     if let ingressController, case .pod(let controllerPod) = ingressController {
@@ -353,7 +353,7 @@ public struct ConnectivityAnalyzer: Sendable {
         if allowed.isEmpty {
           warnings.append(
             .warning(
-              "ingress-blocked",
+              .ingressBlocked,
               "Route/Ingress specified \(dstPeer.name) as a backend, but network policies are blocking ingress connections from an arbitrary in-cluster source to this workload",
               at: cluster.workloads.indices.contains(cluster.pods[dstPod].workload)
                 ? cluster.workloads[cluster.pods[dstPod].workload].location : nil))

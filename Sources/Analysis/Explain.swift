@@ -130,45 +130,48 @@ extension ConnectivityAnalyzer {
       if let only { pair.groups = pair.groups.filter { $0.allowed == (only == .allow) } }
       if !pair.groups.isEmpty { pairs.append(pair) }
     }
-    for (srcPeer, srcPod) in entities {
-      for (dstPeer, dstPod) in entities where srcPod != dstPod && srcPeer.name != dstPeer.name {
-        guard focus.includes(srcPeer, dstPeer) else { continue }
-        add(srcPeer, .pod(srcPod), dstPeer, .pod(dstPod), forwards: nil)
+    // Every end in name order, so that pairs come out sorted by (source, destination) name
+    // without sorting them afterwards.
+    enum Role {
+      case entity(Int)
+      case external(IPRange, asSource: Bool, asDestination: Bool)
+      case ingressController(Peer)
+    }
+    var ends: [(peer: ReportPeer, role: Role)] = entities.map { ($0.peer, .entity($0.pod)) }
+    let sources = Set(ranges.ingressSources)
+    let destinations = Set(ranges.egressDestinations)
+    for range in sources.union(destinations) {
+      ends.append(
+        (
+          .external(range),
+          .external(range, asSource: sources.contains(range), asDestination: destinations.contains(range))
+        ))
+    }
+    if let ingressController { ends.append((.ingressController, .ingressController(ingressController))) }
+    ends.sort { $0.peer.name < $1.peer.name }
+    for (srcPeer, srcRole) in ends {
+      for (dstPeer, dstRole) in ends {
+        switch (srcRole, dstRole) {
+        case (.entity(let srcPod), .entity(let dstPod)):
+          guard srcPod != dstPod && srcPeer.name != dstPeer.name && focus.includes(srcPeer, dstPeer) else { continue }
+          add(srcPeer, .pod(srcPod), dstPeer, .pod(dstPod), forwards: nil)
+        case (.entity(let srcPod), .external(let range, _, asDestination: true)):
+          guard focus.includes(srcPeer, dstPeer) else { continue }
+          add(srcPeer, .pod(srcPod), dstPeer, .external(range), forwards: nil)
+        case (.external(let range, asSource: true, _), .entity(let dstPod)):
+          guard focus.includes(srcPeer, dstPeer) else { continue }
+          add(srcPeer, .external(range), dstPeer, .pod(dstPod), forwards: nil)
+        case (.ingressController(let stand), .entity(let dstPod)):
+          guard focus.includes(srcPeer, dstPeer) else { continue }
+          let forwards = Self.ingressForwards(cluster: cluster, to: dstPod)
+          guard !forwards.isEmpty else { continue }
+          add(srcPeer, stand, dstPeer, .pod(dstPod), forwards: forwards)
+        default:
+          continue
+        }
       }
-      for range in ranges.egressDestinations {
-        let peer = ReportPeer.external(range)
-        guard focus.includes(srcPeer, peer) else { continue }
-        add(srcPeer, .pod(srcPod), peer, .external(range), forwards: nil)
-      }
     }
-    for range in ranges.ingressSources {
-      let peer = ReportPeer.external(range)
-      for (dstPeer, dstPod) in entities where focus.includes(peer, dstPeer) {
-        add(peer, .external(range), dstPeer, .pod(dstPod), forwards: nil)
-      }
-    }
-    if let ingressController {
-      for (dstPeer, dstPod) in entities where focus.includes(.ingressController, dstPeer) {
-        let forwards = Self.ingressForwards(cluster: cluster, to: dstPod)
-        guard !forwards.isEmpty else { continue }
-        add(.ingressController, ingressController, dstPeer, .pod(dstPod), forwards: forwards)
-      }
-    }
-    // Sorted by (source name, destination name): each name's rank is found once.
-    var names = Set<String>()
-    for pair in pairs {
-      names.insert(pair.source.name)
-      names.insert(pair.destination.name)
-    }
-    var rank: [String: Int] = [:]
-    for (i, name) in names.sorted().enumerated() { rank[name] = i }
-    func rankOf(_ name: String) -> Int {
-      guard let r = rank[name] else { preconditionFailure("every pair's names were ranked") }
-      return r
-    }
-    let keys = pairs.map { rankOf($0.source.name) << 32 | rankOf($0.destination.name) }
-    let order = pairs.indices.sorted { keys[$0] < keys[$1] }
-    return ExplainReport(pairs: order.map { pairs[$0] }, only: only)
+    return ExplainReport(pairs: pairs, only: only)
   }
 
   /// The Ingress and Route objects that forward to a pod, one entry per object and Service.

@@ -138,7 +138,7 @@ public struct FlowExplainer: Sendable {
     let name = PeerName(text)
     guard let namespace = name.namespace, !namespace.isEmpty, !name.name.isEmpty else {
       throw .error(
-        "unknown-peer", "\(role) \(text) is neither ns/name of a workload or pod nor an IP address",
+        .unknownPeer, "\(role) \(text) is neither ns/name of a workload or pod nor an IP address",
         at: nil)
     }
     if let w = cluster.workloads.firstIndex(where: name.names) {
@@ -154,7 +154,7 @@ public struct FlowExplainer: Sendable {
       return End(peer: peer, members: [(peer, .pod(pod))])
     }
     throw .error(
-      "unknown-peer", "\(role) \(text): no workload or pod of that name in the input", at: nil)
+      .unknownPeer, "\(role) \(text): no workload or pod of that name in the input", at: nil)
   }
 
   /// Explains the flow from `source` to `destination`; a `svc:ns/name` destination yields one
@@ -164,7 +164,7 @@ public struct FlowExplainer: Sendable {
     source: String, destination: String, port: Int?, transport: TransportProtocol?
   ) throws(Diagnostic) -> [FlowExplanation] {
     if source.hasPrefix("svc:") {
-      throw .error("usage", "a Service (\(source)) can only be a destination", at: nil)
+      throw .error(.usage, "a Service (\(source)) can only be a destination", at: nil)
     }
     let src = try resolve(source, role: "source")
     if destination.hasPrefix("svc:") {
@@ -173,7 +173,7 @@ public struct FlowExplainer: Sendable {
     }
     let dst = try resolve(destination, role: "destination")
     if src.peer.isExternal && dst.peer.isExternal {
-      throw .error("usage", "at least one end of the flow must be a workload or pod", at: nil)
+      throw .error(.usage, "at least one end of the flow must be a workload or pod", at: nil)
     }
     let proto = transport ?? (port == nil ? nil : .tcp)
     return perPodPair(src, dst) { s, sp, d, dp in
@@ -292,12 +292,12 @@ public struct FlowExplainer: Sendable {
       })
     else {
       throw .error(
-        "unknown-peer", "destination svc:\(name): no Service of that name in the input", at: nil)
+        .unknownPeer, "destination svc:\(name): no Service of that name in the input", at: nil)
     }
     let service = cluster.services[serviceIndex]
     guard let selector = service.selector, !selector.isEmpty else {
       throw .error(
-        "unknown-peer", "Service \(name) has no selector, so its backends are unknown", at: nil)
+        .unknownPeer, "Service \(name) has no selector, so its backends are unknown", at: nil)
     }
     let servicePorts = service.ports.filter { sp in
       (port.map { sp.port == $0 } ?? true) && (transport.map { sp.protocol == $0 } ?? true)
@@ -305,7 +305,7 @@ public struct FlowExplainer: Sendable {
     if servicePorts.isEmpty {
       let asked = port.map { "port \($0)" } ?? "ports"
       throw .error(
-        "unknown-port",
+        .unknownPort,
         "Service \(name) has no \(transport?.rawValue ?? "") \(asked)".replacingOccurrences(
           of: "  ", with: " "),
         at: service.location)
@@ -325,7 +325,7 @@ public struct FlowExplainer: Sendable {
     }
     if backends.isEmpty {
       throw .error(
-        "unknown-peer", "Service \(name) selects no workload of the input", at: service.location)
+        .unknownPeer, "Service \(name) selects no workload of the input", at: service.location)
     }
     var out: [FlowExplanation] = []
     for servicePort in servicePorts {

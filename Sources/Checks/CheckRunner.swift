@@ -125,7 +125,7 @@ public struct CheckRunner: Sendable {
     report.warnings = rules.accepts.indices.filter { !used.contains($0) }.map { a in
       let entry = rules.accepts[a]
       return Diagnostic(
-        .warning, code: "accept-unused",
+        .warning, code: .acceptUnused,
         "accept entry (check \(entry.check), object \(entry.object)) matches no finding: check the object's spelling (Kind/namespace/name, namespace/name or Kind/name), or remove the entry if the finding is gone",
         at: entry.location)
     }

@@ -95,7 +95,7 @@ struct RulesDecoder {
   var errors: [Diagnostic] = []
 
   mutating func fail(_ message: String, at node: YAMLTree) {
-    errors.append(.error("invalid-rules", message, at: node.location))
+    errors.append(.error(.invalidRules, message, at: node.location))
   }
 
   /// The pairs of a mapping, reporting keys outside `allowed`.
@@ -172,7 +172,7 @@ struct RulesDecoder {
     guard documents.count == 1, let root = documents.first else {
       errors.append(
         .error(
-          "invalid-rules", "a rules file holds exactly one YAML document",
+          .invalidRules, "a rules file holds exactly one YAML document",
           at: documents.dropFirst().first?.location ?? SourceLocation(file: path, line: 1, column: 1)))
       return file
     }

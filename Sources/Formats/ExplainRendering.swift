@@ -12,11 +12,23 @@ public struct ExplainTextRenderer: Sendable {
   static let specificHeader = "Specific connections and their reasons"
   static let systemDefaultHeader = "All Connections due to the system default (Allow all)"
 
-  /// The whole explanation as UTF-8 text, written into one byte buffer (no String
-  /// concatenation: the 1,000-pod explanation is about 87 MB).
+  /// The whole explanation as UTF-8 text, in memory.
   public func render(_ report: ExplainReport) -> [UInt8] {
+    let collector = ByteCollector()
+    render(report, into: collector)
+    return collector.bytes
+  }
+
+  /// The explanation as UTF-8 text, written into a byte buffer (no String concatenation: the
+  /// 1,000-pod explanation is about 87 MB) that is passed on to `sink` every 64 KiB or so.
+  public func render(_ report: ExplainReport, into sink: any OutputSink) {
     var out: [UInt8] = []
     let blocks = DirectionBlocks()
+    func pass() {
+      if out.count < ByteWriter.chunk { return }
+      sink.write(out)
+      out.removeAll(keepingCapacity: true)
+    }
     var anySpecific = false
     var anyDefault = false
     for pair in report.pairs {
@@ -29,6 +41,7 @@ public struct ExplainTextRenderer: Sendable {
         Self.append(Self.pairSeparator, to: &out)
         Self.pairText(pair, blocks: blocks, into: &out)
         out.append(UInt8(ascii: "\n"))
+        pass()
       }
     }
     if anyDefault {
@@ -38,24 +51,35 @@ public struct ExplainTextRenderer: Sendable {
         Self.append(" => ", to: &out)
         Self.append(pair.destination.name, to: &out)
         out.append(UInt8(ascii: "\n"))
+        pass()
       }
     }
-    return out
+    sink.write(out)
   }
 
   /// The explanation followed, when the connectivity report carries one, by the exposure
   /// analysis section (as `--explain --exposure` prints it).
   public func render(_ report: ExplainReport, connectivity: ConnectivityReport?) -> [UInt8] {
-    guard let connectivity, connectivity.exposure != nil else { return render(report) }
-    return Array(text(report, connectivity: connectivity).utf8)
+    let collector = ByteCollector()
+    render(report, connectivity: connectivity, into: collector)
+    return collector.bytes
+  }
+
+  /// The same, written into `sink` as it goes.
+  public func render(_ report: ExplainReport, connectivity: ConnectivityReport?, into sink: any OutputSink) {
+    guard let connectivity, let exposure = connectivity.exposure else { return render(report, into: sink) }
+    let explanation = CountingSink(sink)
+    render(report, into: explanation)
+    var section = ByteWriter(into: sink)
+    if explanation.holdsText { section.write("\n") }
+    ExposureRendering.textSection(connectivity, exposure, into: &section)
+    section.flush()
   }
 
   /// The explanation followed, when the connectivity report carries one, by the exposure
   /// analysis section (as `--explain --exposure` prints it).
   public func text(_ report: ExplainReport, connectivity: ConnectivityReport?) -> String {
-    let explanation = text(report)
-    guard let connectivity, let exposure = connectivity.exposure else { return explanation }
-    return ExposureRendering.text(connectivity, exposure, connlist: explanation)
+    String(decoding: render(report, connectivity: connectivity), as: UTF8.self)
   }
 
   /// The whole explanation.

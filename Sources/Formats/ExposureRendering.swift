@@ -52,109 +52,102 @@ enum ExposureRendering {
 
   // MARK: txt
 
-  /// The text section appended after the connectivity lines.
-  static func text(_ report: ConnectivityReport, _ exposure: ExposureReport, connlist: String)
-    -> String
-  {
-    var out = connlist
-    if !out.isEmpty && out != "\n" { out += "\n" }
-    out += header(report) + "\n"
+  /// The text section appended after the connectivity lines (and a blank line), from its
+  /// header on, written line by line.
+  static func textSection(_ report: ConnectivityReport, _ exposure: ExposureReport, into out: inout ByteWriter) {
+    out.write(header(report) + "\n")
     let focused = report.focusConnection != nil
     let width = peerColumnWidth(exposure)
-    func line(_ item: ExposureReport.Line, ingress: Bool) -> String {
-      let padding = String(repeating: " ", count: max(0, width - item.exposed.name.utf8.count))
-      var text =
-        item.exposed.name + padding + " \t" + (ingress ? "<=" : "=>") + " \t" + item.other.name
-      if !focused { text += " : " + connections(item) }
-      return text
+    func lines(_ items: [ExposureReport.Line], ingress: Bool) {
+      for item in items {
+        let padding = String(repeating: " ", count: max(0, width - item.exposed.name.utf8.count))
+        out.write(item.exposed.name + padding + " \t" + (ingress ? "<=" : "=>") + " \t" + item.other.name)
+        if !focused { out.write(" : " + connections(item)) }
+        out.write("\n")
+      }
     }
     if !exposure.egress.isEmpty {
-      out +=
-        "Egress Exposure:\n"
-        + exposure.egress.map { line($0, ingress: false) }.joined(separator: "\n") + "\n"
+      out.write("Egress Exposure:\n")
+      lines(exposure.egress, ingress: false)
     }
     if !exposure.ingress.isEmpty {
-      if !exposure.egress.isEmpty { out += "\n" }
-      out +=
-        "Ingress Exposure:\n"
-        + exposure.ingress.map { line($0, ingress: true) }.joined(separator: "\n") + "\n"
+      if !exposure.egress.isEmpty { out.write("\n") }
+      out.write("Ingress Exposure:\n")
+      lines(exposure.ingress, ingress: true)
     }
     if !exposure.meshPlaintext.isEmpty {
-      out +=
-        "\nMesh servers taking plaintext from outside the mesh (PERMISSIVE or DISABLE):\n"
-        + exposure.meshPlaintext.map { line($0, ingress: true) }.joined(separator: "\n") + "\n"
+      out.write("\nMesh servers taking plaintext from outside the mesh (PERMISSIVE or DISABLE):\n")
+      lines(exposure.meshPlaintext, ingress: true)
     }
     if !exposure.unprotected.isEmpty && !focused {
-      out +=
-        "\nWorkloads not protected by network policies:\n"
-        + exposure.unprotected.map(sentence).joined(separator: "\n") + "\n"
+      out.write("\nWorkloads not protected by network policies:\n")
+      for item in exposure.unprotected { out.write(sentence(item) + "\n") }
     }
-    return out
   }
 
   // MARK: csv
 
-  /// The CSV section appended after the connectivity rows.
-  static func csv(_ report: ConnectivityReport, _ exposure: ExposureReport) -> String {
+  /// The CSV section appended after the connectivity rows, written row by row.
+  static func csv(_ report: ConnectivityReport, _ exposure: ExposureReport, into out: inout ByteWriter) {
     let focused = report.focusConnection != nil
-    var out = CSVRenderer.line([header(report), "", ""])
-    func rows(_ lines: [ExposureReport.Line], ingress: Bool) -> String {
-      var text = CSVRenderer.line(
-        ingress
-          ? (focused ? ["dst", "src"] : ["dst", "src", "conn"])
-          : (focused ? ["src", "dst"] : ["src", "dst", "conn"]))
+    out.write(CSVRenderer.line([header(report), "", ""]))
+    func rows(_ lines: [ExposureReport.Line], ingress: Bool) {
+      out.write(
+        CSVRenderer.line(
+          ingress
+            ? (focused ? ["dst", "src"] : ["dst", "src", "conn"])
+            : (focused ? ["src", "dst"] : ["src", "dst", "conn"])))
       for item in lines {
         let (src, dst) = ends(item, ingress: ingress)
         var fields = ingress ? [dst, src] : [src, dst]
         if !focused { fields.append(connections(item)) }
-        text += CSVRenderer.line(fields)
+        out.write(CSVRenderer.line(fields))
       }
-      return text
     }
     if !exposure.egress.isEmpty {
-      out += CSVRenderer.line(["Egress Exposure:", "", ""]) + rows(exposure.egress, ingress: false)
+      out.write(CSVRenderer.line(["Egress Exposure:", "", ""]))
+      rows(exposure.egress, ingress: false)
     }
     if !exposure.ingress.isEmpty {
-      out +=
-        CSVRenderer.line(["Ingress Exposure:", "", ""]) + rows(exposure.ingress, ingress: true)
+      out.write(CSVRenderer.line(["Ingress Exposure:", "", ""]))
+      rows(exposure.ingress, ingress: true)
     }
-    return out
   }
 
   // MARK: md
 
-  /// The Markdown section appended after the connectivity table.
-  static func markdown(_ report: ConnectivityReport, _ exposure: ExposureReport) -> String {
+  /// The Markdown section appended after the connectivity table, written row by row.
+  static func markdown(_ report: ConnectivityReport, _ exposure: ExposureReport, into out: inout ByteWriter) {
     let focused = report.focusConnection != nil
-    var out = "## " + header(report) + "\n"
-    func table(_ lines: [ExposureReport.Line], ingress: Bool) -> String {
-      var text =
+    out.write("## " + header(report) + "\n")
+    func table(_ lines: [ExposureReport.Line], ingress: Bool) {
+      out.write(
         focused
-        ? (ingress ? "| dst | src |\n|-----|-----|\n" : "| src | dst |\n|-----|-----|\n")
-        : (ingress
-          ? "| dst | src | conn |\n|-----|-----|------|\n"
-          : "| src | dst | conn |\n|-----|-----|------|\n")
+          ? (ingress ? "| dst | src |\n|-----|-----|\n" : "| src | dst |\n|-----|-----|\n")
+          : (ingress
+            ? "| dst | src | conn |\n|-----|-----|------|\n"
+            : "| src | dst | conn |\n|-----|-----|------|\n"))
       for item in lines {
         let (src, dst) = ends(item, ingress: ingress)
-        text += ingress ? "| \(dst) | \(src) |" : "| \(src) | \(dst) |"
-        text += focused ? "\n" : " \(connections(item)) |\n"
+        out.write(ingress ? "| \(dst) | \(src) |" : "| \(src) | \(dst) |")
+        out.write(focused ? "\n" : " \(connections(item)) |\n")
       }
-      return text
     }
     if !exposure.egress.isEmpty {
-      out += "### Egress Exposure:\n" + table(exposure.egress, ingress: false)
+      out.write("### Egress Exposure:\n")
+      table(exposure.egress, ingress: false)
     }
-    out += "\n"
+    out.write("\n")
     if !exposure.ingress.isEmpty {
-      out += "### Ingress Exposure:\n" + table(exposure.ingress, ingress: true)
+      out.write("### Ingress Exposure:\n")
+      table(exposure.ingress, ingress: true)
     }
-    return out
   }
 
   // MARK: json
 
-  /// The whole JSON document: the connectivity list and the exposure sections.
-  static func json(_ report: ConnectivityReport, _ exposure: ExposureReport) -> String {
+  /// The whole JSON document: the connectivity list, written row by row, and the exposure sections.
+  static func json(_ report: ConnectivityReport, _ exposure: ExposureReport, into out: inout ByteWriter) {
     let focused = report.focusConnection != nil
     func object(_ src: String, _ dst: String, _ conn: String, indent: String) -> String {
       var fields = [("src", src), ("dst", dst)]
@@ -164,29 +157,34 @@ enum ExposureRendering {
         .joined(separator: ",\n")
         + "\n" + indent + "}"
     }
-    func array(_ objects: [String], indent: String, emptyAsNull: Bool) -> String {
-      if objects.isEmpty { return emptyAsNull ? "null" : "[]" }
-      return "[\n" + objects.joined(separator: ",\n") + "\n" + indent + "]"
-    }
-    let connlist = report.rows.map {
-      object($0.source.name, $0.destination.name, $0.connections.description, indent: "    ")
-    }
-    func section(_ lines: [ExposureReport.Line], ingress: Bool) -> String {
-      let objects = lines.map { item -> String in
+    /// An exposure section's array, object by object (`null` for none, unless focused).
+    func section(_ lines: [ExposureReport.Line], ingress: Bool) {
+      if lines.isEmpty { return out.write(focused ? "[]" : "null") }
+      for (index, item) in lines.enumerated() {
+        out.write(index == 0 ? "[\n" : ",\n")
         let (src, dst) = ends(item, ingress: ingress)
-        return object(src, dst, connections(item), indent: "      ")
+        out.write(object(src, dst, connections(item), indent: "      "))
       }
-      return array(objects, indent: "    ", emptyAsNull: !focused)
+      out.write("\n    ]")
     }
     let listKey = focused ? "connlist_conn_focus_results" : "connlist_results"
     let exposureKey = focused ? "exposure_conn_focus_results" : "exposure_results"
-    return "{\n  \"\(listKey)\": " + array(connlist, indent: "  ", emptyAsNull: false) + ",\n"
-      + "  \"\(exposureKey)\": {\n"
-      + "    \"egress_exposure\": " + section(exposure.egress, ingress: false) + ",\n"
-      + "    \"ingress_exposure\": " + section(exposure.ingress, ingress: true)
-      + (exposure.meshPlaintext.isEmpty
-        ? "" : ",\n    \"mesh_plaintext_exposure\": " + section(exposure.meshPlaintext, ingress: true))
-      + "\n  }\n}"
+    out.write("{\n  \"\(listKey)\": ")
+    if report.rows.isEmpty { out.write("[]") }
+    for (index, row) in report.rows.enumerated() {
+      out.write(index == 0 ? "[\n" : ",\n")
+      out.write(object(row.source.name, row.destination.name, row.connections.description, indent: "    "))
+      if index == report.rows.count - 1 { out.write("\n  ]") }
+    }
+    out.write(",\n  \"\(exposureKey)\": {\n    \"egress_exposure\": ")
+    section(exposure.egress, ingress: false)
+    out.write(",\n    \"ingress_exposure\": ")
+    section(exposure.ingress, ingress: true)
+    if !exposure.meshPlaintext.isEmpty {
+      out.write(",\n    \"mesh_plaintext_exposure\": ")
+      section(exposure.meshPlaintext, ingress: true)
+    }
+    out.write("\n  }\n}")
   }
 
   // MARK: dot

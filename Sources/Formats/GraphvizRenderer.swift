@@ -22,6 +22,15 @@ public struct GraphvizRenderer: ReportRenderer {
   /// namespace, as `kubereach render` draws it, and its title says so.
   public static let maxDrawnEdges = 1500
 
+  /// An image is made whole by Graphviz, then written.
+  public func render(_ report: ConnectivityReport, into sink: any OutputSink) throws(RenderError) {
+    sink.write(try render(report))
+  }
+
+  public func render(_ diff: DiffReport, into sink: any OutputSink) throws(RenderError) {
+    sink.write(try render(diff))
+  }
+
   public func render(_ report: ConnectivityReport) throws(RenderError) -> [UInt8] {
     let edges = report.rows.count + (report.exposure.map { $0.egress.count + $0.ingress.count } ?? 0)
     if edges > Self.maxDrawnEdges {

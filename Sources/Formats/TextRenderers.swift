@@ -5,8 +5,9 @@ import KubeModel
 public struct TextRenderer: ReportRenderer {
   public init() {}
 
-  public func render(_ report: ConnectivityReport) -> [UInt8] {
-    var out = ByteWriter()
+  public func render(_ report: ConnectivityReport, into sink: any OutputSink) {
+    let list = CountingSink(sink)
+    var out = ByteWriter(into: list)
     if let focus = report.focusConnection { out.write("Permitted connections on \(focus):\n") }
     for row in report.rows {
       out.write(row.source.name)
@@ -18,23 +19,28 @@ public struct TextRenderer: ReportRenderer {
       }
       out.write("\n")
     }
+    out.flush()
     if let exposure = report.exposure {
-      return Array(ExposureRendering.text(report, exposure, connlist: String(decoding: out.bytes, as: UTF8.self)).utf8)
+      // A blank line after the connectivity list, then the exposure section.
+      var section = ByteWriter(into: sink)
+      if list.holdsText { section.write("\n") }
+      ExposureRendering.textSection(report, exposure, into: &section)
+      section.flush()
     }
-    return out.bytes
   }
 
-  public func render(_ diff: DiffReport) -> [UInt8] {
-    if diff.rows.isEmpty { return [] }
-    var out = "Connectivity diff:\n"
+  public func render(_ diff: DiffReport, into sink: any OutputSink) {
+    if diff.rows.isEmpty { return }
+    var out = ByteWriter(into: sink)
+    out.write("Connectivity diff:\n")
     for row in diff.rows {
-      out += "diff-type: \(row.kind.title), source: \(row.source.name), destination: \(row.destination.name), "
-      out += "ref1: \(row.beforeText), ref2: \(row.afterText)"
+      out.write("diff-type: \(row.kind.title), source: \(row.source.name), destination: \(row.destination.name), ")
+      out.write("ref1: \(row.beforeText), ref2: \(row.afterText)")
       let info = DiffRendering.workloadInfo(row)
-      if !info.isEmpty { out += ", workloads-diff-info: \(info)" }
-      out += "\n"
+      if !info.isEmpty { out.write(", workloads-diff-info: \(info)") }
+      out.write("\n")
     }
-    return Array(out.utf8)
+    out.flush()
   }
 }
 
@@ -42,10 +48,11 @@ public struct TextRenderer: ReportRenderer {
 public struct JSONRenderer: ReportRenderer {
   public init() {}
 
-  public func render(_ report: ConnectivityReport) -> [UInt8] {
-    if let exposure = report.exposure { return Array(ExposureRendering.json(report, exposure).utf8) }
-    if report.rows.isEmpty { return Array("[]".utf8) }
-    var out = ByteWriter()
+  public func render(_ report: ConnectivityReport, into sink: any OutputSink) {
+    var out = ByteWriter(into: sink)
+    defer { out.flush() }
+    if let exposure = report.exposure { return ExposureRendering.json(report, exposure, into: &out) }
+    if report.rows.isEmpty { return out.write("[]") }
     out.write("[\n")
     for (index, row) in report.rows.enumerated() {
       out.write(index == 0 ? "  {\n    \"src\": " : ",\n  {\n    \"src\": ")
@@ -78,26 +85,27 @@ public struct JSONRenderer: ReportRenderer {
       out.write("\n  }")
     }
     out.write("\n]")
-    return out.bytes
   }
 
-  public func render(_ diff: DiffReport) -> [UInt8] {
-    if diff.rows.isEmpty { return [] }
-    let objects = diff.rows.map { row in
-      [
-        ("diff-type", row.kind.title), ("source", row.source.name), ("destination", row.destination.name),
-        ("ref1", row.beforeText), ("ref2", row.afterText), ("workloads-diff-info", DiffRendering.workloadInfo(row)),
-      ]
+  public func render(_ diff: DiffReport, into sink: any OutputSink) {
+    if diff.rows.isEmpty { return }
+    var out = ByteWriter(into: sink)
+    out.write("[\n")
+    for (index, row) in diff.rows.enumerated() {
+      if index > 0 { out.write(",\n") }
+      out.write(
+        Self.object([
+          ("diff-type", row.kind.title), ("source", row.source.name), ("destination", row.destination.name),
+          ("ref1", row.beforeText), ("ref2", row.afterText), ("workloads-diff-info", DiffRendering.workloadInfo(row)),
+        ]))
     }
-    return Array(Self.array(objects).utf8)
+    out.write("\n]")
+    out.flush()
   }
 
-  static func array(_ objects: [[(String, String)]]) -> String {
-    if objects.isEmpty { return "[]" }
-    let body = objects.map { fields in
-      "  {\n" + fields.map { "    \(quote($0.0)): \(quote($0.1))" }.joined(separator: ",\n") + "\n  }"
-    }
-    return "[\n" + body.joined(separator: ",\n") + "\n]"
+  /// One object of an array, indented by two spaces, its fields by four.
+  static func object(_ fields: [(String, String)]) -> String {
+    "  {\n" + fields.map { "    \(quote($0.0)): \(quote($0.1))" }.joined(separator: ",\n") + "\n  }"
   }
 
   /// A JSON string literal, escaped as Go's encoder escapes (including `<`, `>` and `&`).
@@ -108,9 +116,9 @@ public struct JSONRenderer: ReportRenderer {
 public struct CSVRenderer: ReportRenderer {
   public init() {}
 
-  public func render(_ report: ConnectivityReport) -> [UInt8] {
+  public func render(_ report: ConnectivityReport, into sink: any OutputSink) {
     let focus = report.focusConnection != nil
-    var out = ByteWriter()
+    var out = ByteWriter(into: sink)
     out.write(focus ? "src,dst\n" : "src,dst,conn\n")
     for row in report.rows {
       out.writeCSVField(row.source.name)
@@ -122,20 +130,22 @@ public struct CSVRenderer: ReportRenderer {
       }
       out.write("\n")
     }
-    if let exposure = report.exposure { out.write(ExposureRendering.csv(report, exposure)) }
-    return out.bytes
+    if let exposure = report.exposure { ExposureRendering.csv(report, exposure, into: &out) }
+    out.flush()
   }
 
-  public func render(_ diff: DiffReport) -> [UInt8] {
-    if diff.rows.isEmpty { return [] }
-    var out = "diff-type,source,destination,ref1,ref2,workloads-diff-info\n"
+  public func render(_ diff: DiffReport, into sink: any OutputSink) {
+    if diff.rows.isEmpty { return }
+    var out = ByteWriter(into: sink)
+    out.write("diff-type,source,destination,ref1,ref2,workloads-diff-info\n")
     for row in diff.rows {
-      out += Self.line([
-        row.kind.title, row.source.name, row.destination.name, row.beforeText, row.afterText,
-        DiffRendering.workloadInfo(row),
-      ])
+      out.write(
+        Self.line([
+          row.kind.title, row.source.name, row.destination.name, row.beforeText, row.afterText,
+          DiffRendering.workloadInfo(row),
+        ]))
     }
-    return Array(out.utf8)
+    out.flush()
   }
 
   static func line(_ fields: [String]) -> String {
@@ -153,9 +163,9 @@ public struct CSVRenderer: ReportRenderer {
 public struct MarkdownRenderer: ReportRenderer {
   public init() {}
 
-  public func render(_ report: ConnectivityReport) -> [UInt8] {
+  public func render(_ report: ConnectivityReport, into sink: any OutputSink) {
     let focus = report.focusConnection != nil
-    var out = ByteWriter()
+    var out = ByteWriter(into: sink)
     out.write(focus ? "| src | dst |\n|-----|-----|\n" : "| src | dst | conn |\n|-----|-----|------|\n")
     for row in report.rows {
       out.write("| ")
@@ -170,22 +180,22 @@ public struct MarkdownRenderer: ReportRenderer {
         out.write(" |\n")
       }
     }
-    if let exposure = report.exposure { out.write(ExposureRendering.markdown(report, exposure)) }
-    return out.bytes
+    if let exposure = report.exposure { ExposureRendering.markdown(report, exposure, into: &out) }
+    out.flush()
   }
 
-  public func render(_ diff: DiffReport) -> [UInt8] {
-    if diff.rows.isEmpty { return [] }
-    var lines = [
-      "| diff-type | source | destination | ref1 | ref2 | workloads-diff-info |",
-      "|-----------|--------|-------------|------|------|---------------------|",
-    ]
+  public func render(_ diff: DiffReport, into sink: any OutputSink) {
+    if diff.rows.isEmpty { return }
+    var out = ByteWriter(into: sink)
+    // Lines joined by line breaks, without one after the last.
+    out.write("| diff-type | source | destination | ref1 | ref2 | workloads-diff-info |\n")
+    out.write("|-----------|--------|-------------|------|------|---------------------|")
     for row in diff.rows {
-      lines.append(
-        "| \(row.kind.title) | \(row.source.name) | \(row.destination.name) | \(row.beforeText) | \(row.afterText) | \(DiffRendering.workloadInfo(row)) |"
+      out.write(
+        "\n| \(row.kind.title) | \(row.source.name) | \(row.destination.name) | \(row.beforeText) | \(row.afterText) | \(DiffRendering.workloadInfo(row)) |"
       )
     }
-    return Array(lines.joined(separator: "\n").utf8)
+    out.flush()
   }
 }
 
@@ -202,13 +212,29 @@ extension String {
   }
 }
 
-/// Appends text to a byte buffer without building intermediate strings.
+/// Appends text to a byte buffer without building intermediate strings, and passes the buffer on
+/// to its sink whenever it holds 64 KiB (and at `flush()`), so the output is never held whole.
 struct ByteWriter {
+  static let chunk = 64 << 10
+  let sink: any OutputSink
   var bytes: [UInt8] = []
+
+  init(into sink: any OutputSink) {
+    self.sink = sink
+    bytes.reserveCapacity(Self.chunk + 4096)
+  }
 
   mutating func write(_ text: String) {
     var text = text
     text.withUTF8 { bytes.append(contentsOf: $0) }
+    if bytes.count >= Self.chunk { flush() }
+  }
+
+  /// Passes what is buffered on to the sink. Call it once at the end.
+  mutating func flush() {
+    if bytes.isEmpty { return }
+    bytes.withUnsafeBytes { sink.write($0) }
+    bytes.removeAll(keepingCapacity: true)
   }
 
   /// A JSON string literal, escaped as Go's encoder escapes (including `<`, `>` and `&`).
@@ -221,6 +247,7 @@ struct ByteWriter {
       bytes.append(0x22)
       text.withUTF8 { bytes.append(contentsOf: $0) }
       bytes.append(0x22)
+      if bytes.count >= Self.chunk { flush() }
     } else {
       write(JSONRenderer.quote(text))
     }
@@ -234,6 +261,7 @@ struct ByteWriter {
       write(CSVRenderer.field(text))
     } else {
       text.withUTF8 { bytes.append(contentsOf: $0) }
+      if bytes.count >= Self.chunk { flush() }
     }
   }
 }

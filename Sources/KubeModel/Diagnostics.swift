@@ -45,22 +45,22 @@ public enum Severity: String, Hashable, Comparable, Sendable {
 public struct Diagnostic: Error, Hashable, Comparable, Sendable, CustomStringConvertible {
   public var severity: Severity
   /// A stable, machine-readable code such as `yaml-syntax` or `invalid-cidr`.
-  public var code: String
+  public var code: DiagnosticCode
   public var message: String
   public var location: SourceLocation?
 
-  public init(_ severity: Severity, code: String, _ message: String, at location: SourceLocation?) {
+  public init(_ severity: Severity, code: DiagnosticCode, _ message: String, at location: SourceLocation?) {
     self.severity = severity
     self.code = code
     self.message = message
     self.location = location
   }
 
-  public static func error(_ code: String, _ message: String, at location: SourceLocation?) -> Diagnostic {
+  public static func error(_ code: DiagnosticCode, _ message: String, at location: SourceLocation?) -> Diagnostic {
     Diagnostic(.error, code: code, message, at: location)
   }
 
-  public static func warning(_ code: String, _ message: String, at location: SourceLocation?)
+  public static func warning(_ code: DiagnosticCode, _ message: String, at location: SourceLocation?)
     -> Diagnostic
   {
     Diagnostic(.warning, code: code, message, at: location)

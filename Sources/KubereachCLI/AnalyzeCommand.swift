@@ -106,9 +106,10 @@ struct AnalyzeCommand: IOCommand {
     stats.lap("compile")
     if explain {
       let explanation = analyzer.explainReport(only: explainOnly)
-      let bytes = ExplainTextRenderer().render(
-        explanation, connectivity: exposure ? analyzer.report() : nil)
-      try emit(bytes, to: outputFile, io: io)
+      let connectivity = exposure ? analyzer.report() : nil
+      try emit(to: outputFile, io: io) { sink in
+        ExplainTextRenderer().render(explanation, connectivity: connectivity, into: sink)
+      }
       stats.lap("explain")
       if input.stats { io.log(stats.report()) }
       return .success
@@ -116,13 +117,10 @@ struct AnalyzeCommand: IOCommand {
     let report = analyzer.report()
     stats.lap("evaluate")
     DiagnosticPrinter.print(report.warnings, to: io)
-    let bytes: [UInt8]
-    do {
-      bytes = try output.renderer.render(report)
-    } catch {
-      throw CommandFailure([.error("render", error.description, at: nil)])
+    let renderer = output.renderer
+    try emit(to: outputFile, io: io) { sink throws(CommandFailure) in
+      do throws(RenderError) { try renderer.render(report, into: sink) } catch { throw .render(error) }
     }
-    try emit(bytes, to: outputFile, io: io)
     stats.lap("output")
     if input.stats {
       let engineStats = analyzer.engine.stats
@@ -155,11 +153,11 @@ struct AnalyzeCommand: IOCommand {
             let pods = cluster.pods.filter { cluster.workloads[$0.workload] == split }
               .map { "\($0.namespace)/\($0.name)" }.sorted()
             return .error(
-              "unknown-peer",
+              .unknownPeer,
               "workload \(split.namespace)/\(split.name) is listed pod by pod (its pods differ); focus on one of its pods: \(pods.joined(separator: ", "))",
               at: nil)
           }
-          return .error("unknown-peer", "\(granularity.rawValue) \(name) does not exist in the input", at: nil)
+          return .error(.unknownPeer, "\(granularity.rawValue) \(name) does not exist in the input", at: nil)
         })
     }
   }

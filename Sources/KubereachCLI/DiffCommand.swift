@@ -41,14 +41,11 @@ struct DiffCommand: IOCommand {
     stats.lap("load and evaluate")
     let diff = DiffReport(before: oldReport, after: newReport)
     stats.lap("diff")
-    let bytes: [UInt8]
-    do {
-      bytes = try output.renderer.render(diff)
-    } catch {
-      throw CommandFailure([.error("render", error.description, at: nil)])
-    }
     if diff.rows.isEmpty { io.log("diff: no difference in allowed connectivity\n") }
-    try emit(bytes, to: outputFile, io: io)
+    let renderer = output.renderer
+    try emit(to: outputFile, io: io) { sink throws(CommandFailure) in
+      do throws(RenderError) { try renderer.render(diff, into: sink) } catch { throw .render(error) }
+    }
     stats.lap("output")
     if input.stats { io.log(stats.report()) }
     return .success

@@ -121,7 +121,7 @@ func readFlows(_ path: String, format: FlowFormat?, cluster: Cluster, io: Comman
       "; skipped " + read.skipped.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
   }
   io.log(line + "\n")
-  let unresolved = problems.filter { $0.code == "unresolved-flow" && $0.location != nil }.count
+  let unresolved = problems.filter { $0.code == .unresolvedFlow && $0.location != nil }.count
   return (flows, read, unresolved)
 }
 

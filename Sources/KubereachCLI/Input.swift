@@ -113,11 +113,23 @@ func loadCluster(paths: [String], options: InputOptions, io: CommandIO) throws(C
 
 /// Writes rendered bytes to a file or to standard output.
 func emit(_ bytes: [UInt8], to outputFile: String?, io: CommandIO) throws(CommandFailure) {
-  guard let outputFile else {
-    io.write(bytes: bytes)
-    return
+  try emit(to: outputFile, io: io) { $0.write(bytes) }
+}
+
+/// Writes what `render` writes into its sink to standard output, or to `--output-file`, as it
+/// comes: the output is never held whole.
+func emit(
+  to outputFile: String?, io: CommandIO, _ render: (any OutputSink) throws(CommandFailure) -> Void
+) throws(CommandFailure) {
+  guard let outputFile else { return try render(io.output) }
+  try OutputWriter.writeFile(to: outputFile, render)
+}
+
+extension CommandFailure {
+  /// A renderer's failure (for example Graphviz refusing a layout).
+  static func render(_ error: RenderError) -> CommandFailure {
+    CommandFailure([.error(.render, error.description, at: nil)])
   }
-  try OutputWriter.writeFile(bytes, to: outputFile)
 }
 
 /// The `-o` values are the renderers' formats.

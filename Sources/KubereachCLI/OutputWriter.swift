@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import KubeModel
 
@@ -18,33 +19,46 @@ enum OutputWriter {
 
   /// Writes every byte to a descriptor.
   static func writeAll(_ bytes: [UInt8], to descriptor: Int32) -> WriteResult {
-    bytes.withUnsafeBytes { buffer in
-      var offset = 0
-      while offset < buffer.count {
-        let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-        if written < 0 {
-          let code = errno
-          if code == EINTR || code == EAGAIN { continue }
-          return code == EPIPE ? .closedPipe : .failed(code)
-        }
-        if written == 0 { return .failed(EIO) }
-        offset += written
-      }
-      return .written
-    }
+    bytes.withUnsafeBytes { writeAll($0, to: descriptor) }
   }
 
-  /// Writes `bytes` to `path`. A regular file (or a new one) is written to a temporary file in the
-  /// same folder and renamed into place, so a failed run leaves the previous file as it was;
-  /// devices, pipes and `/dev/stdout` are written in place and never renamed over.
+  /// Writes every byte of a buffer to a descriptor.
+  static func writeAll(_ buffer: UnsafeRawBufferPointer, to descriptor: Int32) -> WriteResult {
+    var offset = 0
+    while offset < buffer.count {
+      let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+      if written < 0 {
+        let code = errno
+        if code == EINTR || code == EAGAIN { continue }
+        return code == EPIPE ? .closedPipe : .failed(code)
+      }
+      if written == 0 { return .failed(EIO) }
+      offset += written
+    }
+    return .written
+  }
+
+  /// Writes `bytes` to `path` (see `writeFile(to:_:)`).
   static func writeFile(_ bytes: [UInt8], to path: String) throws(CommandFailure) {
+    try writeFile(to: path) { $0.write(bytes) }
+  }
+
+  /// Writes to `path` what `produce` writes into its sink, as it comes. A regular file (or a new
+  /// one) is written to a temporary file in the same folder and renamed into place once complete,
+  /// so a failed run leaves the previous file as it was; devices, pipes and `/dev/stdout` are
+  /// written in place and never renamed over.
+  static func writeFile(
+    to path: String, _ produce: (any OutputSink) throws(CommandFailure) -> Void
+  ) throws(CommandFailure) {
     var info = stat()
     let exists = stat(path, &info) == 0
     if exists && (info.st_mode & S_IFMT) != S_IFREG {
       let descriptor = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
       guard descriptor >= 0 else { throw failure("cannot open '\(path)'", errno) }
       defer { close(descriptor) }
-      switch writeAll(bytes, to: descriptor) {
+      let sink = DescriptorSink(descriptor)
+      try produce(sink)
+      switch sink.flush() {
       case .written, .closedPipe: return
       case .failed(let code): throw failure("cannot write '\(path)'", code)
       }
@@ -63,7 +77,14 @@ enum OutputWriter {
     let mask = umask(0)
     umask(mask)
     fchmod(descriptor, exists ? info.st_mode & 0o7777 : 0o666 & ~mask)
-    if case .failed(let code) = writeAll(bytes, to: descriptor) {
+    let sink = DescriptorSink(descriptor)
+    do {
+      try produce(sink)
+    } catch {
+      unlink(temporary)
+      throw error
+    }
+    if case .failed(let code) = sink.flush() {
       unlink(temporary)
       throw failure("cannot write '\(path)'", code)
     }
@@ -94,6 +115,42 @@ enum OutputWriter {
   }
 
   private static func failure(_ what: String, _ code: Int32) -> CommandFailure {
-    CommandFailure([.error("output", "\(what): \(describe(errno: code))", at: nil)])
+    CommandFailure([.error(.output, "\(what): \(describe(errno: code))", at: nil)])
+  }
+}
+
+/// Standard output or a file, written through a 64 KiB buffer (larger writes go straight
+/// through), so an output is never held whole. The first failure is kept, later bytes are
+/// dropped, and `flush()` reports it.
+final class DescriptorSink: OutputSink {
+  static let capacity = 64 << 10
+  let descriptor: Int32
+  private var buffer: [UInt8] = []
+  private var result = OutputWriter.WriteResult.written
+
+  init(_ descriptor: Int32) {
+    self.descriptor = descriptor
+    buffer.reserveCapacity(Self.capacity)
+  }
+
+  func write(_ bytes: UnsafeRawBufferPointer) {
+    guard result == .written, !bytes.isEmpty else { return }
+    if buffer.count + bytes.count > Self.capacity {
+      flush()
+      if bytes.count >= Self.capacity {
+        if result == .written { result = OutputWriter.writeAll(bytes, to: descriptor) }
+        return
+      }
+    }
+    buffer.append(contentsOf: bytes)
+  }
+
+  /// Writes what is buffered; the outcome of everything written so far.
+  @discardableResult func flush() -> OutputWriter.WriteResult {
+    if result == .written && !buffer.isEmpty {
+      result = buffer.withUnsafeBytes { OutputWriter.writeAll($0, to: descriptor) }
+    }
+    buffer.removeAll(keepingCapacity: true)
+    return result
   }
 }

@@ -77,16 +77,16 @@ struct GraphInputs {
     } catch let diagnostic as Diagnostic {
       throw CommandFailure([diagnostic])
     } catch {
-      throw CommandFailure([.error("analysis", "\(error)", at: nil)])
+      throw CommandFailure([.error(.analysis, "\(error)", at: nil)])
     }
     DiagnosticPrinter.print(report.warnings, to: io)
     let missing = graph.focusWorkloads.filter { name in !cluster.workloads.contains(where: PeerName(name).names) }
     let unknownNamespaces = graph.focusNamespaces.filter { ns in !cluster.workloads.contains { $0.namespace == ns } }
     if !missing.isEmpty || !unknownNamespaces.isEmpty {
       throw CommandFailure(
-        missing.map { .error("unknown-peer", "workload \($0) does not exist in the input", at: nil) }
+        missing.map { .error(.unknownPeer, "workload \($0) does not exist in the input", at: nil) }
           + unknownNamespaces.map {
-            .error("unknown-namespace", "namespace \($0) has no workload in the input", at: nil)
+            .error(.unknownNamespace, "namespace \($0) has no workload in the input", at: nil)
           })
     }
   }
@@ -122,7 +122,7 @@ struct RenderCommand: IOCommand {
     do {
       bytes = try ClusterGraphRenderer().render(drawn, format: output)
     } catch {
-      throw CommandFailure([.error("render", error.description, at: nil)])
+      throw .render(error)
     }
     stats.lap("layout")
     try emit(bytes, to: outputFile, io: io)

@@ -42,7 +42,7 @@ struct ReportCommand: IOCommand {
         diffSVG = try renderer.render(ClusterGraph(diff, options: graph.graphOptions), format: .svg)
       }
     } catch {
-      throw CommandFailure([.error("render", error.description, at: nil)])
+      throw .render(error)
     }
     stats.lap("layout")
     let cluster = inputs.cluster

@@ -1,11 +1,16 @@
 import ArgumentParser
 import Checks
+import Formats
 import Foundation
 import KubeModel
 
 /// Where a command writes: captured in tests, the process streams otherwise.
 public final class CommandIO {
-  public var standardOutput: [UInt8] = []
+  /// Where standard output goes: collected in memory (tests), or, in the process, straight to
+  /// the descriptor through a 64 KiB buffer, so that no output is held whole.
+  public let output: any OutputSink
+  /// Standard output as collected (empty when it streams to the process's standard output).
+  public var standardOutput: [UInt8] { (output as? ByteCollector)?.bytes ?? [] }
   public var standardError: [UInt8] = []
   /// Bytes given as standard input (read lazily from the process when nil).
   public var standardInput: [UInt8]?
@@ -15,12 +20,15 @@ public final class CommandIO {
 
   public init(standardInput: [UInt8]? = nil) {
     self.standardInput = standardInput
+    self.output = ByteCollector()
   }
 
-  public func write(_ text: String) { standardOutput.append(contentsOf: text.utf8) }
-  public func write(bytes: [UInt8]) {
-    if standardOutput.isEmpty { standardOutput = bytes } else { standardOutput.append(contentsOf: bytes) }
+  init(output: any OutputSink) {
+    self.output = output
   }
+
+  public func write(_ text: String) { output.write(text) }
+  public func write(bytes: [UInt8]) { output.write(bytes) }
   public func log(_ text: String) { standardError.append(contentsOf: text.utf8) }
 }
 
@@ -53,7 +61,7 @@ public struct CommandFailure: Error {
   }
 
   public static func usage(_ message: String) -> CommandFailure {
-    CommandFailure([.error("usage", message, at: nil)])
+    CommandFailure([.error(.usage, message, at: nil)])
   }
 }
 
@@ -122,9 +130,10 @@ extension Kubereach {
   /// error (exit 2); a closed pipe (`| head`) ends the run quietly, as Unix tools do.
   public static func runAsProcess() -> Never {
     signal(SIGPIPE, SIG_IGN)
-    let io = CommandIO()
+    let standardOutput = DescriptorSink(STDOUT_FILENO)
+    let io = CommandIO(output: standardOutput)
     var status = run(arguments: Array(CommandLine.arguments.dropFirst()), io: io)
-    let result = OutputWriter.writeAll(io.standardOutput, to: STDOUT_FILENO)
+    let result = standardOutput.flush()
     _ = OutputWriter.writeAll(io.standardError, to: STDERR_FILENO)
     switch result {
     case .written:
@@ -134,7 +143,7 @@ extension Kubereach {
       raise(SIGPIPE)
     case .failed(let code):
       let message = Diagnostic.error(
-        "output", "cannot write standard output: \(OutputWriter.describe(errno: code))", at: nil)
+        .output, "cannot write standard output: \(OutputWriter.describe(errno: code))", at: nil)
       _ = OutputWriter.writeAll(Array((message.description + "\n").utf8), to: STDERR_FILENO)
       status = ExitStatus.inputError.rawValue
     }

@@ -34,7 +34,7 @@ struct SimulateCommand: IOCommand {
     if !with.isEmpty {
       let loaded = ManifestLoader.load(paths: with, options: input.loadOptions)
       // Proposed policies come without their namespaces: those are in the manifests.
-      let diagnostics = loaded.diagnostics.filter { $0.code != "implicit-namespace" }
+      let diagnostics = loaded.diagnostics.filter { $0.code != .implicitNamespace }
       if loaded.hasErrors { throw CommandFailure(diagnostics) }
       DiagnosticPrinter.print(diagnostics, to: io)
       let proposed = loaded.cluster

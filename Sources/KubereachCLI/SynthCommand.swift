@@ -96,7 +96,7 @@ struct SynthCommand: IOCommand {
   func writeFlows(_ cluster: Cluster) throws(CommandFailure) {
     let path = outputDirectory + "/flows-hubble.jsonl"
     guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path)
-    else { throw CommandFailure([.error("output", "cannot write \(path)", at: nil)]) }
+    else { throw CommandFailure([.error(.output, "cannot write \(path)", at: nil)]) }
     defer { try? handle.close() }
     var synthesizer = HubbleFlowSynthesizer(cluster: cluster, seed: seed)
     var block = ""

@@ -14,7 +14,7 @@ struct AdminPolicyDecoder {
     if baseline && meta.name != "default" {
       let node = context.mapping(object["metadata"], "metadata")?["name"] ?? object
       context.error(
-        "invalid-baseline-name",
+        .invalidBaselineName,
         "a BaselineAdminNetworkPolicy must be named 'default', not '\(meta.name)'",
         at: node)
     }
@@ -25,7 +25,7 @@ struct AdminPolicyDecoder {
         priority = value
       } else {
         context.error(
-          "invalid-priority",
+          .invalidPriority,
           "AdminNetworkPolicy '\(meta.name)': priority \(value) is outside 0-1000", at: node)
       }
     }
@@ -64,7 +64,7 @@ struct AdminPolicyDecoder {
       let set = podSet(map, field: "spec.subject")
     else {
       context.error(
-        "invalid-subject", "spec.subject: exactly one of namespaces or pods must be set",
+        .invalidSubject, "spec.subject: exactly one of namespaces or pods must be set",
         at: node ?? parent)
       return nil
     }
@@ -77,7 +77,7 @@ struct AdminPolicyDecoder {
     var result: [AdminPolicyRule] = []
     for item in context.list(node, field) ?? [] {
       guard let rule = context.mapping(item, "\(field)[]") else {
-        context.error("invalid-rule", "\(field)[]: a rule must be a mapping", at: item)
+        context.error(.invalidRule, "\(field)[]: a rule must be a mapping", at: item)
         continue
       }
       let name = context.string(rule["name"], "\(field)[].name") ?? ""
@@ -85,7 +85,7 @@ struct AdminPolicyDecoder {
       let action = AdminPolicyAction(rawValue: actionText)
       if action == nil || (baseline && action == .pass) {
         context.error(
-          "invalid-action",
+          .invalidAction,
           "\(field)[] '\(name)': unrecognized action '\(actionText)' (\(baseline ? "Allow or Deny" : "Allow, Deny or Pass"))",
           at: rule["action"] ?? rule)
       }
@@ -94,7 +94,7 @@ struct AdminPolicyDecoder {
       let peerNodes = context.list(rule[peersKey], peersField) ?? []
       if peerNodes.isEmpty {
         context.error(
-          "invalid-rule-peers",
+          .invalidRulePeers,
           "\(field)[] '\(name)': \(peersKey) must be set and contain at least one peer",
           at: rule[peersKey] ?? rule)
       }
@@ -117,7 +117,7 @@ struct AdminPolicyDecoder {
   private func peer(_ node: YNode, field: String, egress: Bool) -> AdminPolicyPeer? {
     let oneField = "\(field)[]: exactly one field must be set in a rule peer"
     guard let map = node.isNull ? nil : context.mapping(node, "\(field)[]") else {
-      context.error("invalid-peer", oneField, at: node)
+      context.error(.invalidPeer, oneField, at: node)
       return nil
     }
     let present = { (key: StaticString) -> YNode? in map[key].flatMap { $0.isNull ? nil : $0 } }
@@ -127,7 +127,7 @@ struct AdminPolicyDecoder {
     let nodes = egress ? present("nodes") : nil
     let count = [namespaces, pods, networks, nodes].reduce(0) { $0 + ($1 == nil ? 0 : 1) }
     guard count == 1 else {
-      context.error("invalid-peer", oneField, at: node)
+      context.error(.invalidPeer, oneField, at: node)
       return nil
     }
     if let networks {
@@ -145,7 +145,7 @@ struct AdminPolicyDecoder {
   private func port(_ node: YNode, field: String) -> AdminPolicyPort? {
     let oneField = "\(field): exactly one field must be set in an AdminNetworkPolicyPort"
     guard let map = node.isNull ? nil : context.mapping(node, field) else {
-      context.error("invalid-port", oneField, at: node)
+      context.error(.invalidPort, oneField, at: node)
       return nil
     }
     let number = map["portNumber"].flatMap { $0.isNull ? nil : $0 }
@@ -153,7 +153,7 @@ struct AdminPolicyDecoder {
     let range = map["portRange"].flatMap { $0.isNull ? nil : $0 }
     let count = [number, named, range].reduce(0) { $0 + ($1 == nil ? 0 : 1) }
     guard count == 1 else {
-      context.error("invalid-port", oneField, at: node)
+      context.error(.invalidPort, oneField, at: node)
       return nil
     }
     if let named {
@@ -176,13 +176,13 @@ struct AdminPolicyDecoder {
     else {
       if range != nil && context.mapping(range, "\(field).portRange")?["start"] == nil {
         context.error(
-          "invalid-port", "\(field).portRange: start and end are required", at: range ?? node)
+          .invalidPort, "\(field).portRange: start and end are required", at: range ?? node)
       }
       return nil
     }
     guard (1...65535).contains(start), (1...65535).contains(end), start <= end else {
       context.error(
-        "invalid-port-range",
+        .invalidPortRange,
         "\(field).portRange: port range \(start)-\(end) is invalid; need 1 <= start <= end <= 65535",
         at: range)
       return nil

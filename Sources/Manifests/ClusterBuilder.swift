@@ -89,20 +89,20 @@ final class ClusterBuilder {
       if first.fingerprint == currentFingerprint {
         diagnostics.append(
           .warning(
-            "duplicate-object",
+            .duplicateObject,
             "\(kind) '\(qualified)' is declared twice with the same content (at \(a) and \(b)); "
               + "read once",
             at: location))
       } else if ClusterBuilder.strictKinds.contains(kind) {
         diagnostics.append(
           .error(
-            "duplicate-object",
+            .duplicateObject,
             "\(kind) '\(qualified)' is defined twice, differently (at \(a) and \(b))",
             at: location))
       } else {
         diagnostics.append(
           .warning(
-            "duplicate-object",
+            .duplicateObject,
             "\(kind) '\(qualified)' is defined more than once (first at \(first.location)); "
               + "this one is ignored",
             at: location))
@@ -331,7 +331,7 @@ final class ClusterBuilder {
         if count > options.maxReplicas {
           diagnostics.append(
             .warning(
-              "replicas-capped",
+              .replicasCapped,
               "\(object.kind.rawValue) '\(object.namespace)/\(object.name)' asks for \(count) replicas; "
                 + "modelling \(options.maxReplicas)",
               at: object.location))
@@ -374,7 +374,7 @@ final class ClusterBuilder {
       declaredNamespaces[name] = Namespace(name: name, declared: false, location: location)
       diagnostics.append(
         .warning(
-          "implicit-namespace",
+          .implicitNamespace,
           "namespace '\(name)' is used but not declared; assuming it exists with only the label "
             + "\(namespaceNameLabel)=\(name)",
           at: location))
@@ -390,7 +390,7 @@ final class ClusterBuilder {
       if let other = byPriority[policy.priority] {
         diagnostics.append(
           .error(
-            "duplicate-priority",
+            .duplicatePriority,
             "AdminNetworkPolicies '\(other.name)' and '\(policy.name)' have the same priority \(policy.priority); "
               + "two policies with the same priority conflict",
             at: policy.location))
@@ -401,7 +401,7 @@ final class ClusterBuilder {
     for (i, policy) in cluster.baselineAdminNetworkPolicies.enumerated() where i > 0 {
       diagnostics.append(
         .error(
-          "multiple-baseline-policies",
+          .multipleBaselinePolicies,
           "only one BaselineAdminNetworkPolicy may exist; '\(policy.name)' is a second one",
           at: policy.location))
     }

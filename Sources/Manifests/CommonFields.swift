@@ -18,7 +18,7 @@ extension DecodeContext {
     let meta = mapping(object["metadata"], "metadata")
     let name = string(meta?["name"], "metadata.name") ?? ""
     if name.isEmpty {
-      error("missing-name", "\(kind) has no metadata.name", at: meta ?? object)
+      error(.missingName, "\(kind) has no metadata.name", at: meta ?? object)
       return nil
     }
     // Namespaces are DNS-1123 labels (no dots); most other objects DNS-1123 subdomains.
@@ -26,7 +26,7 @@ extension DecodeContext {
       kind == "Namespace" ? KubernetesNames.isDNSLabel(name) : DecodeContext.isDNSSubdomain(name)
     if let nameNode = meta?["name"], !valid {
       warning(
-        "invalid-name",
+        .invalidName,
         "\(kind) name '\(name)' is not a valid Kubernetes object name (lower-case letters, digits, "
           + (kind == "Namespace"
             ? "and '-', starting and ending with a letter or digit, at most 63 characters); "
@@ -60,11 +60,11 @@ extension DecodeContext {
       for (key, value) in labels {
         if !isValidLabelKey(key) {
           error(
-            "invalid-selector", "\(field()).matchLabels: invalid label key '\(key)'", at: labelsNode
+            .invalidSelector, "\(field()).matchLabels: invalid label key '\(key)'", at: labelsNode
           )
         } else if !isValidLabelValue(value) {
           error(
-            "invalid-selector",
+            .invalidSelector,
             "\(field()).matchLabels: invalid label value '\(value)' for key '\(key)'",
             at: labelsNode)
         }
@@ -83,19 +83,19 @@ extension DecodeContext {
     -> LabelRequirement?
   {
     guard let map = mapping(node, "an item of \(field())") else {
-      error("invalid-selector", "\(field()): empty requirement", at: node)
+      error(.invalidSelector, "\(field()): empty requirement", at: node)
       return nil
     }
     let key = string(map["key"], "\(field()).key") ?? ""
     let opText = string(map["operator"], "\(field()).operator") ?? ""
     let values = stringList(map["values"], "\(field()).values") ?? []
     guard isValidLabelKey(key) else {
-      error("invalid-selector", "\(field()): invalid label key '\(key)'", at: map["key"] ?? map)
+      error(.invalidSelector, "\(field()): invalid label key '\(key)'", at: map["key"] ?? map)
       return nil
     }
     guard let op = SelectorOperator(rawValue: opText) else {
       error(
-        "invalid-selector", "\(field()): '\(opText)' is not a valid label selector operator",
+        .invalidSelector, "\(field()): '\(opText)' is not a valid label selector operator",
         at: map["operator"] ?? map)
       return nil
     }
@@ -103,21 +103,21 @@ extension DecodeContext {
     case .in, .notIn:
       if values.isEmpty {
         error(
-          "invalid-selector", "\(field()): values must be non-empty for operator \(op.rawValue)",
+          .invalidSelector, "\(field()): values must be non-empty for operator \(op.rawValue)",
           at: map["values"] ?? map)
         return nil
       }
     case .exists, .doesNotExist:
       if !values.isEmpty {
         error(
-          "invalid-selector", "\(field()): values must be empty for operator \(op.rawValue)",
+          .invalidSelector, "\(field()): values must be empty for operator \(op.rawValue)",
           at: map["values"] ?? map)
         return nil
       }
     }
     for value in values where !isValidLabelValue(value) {
       error(
-        "invalid-selector", "\(field()): invalid label value '\(value)'", at: map["values"] ?? map)
+        .invalidSelector, "\(field()): invalid label value '\(value)'", at: map["values"] ?? map)
       return nil
     }
     return LabelRequirement(key: key, operator: op, values: values)
@@ -128,11 +128,11 @@ extension DecodeContext {
     _ node: YNode?, _ field: @autoclosure () -> String, required: Bool = true, at parent: YNode
   ) -> CIDR? {
     guard let text = string(node, field()) else {
-      if required { error("invalid-cidr", "\(field()) is missing", at: parent) }
+      if required { error(.invalidCIDR, "\(field()) is missing", at: parent) }
       return nil
     }
     guard let value = CIDRParser.parse(text) else {
-      error("invalid-cidr", "\(field()): invalid CIDR address '\(text)'", at: node ?? parent)
+      error(.invalidCIDR, "\(field()): invalid CIDR address '\(text)'", at: node ?? parent)
       return nil
     }
     return value
@@ -144,7 +144,7 @@ extension DecodeContext {
     if let value = TransportProtocol(rawValue: text) { return value }
     if let node {
       error(
-        "invalid-protocol", "\(field()): unsupported protocol '\(text)' (TCP, UDP or SCTP)",
+        .invalidProtocol, "\(field()): unsupported protocol '\(text)' (TCP, UDP or SCTP)",
         at: node)
     }
     return nil
@@ -154,12 +154,12 @@ extension DecodeContext {
   func portNumber(_ node: YNode?, _ field: @autoclosure () -> String, at parent: YNode) -> Int? {
     guard let node, let value = int(node, field()) else {
       if node == nil || node?.isNull == true {
-        error("invalid-port", "\(field()) is missing", at: parent)
+        error(.invalidPort, "\(field()) is missing", at: parent)
       }
       return nil
     }
     guard (1...65535).contains(value) else {
-      error("invalid-port", "\(field()): port \(value) is outside 1-65535", at: node)
+      error(.invalidPort, "\(field()): port \(value) is outside 1-65535", at: node)
       return nil
     }
     return value

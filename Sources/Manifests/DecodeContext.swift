@@ -46,11 +46,11 @@ final class DecodeContext {
     SourceLocation(file: file, document: document, line: node.line, column: node.column)
   }
 
-  func error(_ code: String, _ message: String, at node: YNode) {
+  func error(_ code: DiagnosticCode, _ message: String, at node: YNode) {
     append(.error(code, message, at: location(node)))
   }
 
-  func warning(_ code: String, _ message: String, at node: YNode) {
+  func warning(_ code: DiagnosticCode, _ message: String, at node: YNode) {
     diagnostics.append(.warning(code, message, at: location(node)))
   }
 
@@ -66,7 +66,7 @@ final class DecodeContext {
     case .sequence: found = "a list"
     case .scalar: found = "'\(node.text.prefix(40))'"
     }
-    error("invalid-type", "\(field) must be \(expected), found \(found)", at: node)
+    error(.invalidType, "\(field) must be \(expected), found \(found)", at: node)
   }
 
   /// A mapping value; nil when absent or null.

@@ -186,11 +186,11 @@ extension DecodeContext {
       message += " (did you mean '\(near)'?)"
     }
     if warnOnly {
-      warning("unknown-field", message + "; ignored", at: key)
+      warning(.unknownField, message + "; ignored", at: key)
     } else if lenient {
-      warning("unknown-field", message + "; ignored (--lenient)", at: key)
+      warning(.unknownField, message + "; ignored (--lenient)", at: key)
     } else {
-      error("unknown-field", message, at: key)
+      error(.unknownField, message, at: key)
     }
   }
 }

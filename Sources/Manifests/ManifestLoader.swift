@@ -85,12 +85,12 @@ public enum ManifestLoader {
       session.load(data: data, file: "<stdin>")
       if session.context.objectCount == before {
         session.context.append(
-          .warning("empty-input", "no objects read from standard input", at: nil))
+          .warning(.emptyInput, "no objects read from standard input", at: nil))
       }
     }
     for file in files.sorted() {
       guard let data = FileDiscovery.contents(of: file) else {
-        session.context.append(.error("unreadable-file", "cannot read file '\(file)'", at: nil))
+        session.context.append(.error(.unreadableFile, "cannot read file '\(file)'", at: nil))
         continue
       }
       session.load(data: data, file: file)
@@ -165,7 +165,7 @@ struct LoadSession {
       return
     }
     if var problem = reader.read(bytes, into: document, report: context.append, handler: handler) {
-      if problem.code == "yaml-syntax", JSONLines.containsTemplateMarks(bytes) {
+      if problem.code == .yamlSyntax, JSONLines.containsTemplateMarks(bytes) {
         problem.message +=
           "; the file holds '{{ }}' template marks: render templates first (helm template)"
       }
@@ -204,11 +204,11 @@ enum FileDiscovery {
   }
 
   /// Files that mark a folder as a source still to be rendered, and how to render it.
-  static let unrenderedMarkers: [(file: String, code: String, what: String, render: String)] = [
-    ("Chart.yaml", "helm-chart", "a Helm chart (templates, not manifests)", "helm template"),
-    ("kustomization.yaml", "kustomization", "a kustomization (bases and patches)", "kubectl kustomize"),
-    ("kustomization.yml", "kustomization", "a kustomization (bases and patches)", "kubectl kustomize"),
-    ("Kustomization", "kustomization", "a kustomization (bases and patches)", "kubectl kustomize"),
+  static let unrenderedMarkers: [(file: String, code: DiagnosticCode, what: String, render: String)] = [
+    ("Chart.yaml", .helmChart, "a Helm chart (templates, not manifests)", "helm template"),
+    ("kustomization.yaml", .kustomization, "a kustomization (bases and patches)", "kubectl kustomize"),
+    ("kustomization.yml", .kustomization, "a kustomization (bases and patches)", "kubectl kustomize"),
+    ("Kustomization", .kustomization, "a kustomization (bases and patches)", "kubectl kustomize"),
   ]
 
   /// The error for a folder that holds `marker`.
@@ -227,7 +227,7 @@ enum FileDiscovery {
   static func files(at path: String) -> (files: [String], problems: [Diagnostic]) {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-      return ([], [.error("path-not-found", "'\(path)' does not exist", at: nil)])
+      return ([], [.error(.pathNotFound, "'\(path)' does not exist", at: nil)])
     }
     guard isDirectory.boolValue else {
       let name = path.split(separator: "/").last.map(String.init) ?? path
@@ -236,7 +236,7 @@ enum FileDiscovery {
       return ([path], [])
     }
     guard let enumerator = FileManager.default.enumerator(atPath: path) else {
-      return ([], [.error("unreadable-file", "cannot list folder '\(path)'", at: nil)])
+      return ([], [.error(.unreadableFile, "cannot list folder '\(path)'", at: nil)])
     }
     var candidates: [String] = []
     var unrenderedFolders: [String: Diagnostic] = [:]

@@ -21,7 +21,7 @@ struct MeshDecoder {
         for (key, value) in ports.pairs {
           guard let port = DecodeContext.parseInt(key.text), (1...65535).contains(port) else {
             context.error(
-              "invalid-port", "spec.portLevelMtls: '\(key.text)' is not a port number", at: key)
+              .invalidPort, "spec.portLevelMtls: '\(key.text)' is not a port number", at: key)
             continue
           }
           let entry = context.mapping(value, "spec.portLevelMtls.\(key.text)")
@@ -35,7 +35,7 @@ struct MeshDecoder {
     case "DestinationRule":
       let host = context.string(spec?["host"], "spec.host") ?? ""
       if host.isEmpty {
-        context.error("missing-field", "DestinationRule has no spec.host", at: spec ?? object)
+        context.error(.missingField, "DestinationRule has no spec.host", at: spec ?? object)
       }
       let policy = context.mapping(spec?["trafficPolicy"], "spec.trafficPolicy")
       let mode = clientMode(context.mapping(policy?["tls"], "spec.trafficPolicy.tls")?["mode"])
@@ -112,14 +112,14 @@ struct MeshDecoder {
   private func tlsMode(_ node: YNode?, _ field: String) -> MutualTLSMode? {
     guard let node, !node.isNull, let text = context.string(node, field) else { return nil }
     if let mode = MutualTLSMode(rawValue: text) { return mode }
-    context.error("invalid-value", "\(field): unknown mTLS mode '\(text)'", at: node)
+    context.error(.invalidValue, "\(field): unknown mTLS mode '\(text)'", at: node)
     return nil
   }
 
   private func clientMode(_ node: YNode?) -> ClientTLSMode? {
     guard let node, !node.isNull, let text = context.string(node, "tls.mode") else { return nil }
     if let mode = ClientTLSMode(rawValue: text) { return mode }
-    context.error("invalid-value", "tls.mode: unknown client TLS mode '\(text)'", at: node)
+    context.error(.invalidValue, "tls.mode: unknown client TLS mode '\(text)'", at: node)
     return nil
   }
 
@@ -128,7 +128,7 @@ struct MeshDecoder {
     let kind = context.string(map["kind"], "\(field).kind") ?? ""
     let name = context.string(map["name"], "\(field).name") ?? ""
     if kind.isEmpty || name.isEmpty {
-      context.error("missing-field", "\(field): kind and name are required", at: node)
+      context.error(.missingField, "\(field): kind and name are required", at: node)
       return nil
     }
     return PolicyTargetReference(
@@ -145,7 +145,7 @@ struct MeshDecoder {
       if let value = AuthorizationAction(rawValue: text) {
         action = value
       } else {
-        context.error("invalid-value", "spec.action: unknown action '\(text)'", at: node)
+        context.error(.invalidValue, "spec.action: unknown action '\(text)'", at: node)
       }
     }
     var rules: [AuthorizationRule]?
@@ -204,7 +204,7 @@ struct MeshDecoder {
       guard let condition = context.mapping(item, "when[]") else { continue }
       let key = context.string(condition["key"], "when[].key") ?? ""
       if key.isEmpty {
-        context.error("missing-field", "spec.rules[].when[]: key is required", at: item)
+        context.error(.missingField, "spec.rules[].when[]: key is required", at: item)
         continue
       }
       rule.when.append(

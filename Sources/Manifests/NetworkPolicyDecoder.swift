@@ -25,7 +25,7 @@ struct NetworkPolicyDecoder {
         case "Egress": types.egress = true
         case let other?:
           context.error(
-            "invalid-policy-type", "spec.policyTypes: '\(other)' is not Ingress or Egress", at: node
+            .invalidPolicyType, "spec.policyTypes: '\(other)' is not Ingress or Egress", at: node
           )
         case nil: break
         }
@@ -63,7 +63,7 @@ struct NetworkPolicyDecoder {
         guard let port = self.port(portNode, field: portField) else { continue }
         if egress, hasIPBlock, case .name(let name)? = port.port {
           context.warning(
-            "named-port-ipblock",
+            .namedPortIPBlock,
             "\(field)[].ports[]: named port '\(name)' with an ipBlock peer is resolved only on pods; "
               + "it admits no address outside the cluster (with --ipblock-matches-pod-ips, it "
               + "applies to the pods inside the block)",
@@ -80,7 +80,7 @@ struct NetworkPolicyDecoder {
     guard let map = node.isNull ? nil : context.mapping(node, "\(field)[]") else {
       if node.isNull || node.isMapping {
         context.error(
-          "empty-peer", "\(field)[]: a peer must set podSelector, namespaceSelector or ipBlock",
+          .emptyPeer, "\(field)[]: a peer must set podSelector, namespaceSelector or ipBlock",
           at: node)
       }
       return nil
@@ -90,14 +90,14 @@ struct NetworkPolicyDecoder {
     let ipNode = map["ipBlock"].flatMap { $0.isNull ? nil : $0 }
     if podNode == nil && nsNode == nil && ipNode == nil {
       context.error(
-        "empty-peer", "\(field)[]: a peer must set podSelector, namespaceSelector or ipBlock",
+        .emptyPeer, "\(field)[]: a peer must set podSelector, namespaceSelector or ipBlock",
         at: node)
       return nil
     }
     if let ipNode {
       if podNode != nil || nsNode != nil {
         context.error(
-          "invalid-peer",
+          .invalidPeer,
           "\(field)[]: a peer cannot have both ipBlock and podSelector/namespaceSelector", at: node)
         return nil
       }
@@ -118,7 +118,7 @@ struct NetworkPolicyDecoder {
       let inner = except.range
       if !outer.contains(inner) || except.prefixLength <= cidr.prefixLength {
         context.error(
-          "invalid-except", "\(field).except: '\(except)' is not strictly inside cidr '\(cidr)'",
+          .invalidExcept, "\(field).except: '\(except)' is not strictly inside cidr '\(cidr)'",
           at: item)
         continue
       }
@@ -146,13 +146,13 @@ struct NetworkPolicyDecoder {
     case .number(let start)?:
       guard (1...65535).contains(start) else {
         context.error(
-          "invalid-port", "\(field).port: port \(start) is outside 1-65535", at: portNode ?? map)
+          .invalidPort, "\(field).port: port \(start) is outside 1-65535", at: portNode ?? map)
         return nil
       }
       if let end = endPort, let endNode {
         if end < start || end > 65535 {
           context.error(
-            "invalid-port-range",
+            .invalidPortRange,
             "\(field): port range \(start)-\(end) is invalid; endPort must be in \(start)-65535",
             at: endNode)
           return nil
@@ -161,18 +161,18 @@ struct NetworkPolicyDecoder {
     case .name(let name)?:
       if let endNode {
         context.error(
-          "named-port-with-end-port",
+          .namedPortWithEndPort,
           "\(field): endPort cannot be used with the named port '\(name)'", at: endNode)
         return nil
       }
       if name.isEmpty, let portNode {
-        context.error("invalid-port", "\(field).port: empty port name", at: portNode)
+        context.error(.invalidPort, "\(field).port: empty port name", at: portNode)
         return nil
       }
     case nil:
       if let endNode {
         context.error(
-          "end-port-without-port", "\(field): endPort requires a numeric port", at: endNode)
+          .endPortWithoutPort, "\(field): endPort requires a numeric port", at: endNode)
         return nil
       }
     }

@@ -16,7 +16,7 @@ struct ObjectDecoder {
       for item in root.items { decode(item: item, impliedKind: nil) }
     case .scalar:
       context.warning(
-        "not-an-object", "document is a scalar, not a Kubernetes object; ignored", at: root)
+        .notAnObject, "document is a scalar, not a Kubernetes object; ignored", at: root)
     }
   }
 
@@ -25,7 +25,7 @@ struct ObjectDecoder {
     if item.isMapping {
       decode(object: item, impliedKind: impliedKind)
     } else {
-      context.warning("not-an-object", "list item is not a Kubernetes object; ignored", at: item)
+      context.warning(.notAnObject, "list item is not a Kubernetes object; ignored", at: item)
     }
   }
 
@@ -33,7 +33,7 @@ struct ObjectDecoder {
     let kind = context.string(object["kind"], "kind") ?? impliedKind ?? ""
     let apiVersion = context.string(object["apiVersion"], "apiVersion") ?? ""
     if kind.isEmpty {
-      context.warning("missing-kind", "object has no kind; ignored", at: object)
+      context.warning(.missingKind, "object has no kind; ignored", at: object)
       builder.skip(kind: "<none>")
       return
     }
@@ -85,7 +85,7 @@ struct ObjectDecoder {
         let qualified = ns.map { "\($0)/\(objectName)" } ?? objectName
         builder.unevaluated(kind: name)
         context.warning(
-          "unevaluated-policy",
+          .unevaluatedPolicy,
           "\(name) '\(qualified)' is a policy kind kubereach does not evaluate; "
             + "the connectivity shown ignores it",
           at: object)
@@ -94,7 +94,7 @@ struct ObjectDecoder {
       if context.verbose {
         context.append(
           Diagnostic(
-            .note, code: "skipped-kind", "\(name) is not modelled; skipped",
+            .note, code: .skippedKind, "\(name) is not modelled; skipped",
             at: context.location(object)))
       }
     }
@@ -171,7 +171,7 @@ struct ObjectDecoder {
       if let value = context.int(spec?["replicas"], "spec.replicas") {
         if value < 0 {
           if let node = spec?["replicas"] {
-            context.error("invalid-value", "spec.replicas must not be negative", at: node)
+            context.error(.invalidValue, "spec.replicas must not be negative", at: node)
           }
         } else {
           replicas = value
@@ -239,7 +239,7 @@ struct ObjectDecoder {
       if let ip = IPAddress(text) {
         if !ips.contains(ip) { ips.append(ip) }
       } else {
-        context.warning("invalid-ip", "'\(text)' is not an IP address; ignored", at: node)
+        context.warning(.invalidIP, "'\(text)' is not an IP address; ignored", at: node)
       }
     }
     builder.add(
@@ -284,7 +284,7 @@ struct ObjectDecoder {
         context.checkFields(p, .containerPort, path: "\(field).containers[].ports[]", warnOnly: true)
         guard let portNode = p["containerPort"], !portNode.isNull else {
           context.warning(
-            "missing-field", "\(field).containers[].ports[]: containerPort is missing; ignored",
+            .missingField, "\(field).containers[].ports[]: containerPort is missing; ignored",
             at: p)
           continue
         }
@@ -315,7 +315,7 @@ struct ObjectDecoder {
       if let value = Service.ServiceType(rawValue: text) {
         type = value
       } else {
-        context.error("invalid-value", "spec.type: unknown Service type '\(text)'", at: node)
+        context.error(.invalidValue, "spec.type: unknown Service type '\(text)'", at: node)
       }
     }
     var ports: [ServicePort] = []
@@ -328,7 +328,7 @@ struct ObjectDecoder {
       var target = context.intOrString(p["targetPort"], "spec.ports[].targetPort")
       if case .number(let n)? = target, !(1...65535).contains(n), let node = p["targetPort"] {
         context.error(
-          "invalid-port", "spec.ports[].targetPort: port \(n) is outside 1-65535", at: node)
+          .invalidPort, "spec.ports[].targetPort: port \(n) is outside 1-65535", at: node)
         target = nil
       }
       ports.append(

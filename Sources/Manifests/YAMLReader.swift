@@ -50,7 +50,7 @@ struct YAMLReader {
     let parser = UnsafeMutablePointer<yaml_parser_t>.allocate(capacity: 1)
     defer { parser.deallocate() }
     guard yaml_parser_initialize(parser) == 1 else {
-      return .error("yaml-syntax", "cannot initialize the YAML parser", at: location(0, 0, 0))
+      return .error(.yamlSyntax, "cannot initialize the YAML parser", at: location(0, 0, 0))
     }
     defer { yaml_parser_delete(parser) }
     guard let base = input.baseAddress, input.count > 0 else { return nil }
@@ -112,7 +112,7 @@ struct YAMLReader {
           skipDepth += 1
           if stack.count + skipDepth > limits.maxDepth {
             return .error(
-              "yaml-too-deep", "nesting deeper than \(limits.maxDepth) levels",
+              .yamlTooDeep, "nesting deeper than \(limits.maxDepth) levels",
               at: location(line, column, documentIndex))
           }
           let anchor =
@@ -132,7 +132,7 @@ struct YAMLReader {
         case YAML_SCALAR_EVENT:
           if Int(event.data.scalar.length) > limits.maxScalarBytes {
             return .error(
-              "yaml-scalar-too-large",
+              .yamlScalarTooLarge,
               "scalar of \(event.data.scalar.length) bytes exceeds the limit of \(limits.maxScalarBytes) bytes",
               at: location(line, column, documentIndex))
           }
@@ -164,7 +164,7 @@ struct YAMLReader {
         let length = Int(scalar.length)
         if length > limits.maxScalarBytes {
           return .error(
-            "yaml-scalar-too-large",
+            .yamlScalarTooLarge,
             "scalar of \(length) bytes exceeds the limit of \(limits.maxScalarBytes) bytes",
             at: location(line, column, documentIndex))
         }
@@ -184,7 +184,7 @@ struct YAMLReader {
       case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
         if stack.count >= limits.maxDepth {
           return .error(
-            "yaml-too-deep", "nesting deeper than \(limits.maxDepth) levels",
+            .yamlTooDeep, "nesting deeper than \(limits.maxDepth) levels",
             at: location(line, column, documentIndex))
         }
         let isSequence = event.type == YAML_SEQUENCE_START_EVENT
@@ -233,14 +233,14 @@ struct YAMLReader {
         guard let name = YAMLReader.string(event.data.alias.anchor), let target = anchors[name]
         else {
           return .error(
-            "yaml-syntax", "alias to an unknown or unfinished anchor",
+            .yamlSyntax, "alias to an unknown or unfinished anchor",
             at: location(line, column, documentIndex))
         }
         let size = sizes[Int(target)]
         expanded &+= size
         if expanded > limits.maxAliasExpansion || size < 0 {
           return .error(
-            "yaml-alias-expansion",
+            .yamlAliasExpansion,
             "aliases expand to more than \(limits.maxAliasExpansion) nodes",
             at: location(line, column, documentIndex))
         }
@@ -337,7 +337,7 @@ struct YAMLReader {
       }
       report(
         .error(
-          "duplicate-key", message,
+          .duplicateKey, message,
           at: location(Int(record.line) - 1, Int(record.column) - 1, document)))
       // Two fused objects repeat every key: one error says it.
       if topLevel { return }
@@ -359,14 +359,14 @@ struct YAMLReader {
         lineStart = i + 1
       }
       return .error(
-        "invalid-encoding", "input is not valid UTF-8 text: \(problem)",
+        .invalidEncoding, "input is not valid UTF-8 text: \(problem)",
         at: location(line + lineOffset, offset - lineStart, document))
     }
     var message = "YAML syntax error: \(problem)"
     if let context = parser.context.map({ String(cString: $0) }) { message += " (\(context))" }
     let mark = parser.problem_mark
     return .error(
-      "yaml-syntax", message,
+      .yamlSyntax, message,
       at: location(Int(mark.line) + lineOffset, Int(mark.column), document))
   }
 

@@ -38,7 +38,7 @@ public struct YAMLTree: Sendable {
   /// The documents of a YAML (or JSON) file; a located `yaml-syntax` error when it does not parse.
   public static func documents(ofFile path: String) -> Result<[YAMLTree], Diagnostic> {
     guard let data = FileDiscovery.contents(of: path) else {
-      return .failure(.error("unreadable", "cannot read \(path)", at: nil))
+      return .failure(.error(.unreadable, "cannot read \(path)", at: nil))
     }
     return documents(of: Array(data), file: path)
   }

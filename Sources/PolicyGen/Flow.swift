@@ -101,7 +101,7 @@ struct FlowAccumulator {
   var flows: [ObservedFlow] = []
   var names: [Int: Set<String>] = [:]
   var diagnostics: [Diagnostic] = []
-  var perCode: [String: Int] = [:]
+  var perCode: [DiagnosticCode: Int] = [:]
   var skipped: [String: Int] = [:]
   var records = 0
   /// The most diagnostics of one code kept; the rest are counted in one summary line.
@@ -163,7 +163,7 @@ struct FlowAccumulator {
     records += other.records
   }
 
-  mutating func warn(_ code: String, _ message: String, at location: SourceLocation?) {
+  mutating func warn(_ code: DiagnosticCode, _ message: String, at location: SourceLocation?) {
     perCode[code, default: 0] += 1
     if perCode[code]! <= Self.diagnosticCap { diagnostics.append(.warning(code, message, at: location)) }
   }

@@ -22,7 +22,7 @@ public enum FlowReader {
         readLine(line, number, format: chosen, file: file, into: &acc)
       }
       for n in tooLong {
-        acc.warn("broken-line", "line longer than \(LineReader.maxLine >> 20) MiB skipped", at: at(file, n, 1))
+        acc.warn(.brokenLine, "line longer than \(LineReader.maxLine >> 20) MiB skipped", at: at(file, n, 1))
       }
       return acc.finish(format: chosen)
     case .intents:
@@ -34,7 +34,7 @@ public enum FlowReader {
           bytes = stdin ?? []
         } else {
           guard let data = FileManager.default.contents(atPath: p) else {
-            throw .error("unreadable-file", "cannot read flow file '\(p)'", at: nil)
+            throw .error(.unreadableFile, "cannot read flow file '\(p)'", at: nil)
           }
           bytes = Array(data)
         }
@@ -90,7 +90,7 @@ public enum FlowReader {
       let size = (attributes[.size] as? NSNumber)?.intValue, size >= threshold, size > 0
     else { return nil }
     let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { throw .error("unreadable-file", "cannot read flow file '\(path)'", at: nil) }
+    guard fd >= 0 else { throw .error(.unreadableFile, "cannot read flow file '\(path)'", at: nil) }
     defer { close(fd) }
     let ranges = LineReader.lineAlignedRanges(fd, size: size, parts: workers)
     let slots = Slots(ranges.count)
@@ -111,7 +111,7 @@ public enum FlowReader {
       merged.merge(slots.accumulators[k], lineOffset: offset)
       for n in slots.results[k].tooLong {
         merged.warn(
-          "broken-line", "line longer than \(LineReader.maxLine >> 20) MiB skipped", at: at(path, offset + n, 1))
+          .brokenLine, "line longer than \(LineReader.maxLine >> 20) MiB skipped", at: at(path, offset + n, 1))
       }
       offset += slots.results[k].lines
     }
@@ -141,7 +141,7 @@ public enum FlowReader {
     }
     if firstLine.contains(",") { return .ours }
     throw .error(
-      "flow-format", "cannot tell the format of \(name); give --flow-format ours, hubble or intents",
+      .flowFormat, "cannot tell the format of \(name); give --flow-format ours, hubble or intents",
       at: SourceLocation(file: name, line: 1, column: 1))
   }
 
@@ -209,7 +209,7 @@ enum OursReader {
       }
       if !c.atEnd() { throw c.fail("text after the flow object") }
     } catch {
-      acc.warn("broken-line", "not a flow: \(error.message)", at: FlowReader.at(file, number, error.offset + 1))
+      acc.warn(.brokenLine, "not a flow: \(error.message)", at: FlowReader.at(file, number, error.offset + 1))
       return
     }
     add(source, destination, proto, port, count, number, file: file, into: &acc)
@@ -227,7 +227,7 @@ enum OursReader {
     }
     guard fields.count == 4 || fields.count == 5 else {
       acc.warn(
-        "broken-line",
+        .brokenLine,
         "expected 4 or 5 comma-separated fields (source,destination,protocol,port[,count]), found \(fields.count)",
         at: FlowReader.at(file, number, 1))
       return
@@ -235,13 +235,13 @@ enum OursReader {
     var count = 1
     if fields.count == 5, !fields[4].isEmpty {
       guard let n = Int(fields[4]) else {
-        acc.warn("broken-line", "count '\(fields[4])' is not a number", at: FlowReader.at(file, number, 1))
+        acc.warn(.brokenLine, "count '\(fields[4])' is not a number", at: FlowReader.at(file, number, 1))
         return
       }
       count = n
     }
     guard let port = Int(fields[3]) else {
-      acc.warn("broken-line", "port '\(fields[3])' is not a number", at: FlowReader.at(file, number, 1))
+      acc.warn(.brokenLine, "port '\(fields[3])' is not a number", at: FlowReader.at(file, number, 1))
       return
     }
     add(fields[0], fields[1], fields[2].isEmpty ? "TCP" : fields[2], port, count, number, file: file, into: &acc)
@@ -253,27 +253,27 @@ enum OursReader {
   ) {
     let here = FlowReader.at(file, number, 1)
     guard let source, let destination else {
-      acc.warn("broken-line", "a flow needs a source and a destination", at: here)
+      acc.warn(.brokenLine, "a flow needs a source and a destination", at: here)
       return
     }
     guard let src = FlowReader.endpoint(source) else {
-      acc.warn("broken-line", "source '\(source)' is neither ns/name, an IP address nor a CIDR", at: here)
+      acc.warn(.brokenLine, "source '\(source)' is neither ns/name, an IP address nor a CIDR", at: here)
       return
     }
     guard let dst = FlowReader.endpoint(destination) else {
-      acc.warn("broken-line", "destination '\(destination)' is neither ns/name, an IP address nor a CIDR", at: here)
+      acc.warn(.brokenLine, "destination '\(destination)' is neither ns/name, an IP address nor a CIDR", at: here)
       return
     }
     guard let transport = TransportProtocol(rawValue: proto.uppercased()) else {
-      acc.warn("broken-line", "protocol '\(proto)' is not TCP, UDP or SCTP", at: here)
+      acc.warn(.brokenLine, "protocol '\(proto)' is not TCP, UDP or SCTP", at: here)
       return
     }
     guard let port, (1...65535).contains(port) else {
-      acc.warn("broken-line", "a flow needs a port from 1 to 65535", at: here)
+      acc.warn(.brokenLine, "a flow needs a port from 1 to 65535", at: here)
       return
     }
     guard count >= 1 else {
-      acc.warn("broken-line", "count must be at least 1", at: here)
+      acc.warn(.brokenLine, "count must be at least 1", at: here)
       return
     }
     acc.add(src, dst, transport, port, count: count, at: here)
@@ -400,7 +400,7 @@ enum HubbleReader {
         try f.read(&again)
       }
     } catch {
-      acc.warn("broken-line", "not a Hubble flow: \(error.message)", at: FlowReader.at(file, number, error.offset + 1))
+      acc.warn(.brokenLine, "not a Hubble flow: \(error.message)", at: FlowReader.at(file, number, error.offset + 1))
       return
     }
     let here = FlowReader.at(file, number, 1)
@@ -421,11 +421,11 @@ enum HubbleReader {
       return
     }
     guard let port = f.port, (1...65535).contains(port) else {
-      acc.warn("broken-line", "\(transport.rawValue) flow without a destination port", at: here)
+      acc.warn(.brokenLine, "\(transport.rawValue) flow without a destination port", at: here)
       return
     }
     guard let s = peer(f.src, ip: f.srcIP), let d = peer(f.dst, ip: f.dstIP) else {
-      acc.warn("broken-line", "a flow end has neither a namespace nor an IP address", at: here)
+      acc.warn(.brokenLine, "a flow end has neither a namespace nor an IP address", at: here)
       return
     }
     acc.add(s, d, transport, port, count: 1, at: here, names: f.names)
@@ -510,7 +510,7 @@ enum IntentsReader {
       let namespace = doc["metadata"]?["namespace"]?.text ?? "default"
       guard let spec = doc["spec"], let client = spec["service"]?["name"]?.text ?? spec["workload"]?["name"]?.text
       else {
-        acc.warn("broken-line", "ClientIntents without spec.service.name", at: here)
+        acc.warn(.brokenLine, "ClientIntents without spec.service.name", at: here)
         continue
       }
       let source = FlowEndpoint.named(namespace: namespace, name: client)
@@ -522,7 +522,7 @@ enum IntentsReader {
       }
       for call in spec["calls"]?.items ?? [] {
         guard let name = call["name"]?.text else {
-          acc.warn("broken-line", "a call without a name", at: call.location)
+          acc.warn(.brokenLine, "a call without a name", at: call.location)
           continue
         }
         if let ns = call["namespace"]?.text {
@@ -540,20 +540,20 @@ enum IntentsReader {
           let ips = internet["ips"]?.items.compactMap(\.text) ?? []
           if ips.isEmpty || ports.isEmpty {
             acc.warn(
-              "unresolved-flow", "an internet target needs ips and ports to become a policy (domains alone cannot)",
+              .unresolvedFlow, "an internet target needs ips and ports to become a policy (domains alone cannot)",
               at: at)
             continue
           }
           for ip in ips {
             guard let dst = FlowReader.endpoint(ip), case .address = dst else {
-              acc.warn("broken-line", "'\(ip)' is not an IP address or CIDR", at: at)
+              acc.warn(.brokenLine, "'\(ip)' is not an IP address or CIDR", at: at)
               continue
             }
             for p in ports where (1...65535).contains(p) { acc.add(source, dst, .tcp, p, count: 1, at: at) }
           }
         } else {
           acc.warn(
-            "broken-line", "a target that is not kubernetes, service or internet",
+            .brokenLine, "a target that is not kubernetes, service or internet",
             at: t.location)
         }
       }

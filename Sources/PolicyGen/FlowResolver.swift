@@ -232,21 +232,21 @@ public struct FlowResolver {
       case .success(let s): src = s
       case .failure(let u):
         let why = u.why
-        acc.warn("unresolved-flow", "flow \(flow.summary) not used: source \(why)", at: flow.location)
+        acc.warn(.unresolvedFlow, "flow \(flow.summary) not used: source \(why)", at: flow.location)
         continue
       }
       switch lookup(flow.destination) {
       case .success(let d): dst = d
       case .failure(let u):
         let why = u.why
-        acc.warn("unresolved-flow", "flow \(flow.summary) not used: destination \(why)", at: flow.location)
+        acc.warn(.unresolvedFlow, "flow \(flow.summary) not used: destination \(why)", at: flow.location)
         continue
       }
       for s in src {
         for d in dst {
           if case .external = s, case .external = d {
             acc.warn(
-              "unresolved-flow", "flow \(flow.summary) not used: neither end is in the cluster", at: flow.location)
+              .unresolvedFlow, "flow \(flow.summary) not used: neither end is in the cluster", at: flow.location)
             continue
           }
           var ports = [(flow.transport, flow.port)]
@@ -254,7 +254,7 @@ public struct FlowResolver {
             ports = servedPorts(d)
             if ports.isEmpty {
               acc.warn(
-                "unresolved-flow",
+                .unresolvedFlow,
                 "flow \(flow.summary) not used: \(d.name(in: cluster)) declares no port and no Service port",
                 at: flow.location)
               continue

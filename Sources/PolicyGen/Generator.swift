@@ -245,7 +245,7 @@ public enum PolicyGenerator {
         let more = sel.alsoSelects.count > 10 ? " and \(sel.alsoSelects.count - 10) more" : ""
         diagnostics.append(
           .warning(
-            "selector-not-exact",
+            .selectorNotExact,
             "no label set selects exactly the pods of \(cluster.workloads[w].displayName); its selector \(labelText(sel.labels)) also selects \(names)\(more)",
             at: cluster.workloads[w].location))
       }

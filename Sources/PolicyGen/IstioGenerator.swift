@@ -25,7 +25,7 @@ extension PolicyGenerator {
     guard MeshMembership.isPresent(in: cluster) else {
       diagnostics.append(
         .warning(
-          "istio-not-emitted",
+          .istioNotEmitted,
           "--emit-istio: the manifests hold no mesh (no injection or ambient label, injected pod or Istio object); no Istio object written",
           at: nil))
       return []
@@ -91,7 +91,7 @@ extension PolicyGenerator {
     for (d, why) in skipped {
       diagnostics.append(
         .warning(
-          "istio-not-emitted",
+          .istioNotEmitted,
           "--emit-istio: no AuthorizationPolicy for \(cluster.workloads[d].displayName): \(why); its NetworkPolicy still applies",
           at: cluster.workloads[d].location))
     }
@@ -113,7 +113,7 @@ extension PolicyGenerator {
       if let first = outside.sorted(by: { peerOrder(cluster, $0, $1) }).first {
         diagnostics.append(
           .warning(
-            "istio-not-emitted",
+            .istioNotEmitted,
             "--emit-istio: no STRICT PeerAuthentication for namespace \(ns): its client \(first.name(in: cluster)) is not in the mesh",
             at: nil))
         continue
@@ -121,7 +121,7 @@ extension PolicyGenerator {
       if cluster.peerAuthentications.contains(where: { $0.namespace == ns && $0.selector == nil }) {
         diagnostics.append(
           .warning(
-            "istio-not-emitted",
+            .istioNotEmitted,
             "--emit-istio: namespace \(ns) already has a namespace-wide PeerAuthentication; no STRICT one written",
             at: nil))
         continue

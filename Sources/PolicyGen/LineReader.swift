@@ -34,7 +34,7 @@ enum LineReader {
         return Array(stdinBuffer!.prefix(limit))
       }
       guard let h = FileHandle(forReadingAtPath: p) else {
-        throw .error("unreadable-file", "cannot read flow file '\(p)'", at: nil)
+        throw .error(.unreadableFile, "cannot read flow file '\(p)'", at: nil)
       }
       defer { try? h.close() }
       return Array((try? h.read(upToCount: limit)) ?? Data())
@@ -54,7 +54,7 @@ enum LineReader {
       return b.withUnsafeBufferPointer { split($0, firstLine: 1, final: true, body).tooLong }
     case .path(let p):
       let fd = open(p, O_RDONLY)
-      guard fd >= 0 else { throw .error("unreadable-file", "cannot read flow file '\(p)'", at: nil) }
+      guard fd >= 0 else { throw .error(.unreadableFile, "cannot read flow file '\(p)'", at: nil) }
       defer { close(fd) }
       return try stream(fd, from: nil, name: p, body).tooLong
     }
@@ -91,7 +91,7 @@ enum LineReader {
           range == nil
             ? read(fd, raw.baseAddress! + filled, want) : pread(fd, raw.baseAddress! + filled, want, off_t(offset))
         }
-      if n < 0 { throw .error("unreadable-file", "error reading flow file '\(name)'", at: nil) }
+      if n < 0 { throw .error(.unreadableFile, "error reading flow file '\(name)'", at: nil) }
       offset += n
       let end = n == 0
       filled += n

@@ -82,7 +82,7 @@ public enum PolicyVerifier {
     var report = VerificationReport()
     let read = ManifestLoader.load(bytes: bytes, file: "<generated>")
     // The generated policies are read alone: their namespaces are declared in the manifests.
-    report.parseDiagnostics = read.diagnostics.filter { $0.severity != .note && $0.code != "implicit-namespace" }
+    report.parseDiagnostics = read.diagnostics.filter { $0.severity != .note && $0.code != .implicitNamespace }
     report.policiesRead = read.cluster.networkPolicies.count
     guard !read.hasErrors else { return report }
     let generated = read.cluster.networkPolicies

@@ -445,11 +445,15 @@ extension ReachabilityEngine {
   private func worstPerCell(
     _ direction: Direction, profile: Int32, subject: Int, peers: [Int], destinationClass: Int?
   ) -> Int32 {
-    let cells = direction == .ingress ? c.ingressCells[Int(profile)] : c.egressCells[Int(profile)]
-    let cellCount = Int((cells.max() ?? -1) + 1)
+    func cellCount() -> Int {
+      let cells = direction == .ingress ? c.ingressCells[Int(profile)] : c.egressCells[Int(profile)]
+      return Int((cells.max() ?? -1) + 1)
+    }
     let vectors = peers.map { peer in
       explanationMemo.vectorByPeer(Self.peerKey(direction, profile, peer)) {
         explanationMemo.vector(explanationKey(direction, profile: profile, peer: peer)) {
+          let cells = direction == .ingress ? c.ingressCells[Int(profile)] : c.egressCells[Int(profile)]
+          let cellCount = cellCount()
           var firstAtom = [Int](repeating: -1, count: cellCount)
           for (a, cell) in cells.enumerated() where firstAtom[Int(cell)] < 0 { firstAtom[Int(cell)] = a }
           return firstAtom.map { a in
@@ -461,12 +465,12 @@ extension ReachabilityEngine {
     guard let first = vectors.first else {
       let open = explanationMemo.intern(
         DirectionExplanation(direction: direction, allowed: true, decidingTier: .systemDefault))
-      return explanationMemo.internVector([Int32](repeating: open, count: cellCount))
+      return explanationMemo.internVector([Int32](repeating: open, count: cellCount()))
     }
     if vectors.count == 1 { return first }
     let cellsOf = vectors.map(explanationMemo.vectorCells)
     return explanationMemo.internVector(
-      (0..<cellCount).map { cell in
+      (0..<cellCount()).map { cell in
         cellsOf.first { !explanationMemo.allowed($0[cell]) }?[cell] ?? cellsOf[0][cell]
       })
   }
@@ -545,6 +549,17 @@ extension ReachabilityEngine {
   {
     let cls = podClass(subject)
     let profile = direction == .ingress ? c.ingressProfileOf[cls] : c.egressProfileOf[cls]
+    if case .pod(let p) = peer {
+      let peerClass = podClass(p)
+      return explanationMemo.unreportedByPeer(Self.peerKey(direction, profile, peerClass)) {
+        let key =
+          direction == .ingress ? c.ingressProfiles[Int(profile)] : c.egressProfiles[Int(profile)]
+        guard !key.nps.isEmpty else { return false }
+        return explanationMemo.flag(explanationKey(direction, profile: profile, peer: peerClass)) {
+          networkPolicyDenialsUnreported(direction, subject: cls, key: key, peers: [peerClass])
+        }
+      }
+    }
     let key =
       direction == .ingress ? c.ingressProfiles[Int(profile)] : c.egressProfiles[Int(profile)]
     guard !key.nps.isEmpty else { return false }

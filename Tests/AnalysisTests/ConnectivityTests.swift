@@ -116,7 +116,7 @@ import Testing
       """
     let report = try ConnectivityAnalyzer(cluster: try Self.cluster(yaml), options: .init()).report()
     #expect(
-      report.warnings.contains { $0.code == "host-network" && $0.message.contains("kube-system/agent[DaemonSet]") })
+      report.warnings.contains { $0.code == .hostNetwork && $0.message.contains("kube-system/agent[DaemonSet]") })
   }
 
   @Test func workloadWhosePodsAPolicyTellsApartIsRefused() throws {

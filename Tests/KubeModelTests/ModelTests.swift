@@ -76,13 +76,13 @@ import Testing
 
 @Suite struct DiagnosticTests {
   @Test func printsFileLineColumn() {
-    let d = Diagnostic.error("invalid-cidr", "bad CIDR", at: SourceLocation(file: "a.yaml", line: 3, column: 9))
+    let d = Diagnostic.error(.invalidCIDR, "bad CIDR", at: SourceLocation(file: "a.yaml", line: 3, column: 9))
     #expect(d.description == "a.yaml:3:9: error: bad CIDR [invalid-cidr]")
   }
 
   @Test func sortsByLocation() {
-    let late = Diagnostic.warning("w", "w", at: SourceLocation(file: "a.yaml", line: 9, column: 1))
-    let early = Diagnostic.error("e", "e", at: SourceLocation(file: "a.yaml", line: 2, column: 1))
+    let late = Diagnostic.warning(.unknownField, "w", at: SourceLocation(file: "a.yaml", line: 9, column: 1))
+    let early = Diagnostic.error(.yamlSyntax, "e", at: SourceLocation(file: "a.yaml", line: 2, column: 1))
     #expect([late, early].sorted() == [early, late])
   }
 }

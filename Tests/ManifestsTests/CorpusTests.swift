@@ -111,9 +111,9 @@ struct CorpusTests {
       let result = ManifestLoader.load(paths: paths)
       let errors = result.diagnostics.filter { $0.severity == .error && $0.location != nil }
       let expected = CorpusTests.expectedCode(forUpstreamSymbol: entry.symbol)
-      if errors.isEmpty || !errors.contains(where: { $0.code == expected }) {
+      if errors.isEmpty || !errors.contains(where: { $0.code.rawValue == expected }) {
         failures.append(
-          "\(entry.name) (\(entry.symbol)): got \(errors.map(\.code)), expected \(expected)")
+          "\(entry.name) (\(entry.symbol)): got \(errors.map(\.code.rawValue)), expected \(expected)")
       }
     }
     #expect(failures.isEmpty, "\(failures.count) cases:\n\(failures.joined(separator: "\n"))")

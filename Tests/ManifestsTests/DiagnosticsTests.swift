@@ -10,7 +10,7 @@ import Testing
 struct DiagnosticsTests {
   /// Asserts exactly one error with `code` at `line`:`column` of `bad.yaml`.
   func expectError(
-    _ yaml: String, code: String, line: Int, column: Int, document: Int = 0,
+    _ yaml: String, code: DiagnosticCode, line: Int, column: Int, document: Int = 0,
     sourceLocation: Testing.SourceLocation = #_sourceLocation
   ) {
     let errors = loadErrors(yaml)
@@ -38,7 +38,7 @@ struct DiagnosticsTests {
 
   @Test func yamlSyntaxError() {
     expectError(
-      "kind: Namespace\nmetadata: {name: a\n---\n", code: "yaml-syntax", line: 3, column: 1)
+      "kind: Namespace\nmetadata: {name: a\n---\n", code: .yamlSyntax, line: 3, column: 1)
   }
 
   @Test func syntaxErrorInLaterDocumentKeepsEarlierOnes() {
@@ -53,7 +53,7 @@ struct DiagnosticsTests {
     bytes += [0xC3, 0x28, 0x0A]
     let result = ManifestLoader.load(bytes: bytes, file: "bad.yaml")
     let error = result.diagnostics.first { $0.severity == .error }
-    #expect(error?.code == "invalid-encoding")
+    #expect(error?.code == .invalidEncoding)
     // libyaml points at the offending octet: the trailing byte of the broken sequence.
     #expect(
       error?.location?.line == 3 && error?.location?.column == 10, "\(String(describing: error))")
@@ -61,38 +61,38 @@ struct DiagnosticsTests {
 
   @Test func badLabelKey() {
     expectError(
-      policy("  podSelector:\n    matchLabels:\n      app@b: x\n"), code: "invalid-selector",
+      policy("  podSelector:\n    matchLabels:\n      app@b: x\n"), code: .invalidSelector,
       line: 7, column: 7)
   }
 
   @Test func badLabelValue() {
     expectError(
-      policy("  podSelector:\n    matchLabels: {app: $x}\n"), code: "invalid-selector", line: 6,
+      policy("  podSelector:\n    matchLabels: {app: $x}\n"), code: .invalidSelector, line: 6,
       column: 18)
   }
 
   @Test func badOperator() {
     expectError(
       policy("  podSelector:\n    matchExpressions:\n    - {key: a, operator: Has, values: [x]}\n"),
-      code: "invalid-selector", line: 7, column: 26)
+      code: .invalidSelector, line: 7, column: 26)
   }
 
   @Test func inWithoutValues() {
     expectError(
       policy("  podSelector:\n    matchExpressions:\n    - key: a\n      operator: NotIn\n"),
-      code: "invalid-selector", line: 7, column: 7)
+      code: .invalidSelector, line: 7, column: 7)
   }
 
   @Test func existsWithValues() {
     expectError(
       policy(
         "  podSelector:\n    matchExpressions:\n    - {key: a, operator: Exists, values: [x]}\n"),
-      code: "invalid-selector", line: 7, column: 42)
+      code: .invalidSelector, line: 7, column: 42)
   }
 
   @Test func invalidCIDR() {
     expectError(
-      policy("  ingress:\n  - from:\n    - ipBlock: {cidr: 10.0.0.0/33}\n"), code: "invalid-cidr",
+      policy("  ingress:\n  - from:\n    - ipBlock: {cidr: 10.0.0.0/33}\n"), code: .invalidCIDR,
       line: 7, column: 23)
   }
 
@@ -101,31 +101,31 @@ struct DiagnosticsTests {
       policy(
         "  ingress:\n  - from:\n    - ipBlock:\n        cidr: 10.0.0.0/8\n        except: [11.0.0.0/16]\n"
       ),
-      code: "invalid-except", line: 9, column: 18)
+      code: .invalidExcept, line: 9, column: 18)
   }
 
   @Test func portOutOfRange() {
     expectError(
-      policy("  ingress:\n  - ports:\n    - port: 70000\n"), code: "invalid-port", line: 7,
+      policy("  ingress:\n  - ports:\n    - port: 70000\n"), code: .invalidPort, line: 7,
       column: 13)
   }
 
   @Test func endPortBelowPort() {
     expectError(
-      policy("  egress:\n  - ports:\n    - {port: 10, endPort: 1}\n"), code: "invalid-port-range",
+      policy("  egress:\n  - ports:\n    - {port: 10, endPort: 1}\n"), code: .invalidPortRange,
       line: 7, column: 27)
   }
 
   @Test func endPortWithoutPort() {
     expectError(
-      policy("  egress:\n  - ports:\n    - endPort: 10\n"), code: "end-port-without-port", line: 7,
+      policy("  egress:\n  - ports:\n    - endPort: 10\n"), code: .endPortWithoutPort, line: 7,
       column: 16)
   }
 
   @Test func namedPortWithEndPort() {
     expectError(
       policy("  egress:\n  - ports:\n    - {port: http, endPort: 10}\n"),
-      code: "named-port-with-end-port", line: 7,
+      code: .namedPortWithEndPort, line: 7,
       column: 29)
   }
 
@@ -134,7 +134,7 @@ struct DiagnosticsTests {
       yaml: policy("  egress:\n  - to: [{ipBlock: {cidr: 0.0.0.0/0}}]\n    ports:\n    - port: dns\n"),
       file: "bad.yaml")
     #expect(!result.hasErrors)
-    let warning = result.diagnostics.first { $0.code == "named-port-ipblock" }
+    let warning = result.diagnostics.first { $0.code == .namedPortIPBlock }
     #expect(warning?.severity == .warning)
     #expect(warning?.location?.line == 8 && warning?.location?.column == 7)
     #expect(result.cluster.networkPolicies.count == 1)
@@ -143,76 +143,76 @@ struct DiagnosticsTests {
   @Test func ipBlockWithSelector() {
     expectError(
       policy("  ingress:\n  - from:\n    - ipBlock: {cidr: 0.0.0.0/0}\n      podSelector: {}\n"),
-      code: "invalid-peer", line: 7, column: 7)
+      code: .invalidPeer, line: 7, column: 7)
   }
 
   @Test func emptyPeer() {
-    expectError(policy("  ingress:\n  - from:\n    - {}\n"), code: "empty-peer", line: 7, column: 7)
+    expectError(policy("  ingress:\n  - from:\n    - {}\n"), code: .emptyPeer, line: 7, column: 7)
   }
 
   @Test func invalidProtocol() {
     expectError(
-      policy("  ingress:\n  - ports:\n    - {port: 80, protocol: tcp}\n"), code: "invalid-protocol",
+      policy("  ingress:\n  - ports:\n    - {port: 80, protocol: tcp}\n"), code: .invalidProtocol,
       line: 7, column: 28)
   }
 
   @Test func duplicatePolicy() {
     expectError(
       policy("  podSelector: {}\n") + "\n---\n" + policy("  podSelector: {matchLabels: {a: b}}\n"),
-      code: "duplicate-object", line: 8,
+      code: .duplicateObject, line: 8,
       column: 1, document: 1)
   }
 
   @Test func wrongValueTypes() {
     expectError(
-      "kind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: three\n", code: "invalid-type",
+      "kind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: three\n", code: .invalidType,
       line: 4, column: 13)
-    expectError(policy("  ingress:\n  - ports: 80\n"), code: "invalid-type", line: 6, column: 12)
+    expectError(policy("  ingress:\n  - ports: 80\n"), code: .invalidType, line: 6, column: 12)
     expectError(
-      policy("  podSelector:\n    matchLabels: [a]\n"), code: "invalid-type", line: 6, column: 18)
+      policy("  podSelector:\n    matchLabels: [a]\n"), code: .invalidType, line: 6, column: 18)
   }
 
   @Test func adminPolicyValidation() {
     let header =
       "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {name: a}\nspec:\n"
     expectError(
-      header + "  priority: 1001\n  subject: {namespaces: {}}\n", code: "invalid-priority", line: 5,
+      header + "  priority: 1001\n  subject: {namespaces: {}}\n", code: .invalidPriority, line: 5,
       column: 13)
-    expectError(header + "  priority: 1\n", code: "invalid-subject", line: 5, column: 3)
+    expectError(header + "  priority: 1\n", code: .invalidSubject, line: 5, column: 3)
     expectError(
-      header + "  priority: 1\n  subject: {namespaces: {}, pods: {}}\n", code: "invalid-subject",
+      header + "  priority: 1\n  subject: {namespaces: {}, pods: {}}\n", code: .invalidSubject,
       line: 6, column: 12)
     expectError(
       header
         + "  priority: 1\n  subject: {namespaces: {}}\n  egress:\n  - {name: r, action: Allow}\n",
-      code: "invalid-rule-peers", line: 8, column: 5)
+      code: .invalidRulePeers, line: 8, column: 5)
     expectError(
       header
         + "  priority: 1\n  subject: {namespaces: {}}\n  egress:\n  - {name: r, action: Maybe, to: [{namespaces: {}}]}\n",
-      code: "invalid-action", line: 8, column: 23)
+      code: .invalidAction, line: 8, column: 23)
     expectError(
       header
         + "  priority: 1\n  subject: {namespaces: {}}\n  ingress:\n  - {name: r, action: Allow, from: [{namespaces: {}, pods: {}}]}\n",
-      code: "invalid-peer", line: 8, column: 37)
+      code: .invalidPeer, line: 8, column: 37)
     expectError(
       header
         + "  priority: 1\n  subject: {namespaces: {}}\n  ingress:\n  - name: r\n    action: Allow\n    from: [{namespaces: {}}]\n    ports: [{namedPort: a, portNumber: {port: 1}}]\n",
-      code: "invalid-port", line: 11, column: 13)
+      code: .invalidPort, line: 11, column: 13)
     let two =
       header + "  priority: 5\n  subject: {namespaces: {}}\n---\n"
       + header.replacingOccurrences(of: "name: a", with: "name: b")
       + "  priority: 5\n  subject: {namespaces: {}}\n"
-    expectError(two, code: "duplicate-priority", line: 8, column: 1, document: 1)
+    expectError(two, code: .duplicatePriority, line: 8, column: 1, document: 1)
   }
 
   @Test func baselineValidation() {
     let banp = { (name: String) in
       "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: BaselineAdminNetworkPolicy\nmetadata: {name: \(name)}\nspec:\n  subject: {namespaces: {}}\n"
     }
-    expectError(banp("other"), code: "invalid-baseline-name", line: 3, column: 18)
+    expectError(banp("other"), code: .invalidBaselineName, line: 3, column: 18)
     let errors = loadErrors(
       banp("default") + "  ingress: [{name: r, action: Pass, from: [{namespaces: {}}]}]\n")
-    #expect(errors.map(\.code) == ["invalid-action"])
+    #expect(errors.map(\.code.rawValue) == ["invalid-action"])
   }
 
   @Test func errorsAreSorted() {
@@ -238,7 +238,7 @@ struct HostileInputTests {
         + "]\n"
     }
     let errors = loadErrors(yaml)
-    #expect(errors.map(\.code) == ["yaml-alias-expansion"])
+    #expect(errors.map(\.code.rawValue) == ["yaml-alias-expansion"])
     #expect(errors.first?.location?.line ?? 0 > 1)
   }
 
@@ -246,18 +246,18 @@ struct HostileInputTests {
     let depth = 2000
     let yaml = String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
     let errors = loadErrors(yaml)
-    #expect(errors.map(\.code) == ["yaml-too-deep"])
+    #expect(errors.map(\.code.rawValue) == ["yaml-too-deep"])
     #expect(errors.first?.location?.column == 513)
   }
 
   @Test func hugeScalar() {
     let yaml =
       "kind: Namespace\nmetadata: {name: " + String(repeating: "a", count: (1 << 20) + 1) + "}\n"
-    #expect(loadErrors(yaml).map(\.code) == ["yaml-scalar-too-large"])
+    #expect(loadErrors(yaml).map(\.code.rawValue) == ["yaml-scalar-too-large"])
   }
 
   @Test func recursiveAlias() {
-    #expect(loadErrors("a: &x [*x]\n").map(\.code) == ["yaml-syntax"])
+    #expect(loadErrors("a: &x [*x]\n").map(\.code.rawValue) == ["yaml-syntax"])
   }
 
   @Test func garbageDoesNotCrash() {

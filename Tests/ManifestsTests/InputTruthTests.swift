@@ -20,7 +20,7 @@ struct InputTruthTests {
   }
 
   func only(_ code: String, in result: LoadResult) -> [Diagnostic] {
-    result.diagnostics.filter { $0.code == code }
+    result.diagnostics.filter { $0.code.rawValue == code }
   }
 
   // MARK: - Unknown fields
@@ -328,7 +328,7 @@ struct InputTruthTests {
     ])
     let result = ManifestLoader.load(paths: [dir])
     let errors = result.diagnostics.filter { $0.severity == .error }
-    #expect(errors.map(\.code) == ["helm-chart", "helm-chart"])
+    #expect(errors.map(\.code.rawValue) == ["helm-chart", "helm-chart"])
     #expect(errors.allSatisfy { $0.message.contains("helm template") })
     #expect(result.cluster.namespaces.map(\.name) == ["plain"])
   }
@@ -340,16 +340,16 @@ struct InputTruthTests {
       "patch.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {replicas: 3}\n",
     ])
     let result = ManifestLoader.load(paths: [dir])
-    #expect(result.diagnostics.filter { $0.severity == .error }.map(\.code) == ["kustomization"])
+    #expect(result.diagnostics.filter { $0.severity == .error }.map(\.code.rawValue) == ["kustomization"])
     #expect(result.diagnostics.first?.message.contains("kubectl kustomize") == true)
     #expect(result.cluster.workloads.isEmpty)
     let file = ManifestLoader.load(paths: ["\(dir)/kustomization.yaml"])
-    #expect(file.diagnostics.map(\.code) == ["kustomization"])
+    #expect(file.diagnostics.map(\.code.rawValue) == ["kustomization"])
   }
 
   @Test func templateMarksInASyntaxErrorSayToRender() {
     let result = load("kind: Service\nmetadata:\n  name: x\n{{- if .Values.x }}\n")
-    #expect(result.diagnostics.first { $0.code == "yaml-syntax" }?.message.contains("helm template") == true)
+    #expect(result.diagnostics.first { $0.code == .yamlSyntax }?.message.contains("helm template") == true)
   }
 
   @Test func jsonLinesAreAStreamOfDocuments() {
@@ -361,7 +361,7 @@ struct InputTruthTests {
       {"apiVersion":"v1","kind":"Pod","metadata":{"name":"q","namespace":"x","labels":{"a":"b"}},"spec":{"containers":[{"ports":[{"containerPort":0}]}]}}
       """)
     #expect(result.cluster.pods.map(\.name) == ["p", "q"])
-    let portError = result.diagnostics.first { $0.code == "invalid-port" }
+    let portError = result.diagnostics.first { $0.code == .invalidPort }
     #expect(portError?.location?.line == 4)
     #expect(portError?.location?.document == 2)
   }

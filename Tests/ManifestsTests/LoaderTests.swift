@@ -125,7 +125,7 @@ struct LoaderTests {
     #expect(c.namespaces.map(\.name) == ["ns"])
     #expect(c.namespaces[0].declared == false)
     #expect(
-      result.diagnostics.contains { $0.code == "implicit-namespace" && $0.severity == .warning })
+      result.diagnostics.contains { $0.code == .implicitNamespace && $0.severity == .warning })
   }
 
   @Test(
@@ -561,7 +561,7 @@ struct LoaderTests {
   func verboseNotes() {
     let result = ManifestLoader.load(
       yaml: "kind: ConfigMap\nmetadata: {name: c}\n", options: LoadOptions(verbose: true))
-    #expect(result.diagnostics.map(\.code) == ["skipped-kind"])
+    #expect(result.diagnostics.map(\.code.rawValue) == ["skipped-kind"])
     #expect(result.diagnostics.first?.severity == .note)
   }
 
@@ -572,7 +572,7 @@ struct LoaderTests {
       options: LoadOptions(maxReplicas: 5))
     #expect(result.cluster.pods.count == 5)
     #expect(
-      result.diagnostics.filter { $0.severity == .warning }.map(\.code).contains("replicas-capped"))
+      result.diagnostics.filter { $0.severity == .warning }.map(\.code.rawValue).contains("replicas-capped"))
   }
 
   @Test("the IPv4 CIDR fast path agrees with the model's parser")
@@ -601,7 +601,7 @@ struct LoaderTests {
     let result = ManifestLoader.load(paths: [dir, "\(dir)/missing"])
     #expect(result.cluster.namespaces.map(\.name) == ["a", "b", "c"])
     #expect(result.cluster.namespaces[0].location.file == "\(dir)/a.yaml")
-    #expect(result.diagnostics.map(\.code) == ["path-not-found"])
+    #expect(result.diagnostics.map(\.code.rawValue) == ["path-not-found"])
     #expect(result.bytesRead > 0)
   }
 }

@@ -41,7 +41,7 @@ import Testing
       """)
     #expect(r.flows.count == 1)
     #expect(r.diagnostics.map { $0.location?.line } == [2, 3, 4, 5])
-    #expect(r.diagnostics.allSatisfy { $0.severity == .warning && $0.code == "broken-line" })
+    #expect(r.diagnostics.allSatisfy { $0.severity == .warning && $0.code == .brokenLine })
   }
 
   @Test func hubbleFlowsSkipRepliesAndNonL4() throws {

@@ -131,7 +131,7 @@ import Testing
     let c = Self.cluster()
     let flows = Self.flows(c, "web/frontend,shop/twin-a,TCP,80\n")
     let r = PolicyGenerator.fromFlows(cluster: c, flows: flows, defaultDeny: true, allowDNS: false)
-    #expect(r.diagnostics.map(\.code) == ["selector-not-exact"])
+    #expect(r.diagnostics.map(\.code.rawValue) == ["selector-not-exact"])
     #expect(r.diagnostics.first?.message.contains("twin-b") == true)
     let annotations = try #require(r.policies.first { $0.policy.name == "allow-ingress-to-twin-a" }?.annotations)
     #expect(annotations[PolicyGenerator.alsoSelectsKey] == "twin-b")
