@@ -103,6 +103,8 @@ public enum DiagnosticCode: String, CaseIterable, Hashable, Comparable, Sendable
   case invalidBaselineName = "invalid-baseline-name"
   /// More than one BaselineAdminNetworkPolicy.
   case multipleBaselinePolicies = "multiple-baseline-policies"
+  /// A waypoint Gateway's `istio.io/waypoint-for` is not service, workload, all or none.
+  case unknownWaypointFor = "unknown-waypoint-for"
 
   // MARK: Analysis
 
@@ -110,6 +112,8 @@ public enum DiagnosticCode: String, CaseIterable, Hashable, Comparable, Sendable
   case workloadPodsDiffer = "workload-pods-differ"
   /// A workload listed pod by pod (`--granularity auto`).
   case workloadSplit = "workload-split"
+  /// `istio.io/use-waypoint` names a waypoint whose Gateway is not in the input.
+  case waypointNotFound = "waypoint-not-found"
   /// A workload on the host network.
   case hostNetwork = "host-network"
   /// IPv6 blocks left out of the external ranges.
@@ -203,9 +207,13 @@ public enum DiagnosticCode: String, CaseIterable, Hashable, Comparable, Sendable
     case .duplicatePriority: "Two AdminNetworkPolicies share a priority and conflict; give each its own."
     case .invalidBaselineName: "A BaselineAdminNetworkPolicy must be named default."
     case .multipleBaselinePolicies: "Only one BaselineAdminNetworkPolicy may exist; remove the others."
+    case .unknownWaypointFor:
+      "A waypoint Gateway's istio.io/waypoint-for is not service, workload, all or none; it is read as service."
     case .workloadPodsDiffer:
       "A workload's pods differ in what policies read; use --granularity pod or auto to see them one by one."
     case .workloadSplit: "A workload whose pods differ is listed pod by pod (--granularity auto)."
+    case .waypointNotFound:
+      "istio.io/use-waypoint names a waypoint Gateway not in the input; a traffic type is assumed, add the Gateway."
     case .hostNetwork: "A workload uses hostNetwork; it is analysed as an ordinary pod, which CNIs may not do."
     case .ipv6Omitted: "Policies name IPv6 blocks; add --ipv6 to list IPv6 external ranges."
     case .ingressBlocked: "A Route or Ingress names a backend that network policies close to in-cluster sources."

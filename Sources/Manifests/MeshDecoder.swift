@@ -75,7 +75,7 @@ struct MeshDecoder {
     let waypointFor = meta.labels[IstioLabel.waypointFor]
     if let value = waypointFor, WaypointTrafficType(rawValue: value) == nil {
       context.warning(
-        "unknown-waypoint-for",
+        .unknownWaypointFor,
         "Gateway '\(ns)/\(meta.name)': \(IstioLabel.waypointFor) '\(value)' is not one of service, workload, "
           + "all, none; read as service (Istio's default)",
         at: object)

@@ -141,7 +141,7 @@ public enum MeshMembership {
       let assumed = assumedTrafficType(enrolledBy: enrolledBy)
       out.append(
         .warning(
-          "waypoint-not-found",
+          .waypointNotFound,
           "\(what) is labelled \(IstioLabel.useWaypoint)=\(name) but no Gateway \(namespace)/\(name) of class "
             + "\(IstioLabel.waypointClass) is in the input; assuming it handles \(assumed.phrase) "
             + "(\(IstioLabel.waypointFor)=\(assumed.rawValue)); add the Gateway for an exact reading",

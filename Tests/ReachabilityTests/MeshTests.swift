@@ -740,7 +740,7 @@ struct MeshTests {
       serverPod: ", istio.io/use-waypoint: podwp")
     let warnings = MeshMembership.waypointDiagnostics(in: c)
     let texts = warnings.map(\.message).sorted()
-    #expect(warnings.allSatisfy { $0.severity == .warning && $0.code == "waypoint-not-found" && $0.location != nil })
+    #expect(warnings.allSatisfy { $0.severity == .warning && $0.code == .waypointNotFound && $0.location != nil })
     #expect(texts.count == 4, "\(texts)")  // namespaces a and b, Service a/ws, pod a/s
     #expect(texts.contains { $0.hasPrefix("namespace 'a'") && $0.contains("(istio.io/waypoint-for=all)") })
     #expect(texts.contains { $0.hasPrefix("Service 'a/ws'") && $0.contains("(istio.io/waypoint-for=service)") })
@@ -777,7 +777,7 @@ struct MeshTests {
     #expect(c.waypoints.map(\.name) == ["w1", "w2", "w3"])
     #expect(c.waypoints.map(\.trafficType) == [.workload, .service, .service])
     #expect(c.waypoints[0].location.line == 1)
-    #expect(result.diagnostics.contains { $0.code == "unknown-waypoint-for" && $0.message.contains("sideways") })
+    #expect(result.diagnostics.contains { $0.code == .unknownWaypointFor && $0.message.contains("sideways") })
     let attachments: [WaypointAttachment] = [.all, .same, .selector(LabelSelector(matchLabels: ["team": "x"]))]
     #expect(c.waypoints.map(\.allowedNamespaces) == attachments)
     // The manifest writer gives them back as written (the label absent stays absent).
