@@ -371,7 +371,7 @@ public struct ConnectivityAnalyzer: Sendable {
       rows: builder.finish(), peers: peers, focusConnection: options.focusConnection, warnings: warnings)
     if options.exposure {
       report.exposure = ExposureAnalysis(
-        cluster: cluster, options: options, entities: entities, focus: focus
+        cluster: cluster, engine: engine, options: options, entities: entities, focus: focus
       )
       .report(rows: Array(report.rows))
       report.exposure?.meshPlaintext = meshPlaintextExposure(report.rows)

@@ -91,6 +91,7 @@ public struct ExposureReport: Sendable {
 /// Computes the exposure report of an analysed cluster.
 struct ExposureAnalysis {
   let cluster: Cluster
+  let engine: ReachabilityEngine
   let options: ConnectivityOptions
   let entities: [(peer: ReportPeer, pod: Int)]
   let focus: FocusFilter
@@ -169,7 +170,7 @@ struct ExposureAnalysis {
 
   func report(rows: [ConnectionRow]) -> ExposureReport {
     let representatives = Self.representatives(of: cluster)
-    let evaluator = ExposureEvaluator(cluster: cluster, representatives: representatives)
+    let evaluator = ExposureEvaluator(cluster: cluster, engine: engine, representatives: representatives)
     let focusConnection = options.focusConnection.map {
       ExposureConnections(ports: ConnectionSet([$0.transport: [PortRange($0.port, $0.port)]]))
     }

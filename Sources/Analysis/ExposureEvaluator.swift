@@ -40,6 +40,12 @@ struct RepresentativePeer: Sendable {
 /// peer or the whole cluster, with netpol-analyzer's matching rules for representative peers
 /// (a rule selector matches a representative peer when it is empty or has the same
 /// requirements) and its handling of named ports toward unknown pods.
+///
+/// The tier order is the shared `TierWalk`, and which policies apply at a real pod is the
+/// engine's (`selectingPolicyIndices`). What stays here is what the engine cannot express: a
+/// representative peer is not a pod with labels (a rule selecting `{app: a}` does not match the
+/// representative `{app: a, tier: b}` in netpol-analyzer's exposure), and named ports toward it
+/// stay names. `WalkPropertyTests` checks this evaluator against the engine between real pods.
 struct ExposureEvaluator {
   /// One end of an evaluated flow.
   enum Party: Hashable {
@@ -58,18 +64,14 @@ struct ExposureEvaluator {
     case entireClusterIngress(Int)
   }
 
-  /// Results reused across evaluations: selector requirement forms and the policies that
-  /// select each pod.
+  /// Results reused across evaluations: selector requirement forms and rule matches.
   final class Memo {
     var requirements: [LabelSelector: [String]] = [:]
-    var selecting: [Int: [Int]] = [:]
     /// Per NetworkPolicy rule: which representatives it matches.
     var ruleRepresentatives: [RuleKey: [Bool]] = [:]
     /// Per NetworkPolicy rule and port target (-1: unresolved, -2: any, as the rule has no
     /// named port): its connections.
     var ruleConnections: [RuleKey: [Int: ExposureConnections]] = [:]
-    /// NetworkPolicy indices by namespace.
-    var policiesByNamespace: [String: [Int]]? = nil
   }
 
   /// A rule of a NetworkPolicy by policy index, direction and rule index.
@@ -80,15 +82,19 @@ struct ExposureEvaluator {
   }
 
   let cluster: Cluster
+  /// Which policies select a real pod is read from the engine, as the walk applies them.
+  let engine: ReachabilityEngine
   let representatives: [RepresentativePeer]
   let namespaceLabels: [String: [String: String]]
-  let adminPolicies: [AdminNetworkPolicy]
+  /// Admin policy indices in evaluation order.
+  let adminOrder: [Int]
   /// The requirement forms of each representative's namespace and pod selectors.
   let representativeRequirements: [(namespaces: [String], pods: [String])]
   let memo = Memo()
 
-  init(cluster: Cluster, representatives: [RepresentativePeer]) {
+  init(cluster: Cluster, engine: ReachabilityEngine, representatives: [RepresentativePeer]) {
     self.cluster = cluster
+    self.engine = engine
     self.representatives = representatives
     self.representativeRequirements = representatives.map {
       (
@@ -99,7 +105,7 @@ struct ExposureEvaluator {
     var labels: [String: [String: String]] = [:]
     for namespace in cluster.namespaces { labels[namespace.name] = namespace.labels }
     self.namespaceLabels = labels
-    self.adminPolicies = cluster.adminNetworkPoliciesInPriorityOrder
+    self.adminOrder = cluster.adminNetworkPolicyOrder
   }
 
   func labelsOfNamespace(_ name: String) -> [String: String] {
@@ -115,27 +121,6 @@ struct ExposureEvaluator {
     let computed = ExposureSelectors.requirements(rule)
     memo.requirements[rule] = computed
     return computed == representative
-  }
-
-  /// The NetworkPolicies (indices) that select the pod in a direction.
-  func selectingPolicies(_ pod: Int, direction: Direction) -> [Int] {
-    let key = pod * 2 + (direction == .ingress ? 1 : 0)
-    if let known = memo.selecting[key] { return known }
-    let target = cluster.pods[pod]
-    if memo.policiesByNamespace == nil {
-      var byNamespace: [String: [Int]] = [:]
-      for (index, policy) in cluster.networkPolicies.enumerated() {
-        byNamespace[policy.namespace, default: []].append(index)
-      }
-      memo.policiesByNamespace = byNamespace
-    }
-    let found = (memo.policiesByNamespace?[target.namespace] ?? []).filter { index in
-      let policy = cluster.networkPolicies[index]
-      return (direction == .ingress ? policy.isolatesIngress : policy.isolatesEgress)
-        && policy.podSelector.matches(target.labels)
-    }
-    memo.selecting[key] = found
-    return found
   }
 
   func namespaceMatches(_ selector: LabelSelector, _ party: Party) -> Bool {
@@ -316,9 +301,26 @@ struct ExposureEvaluator {
     case .representative, .entireCluster:
       target = .unresolved
     }
+    // The policies that apply at the subject: for a real pod, the engine's (the walk's own
+    // selection); for a representative peer, netpol-analyzer's matching of its requirements.
+    var selectingAdmin: [Int] = []
+    var selecting: [Int] = []
+    var baselineSelects = false
+    switch subject {
+    case .pod(let p):
+      (selectingAdmin, selecting, baselineSelects) = engine.selectingPolicyIndices(pod: p, direction: direction)
+    case .representative:
+      selectingAdmin = adminOrder.filter {
+        adminSelects(cluster.adminNetworkPolicies[$0], subject, direction: direction)
+      }
+      baselineSelects =
+        cluster.baselineAdminNetworkPolicies.first.map { adminSelects($0, subject, direction: direction) } ?? false
+    case .entireCluster:
+      break
+    }
     var protected = false
     var admin: [(action: AdminPolicyAction, hit: ExposureConnections)] = []
-    for policy in adminPolicies where adminSelects(policy, subject, direction: direction) {
+    for policy in selectingAdmin.map({ cluster.adminNetworkPolicies[$0] }) {
       protected = true
       for rule in direction == .ingress ? policy.ingress : policy.egress {
         let hit =
@@ -327,8 +329,6 @@ struct ExposureEvaluator {
         admin.append((rule.action, hit))
       }
     }
-    var selecting: [Int] = []
-    if case .pod(let p) = subject { selecting = selectingPolicies(p, direction: direction) }
     var networkPolicies: [ExposureConnections]? = nil
     if !selecting.isEmpty {
       var hits: [ExposureConnections] = []
@@ -342,9 +342,7 @@ struct ExposureEvaluator {
       networkPolicies = hits
     }
     var baseline: [(action: AdminPolicyAction, hit: ExposureConnections)] = []
-    if networkPolicies == nil, let policy = cluster.baselineAdminNetworkPolicies.first,
-      adminSelects(policy, subject, direction: direction)
-    {
+    if networkPolicies == nil, baselineSelects, let policy = cluster.baselineAdminNetworkPolicies.first {
       protected = true
       for rule in direction == .ingress ? policy.ingress : policy.egress {
         let hit =

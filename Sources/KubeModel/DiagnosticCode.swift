@@ -40,6 +40,9 @@ public enum DiagnosticCode: String, CaseIterable, Hashable, Comparable, Sendable
   case skippedKind = "skipped-kind"
   /// A policy kind of another project (Calico, Cilium, ...).
   case unevaluatedPolicy = "unevaluated-policy"
+  /// An object of a kind kubereach does not model that creates pods (an operator's workload or
+  /// a custom resource with a pod template).
+  case unmodelledWorkload = "unmodelled-workload"
   /// An object has no `metadata.name`.
   case missingName = "missing-name"
   /// An object name the API server would refuse.
@@ -176,6 +179,8 @@ public enum DiagnosticCode: String, CaseIterable, Hashable, Comparable, Sendable
     case .skippedKind: "A kind that does not affect connectivity was skipped (listed with --verbose)."
     case .unevaluatedPolicy:
       "A policy kind kubereach does not evaluate (Calico, Cilium, ...); the connectivity shown ignores it."
+    case .unmodelledWorkload:
+      "A kind that creates pods kubereach does not model (an operator's workload); those pods are left out: add their workload or a live dump."
     case .missingName: "An object has no metadata.name; add one."
     case .invalidName: "An object name the API server would refuse; rename it."
     case .unknownField: "A field not in the schema, often a typo; fix it (--lenient makes it a warning)."

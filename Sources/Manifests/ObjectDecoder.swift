@@ -51,15 +51,15 @@ struct ObjectDecoder {
       context.checkFields(object, schema, path: "")
     }
     switch kind {
-    case "Namespace": decodeNamespace(object)
-    case "Pod": decodePod(object)
-    case "Deployment", "ReplicaSet", "ReplicationController", "StatefulSet", "DaemonSet", "Job",
-      "CronJob":
-      if let workloadKind = WorkloadKind(rawValue: kind) {
-        decodeWorkload(object, kind: workloadKind)
-      }
-    case "Service": decodeService(object)
-    case "Ingress": decodeIngress(object)
+    // Kinds are read by group too: a Knative `Service` or another project's `Ingress` is not
+    // the Kubernetes kind of that name.
+    case "Namespace" where group.isEmpty: decodeNamespace(object)
+    case "Pod" where group.isEmpty: decodePod(object)
+    case _ where Self.workloadGroups.contains(group) && WorkloadKind(rawValue: kind) != nil && kind != "Pod":
+      if let workloadKind = WorkloadKind(rawValue: kind) { decodeWorkload(object, kind: workloadKind) }
+    case "Service" where group.isEmpty: decodeService(object)
+    case "Ingress" where group.isEmpty || group == "networking.k8s.io" || group == "extensions":
+      decodeIngress(object)
     case "Route" where group.isEmpty || group == "route.openshift.io":
       decodeRoute(object)
     case "NetworkPolicy"
@@ -91,6 +91,18 @@ struct ObjectDecoder {
           at: object)
         return
       }
+      if Self.createsPods(kind: kind, group: group, object: object) {
+        let meta = context.mapping(object["metadata"], "metadata")
+        let objectName = context.string(meta?["name"], "metadata.name") ?? "<unnamed>"
+        let ns = context.string(meta?["namespace"], "metadata.namespace")
+        let qualified = ns.map { "\($0)/\(objectName)" } ?? objectName
+        context.warning(
+          .unmodelledWorkload,
+          "\(name) '\(qualified)' creates pods that kubereach does not model; they are left out "
+            + "of the connectivity shown, and policies that select only them select nothing here",
+          at: object)
+        return
+      }
       if context.verbose {
         context.append(
           Diagnostic(
@@ -98,6 +110,24 @@ struct ObjectDecoder {
             at: context.location(object)))
       }
     }
+  }
+
+  /// The API groups of the workload kinds (`extensions` for old manifests, `""` for
+  /// ReplicationController and group-less inputs).
+  static let workloadGroups: Set<String> = ["", "apps", "batch", "extensions"]
+
+  /// Operator kinds known to create pods from fields of their own (no pod template).
+  static let operatorWorkloads: [String: Set<String>] = [
+    "monitoring.coreos.com": ["Prometheus", "PrometheusAgent", "Alertmanager", "ThanosRuler"],
+    "argoproj.io": ["Rollout"],
+  ]
+
+  /// Whether an object of a kind kubereach does not model creates pods: a known operator kind,
+  /// or a custom resource that carries a pod template (`spec.template.spec.containers`).
+  static func createsPods(kind: String, group: String, object: YNode) -> Bool {
+    if operatorWorkloads[group]?.contains(kind) == true { return true }
+    guard !group.isEmpty, !coreGroups.contains(group) else { return false }
+    return object["spec"]?["template"]?["spec"]?["containers"] != nil
   }
 
   /// The schema of a kind whose every field is checked (policies), nil for kinds read in part.

@@ -39,6 +39,20 @@ extension ReachabilityEngine {
       baseline: key.banp ? c.banp?.ref : nil)
   }
 
+  /// The policies that select pod `pod` in `direction`, as the walk applies them, by index into
+  /// the cluster's lists: admin policies with rules in that direction (evaluation order), the
+  /// NetworkPolicies that isolate it (input order), and whether the baseline applies.
+  public func selectingPolicyIndices(pod: Int, direction: Direction) -> (
+    admin: [Int], networkPolicies: [Int], baseline: Bool
+  ) {
+    let cls = podClass(pod)
+    let key =
+      direction == .ingress
+      ? c.ingressProfiles[Int(c.ingressProfileOf[cls])]
+      : c.egressProfiles[Int(c.egressProfileOf[cls])]
+    return (key.anps.map { c.anpSource[Int($0)] }, key.nps.map(Int.init), key.banp)
+  }
+
   /// The classes a NetworkPolicy (by index into `Cluster.networkPolicies`) selects.
   public func subjectClasses(networkPolicy index: Int) -> [Int] { c.nps[index].subject.map(Int.init) }
 

@@ -125,10 +125,10 @@ import Testing
     for seed in UInt64(0)..<400 {
       let cluster = RandomCluster.generate(seed: seed)
       if cluster.pods.contains(where: Self.repeatsAPortName) { continue }
-      let evaluator = ExposureEvaluator(cluster: cluster, representatives: [])
       for cni in [false, true] {
         let engine = ReachabilityEngine(
           cluster: cluster, options: EngineOptions(ipBlockMatchesPodIPs: cni))
+        let evaluator = ExposureEvaluator(cluster: cluster, engine: engine, representatives: [])
         for s in cluster.pods.indices {
           for d in cluster.pods.indices where s != d {
             if cni && (Self.insideSomeBlock(cluster, s) || Self.insideSomeBlock(cluster, d)) {

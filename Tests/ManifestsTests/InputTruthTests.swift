@@ -264,6 +264,48 @@ struct InputTruthTests {
     #expect(load("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n").unevaluatedPolicySummary == nil)
   }
 
+  // MARK: - Kinds that create pods kubereach does not model
+
+  @Test func operatorWorkloadsAndPodTemplatesAreWarnedAbout() {
+    let result = load(
+      """
+      apiVersion: monitoring.coreos.com/v1
+      kind: Prometheus
+      metadata: {name: k8s, namespace: monitoring}
+      spec: {replicas: 2}
+      ---
+      apiVersion: argoproj.io/v1alpha1
+      kind: Rollout
+      metadata: {name: api, namespace: shop}
+      spec: {workloadRef: {apiVersion: apps/v1, kind: Deployment, name: api}}
+      ---
+      apiVersion: serving.knative.dev/v1
+      kind: Service
+      metadata: {name: hello, namespace: shop}
+      spec:
+        template:
+          spec:
+            containers: [{image: hello}]
+      ---
+      apiVersion: v1
+      kind: PodTemplate
+      metadata: {name: t, namespace: shop}
+      template:
+        spec:
+          containers: [{name: c, image: x}]
+      ---
+      apiVersion: example.com/v1
+      kind: Widget
+      metadata: {name: w, namespace: shop}
+      spec: {size: 3}
+      """)
+    let warnings = only("unmodelled-workload", in: result)
+    #expect(warnings.map { $0.location?.line } == [1, 6, 11])
+    #expect(warnings.allSatisfy { $0.severity == .warning })
+    #expect(
+      warnings.first?.message.contains("Prometheus (monitoring.coreos.com) 'monitoring/k8s' creates pods") == true)
+  }
+
   // MARK: - Objects declared twice
 
   static func write(_ files: [String: String]) throws -> String {
