@@ -2,8 +2,9 @@
 # Rewrites Output/ from Scenarios/: the golden files the tests check byte for byte (RECORD=1), then
 # the drawings of the graph gallery (graph.svg/png, diff-graph.svg/png), the report
 # (Output/shop-v2/report.html) and its screenshot in headless Chromium (report.png). The drawings
-# are checked for presence, not bytes: Graphviz orders clusters by the addresses of their interned
-# names, and Chromium versions change the screenshot; their DOT is checked byte for byte.
+# are checked for presence, not bytes: their text widths come from the machine's fonts (fontconfig)
+# and the screenshot from its Chromium; their DOT is checked byte for byte. On one machine they are
+# byte-identical from run to run (cgraph ids in creation order: kr_read_graph in CGraphviz/shim.h).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

@@ -95,7 +95,8 @@ public enum Graphviz {
       defer { agseterrf(previous) }
       guard let context = gvContext() else { return .failure(RenderError("Graphviz: cannot create a context")) }
       defer { gvFreeContext(context) }
-      guard let graph = text.withCString({ agmemread($0) }) else {
+      // Read with ids in creation order (kr_read_graph): clusters keep the order of the DOT text.
+      guard let graph = text.withCString({ kr_read_graph($0) }) else {
         return .failure(RenderError("Graphviz: the generated DOT text was not accepted: \(collected())"))
       }
       defer { agclose(graph) }
