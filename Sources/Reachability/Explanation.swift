@@ -154,9 +154,9 @@ final class ExplanationMemo: @unchecked Sendable {
   private var vectorByPeer: [Int64: Int32] = [:]
   private var unreportedByPeer: [Int64: Bool] = [:]
 
-  /// A cached value by (direction, profile, peer index), computed outside the lock when missing.
-  func byPeer<V>(
-    _ table: ReferenceWritableKeyPath<ExplanationMemo, [Int64: V]>, _ key: Int64, _ make: () -> V
+  /// The value of `key` in one of the tables, computed outside the lock when missing.
+  private func memoised<K: Hashable, V>(
+    _ table: ReferenceWritableKeyPath<ExplanationMemo, [K: V]>, _ key: K, _ make: () -> V
   ) -> V {
     lock.lock()
     let hit = self[keyPath: table][key]
@@ -169,8 +169,8 @@ final class ExplanationMemo: @unchecked Sendable {
     return value
   }
 
-  func vectorByPeer(_ key: Int64, _ make: () -> Int32) -> Int32 { byPeer(\.vectorByPeer, key, make) }
-  func unreportedByPeer(_ key: Int64, _ make: () -> Bool) -> Bool { byPeer(\.unreportedByPeer, key, make) }
+  func vectorByPeer(_ key: Int64, _ make: () -> Int32) -> Int32 { memoised(\.vectorByPeer, key, make) }
+  func unreportedByPeer(_ key: Int64, _ make: () -> Bool) -> Bool { memoised(\.unreportedByPeer, key, make) }
 
   /// Per-cell id vectors, interned: `vectorIDs[key]` and `vectorTable[id]`.
   private var vectorIDs: [Key: Int32] = [:]
@@ -230,15 +230,7 @@ final class ExplanationMemo: @unchecked Sendable {
   /// The peer sets of every rule of a profile in one direction (admin rules in evaluation
   /// order, NetworkPolicy rules, baseline rules), computed outside the lock when missing.
   func profileRules(_ key: Int64, _ make: () -> [PeerSet]) -> [PeerSet] {
-    lock.lock()
-    let hit = profileRules[key]
-    lock.unlock()
-    if let hit { return hit }
-    let value = make()
-    lock.lock()
-    profileRules[key] = value
-    lock.unlock()
-    return value
+    memoised(\.profileRules, key, make)
   }
 
   /// The id of an explanation (a new one when it was not seen).
@@ -287,28 +279,13 @@ final class ExplanationMemo: @unchecked Sendable {
 
   /// The cell pairs of a pair of profiles, computed outside the lock when missing.
   func cellPairs(_ key: Int64, _ make: () -> [CellPair]) -> [CellPair] {
-    lock.lock()
-    let hit = cellPairs[key]
-    lock.unlock()
-    if let hit { return hit }
-    let value = make()
-    lock.lock()
-    cellPairs[key] = value
-    lock.unlock()
-    return value
+    memoised(\.cellPairs, key, make)
   }
 
   func flag(_ key: Key, _ make: () -> Bool) -> Bool {
-    lock.lock()
-    let hit = unreported[key]
-    lock.unlock()
-    if let hit { return hit }
-    let value = make()
-    lock.lock()
-    unreported[key] = value
-    lock.unlock()
-    return value
+    memoised(\.unreported, key, make)
   }
+
 }
 
 extension ReachabilityEngine {
