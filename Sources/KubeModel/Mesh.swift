@@ -93,13 +93,26 @@ public struct AuthorizationSource: Hashable, Sendable {
   public var notIpBlocks: [String]?
   public var remoteIpBlocks: [String]?
   public var notRemoteIpBlocks: [String]?
+  /// Kubernetes service accounts as `namespace/name` (the identity's trust domain is not
+  /// compared); like principals, they need an mTLS identity.
+  public var serviceAccounts: [String]?
+  public var notServiceAccounts: [String]?
+  /// Trust domains of the identity (patterns); they need an mTLS identity.
+  public var trustDomains: [String]?
+  public var notTrustDomains: [String]?
 
   public init(
     principals: [String]? = nil, notPrincipals: [String]? = nil, requestPrincipals: [String]? = nil,
     notRequestPrincipals: [String]? = nil, namespaces: [String]? = nil,
     notNamespaces: [String]? = nil, ipBlocks: [String]? = nil, notIpBlocks: [String]? = nil,
-    remoteIpBlocks: [String]? = nil, notRemoteIpBlocks: [String]? = nil
+    remoteIpBlocks: [String]? = nil, notRemoteIpBlocks: [String]? = nil,
+    serviceAccounts: [String]? = nil, notServiceAccounts: [String]? = nil,
+    trustDomains: [String]? = nil, notTrustDomains: [String]? = nil
   ) {
+    self.serviceAccounts = serviceAccounts
+    self.notServiceAccounts = notServiceAccounts
+    self.trustDomains = trustDomains
+    self.notTrustDomains = notTrustDomains
     self.principals = principals
     self.notPrincipals = notPrincipals
     self.requestPrincipals = requestPrincipals
@@ -110,6 +123,17 @@ public struct AuthorizationSource: Hashable, Sendable {
     self.notIpBlocks = notIpBlocks
     self.remoteIpBlocks = remoteIpBlocks
     self.notRemoteIpBlocks = notRemoteIpBlocks
+  }
+
+  /// The principals a list of `namespace/name` service accounts stands for in this cluster's
+  /// trust domain (`cluster.local/ns/<namespace>/sa/<name>`).
+  public static func principals(ofServiceAccounts list: [String]?) -> [String]? {
+    list.map { entries in
+      entries.map { entry in
+        let parts = entry.split(separator: "/", maxSplits: 1)
+        return parts.count == 2 ? "cluster.local/ns/\(parts[0])/sa/\(parts[1])" : entry
+      }
+    }
   }
 
   /// HTTP-only fields (request principals, and remote IP blocks, which come from HTTP headers

@@ -96,7 +96,7 @@ indirect enum FieldSchema: Sendable {
     let sourceFields = [
       "principals", "notPrincipals", "requestPrincipals", "notRequestPrincipals", "namespaces",
       "notNamespaces", "ipBlocks", "notIpBlocks", "remoteIpBlocks", "notRemoteIpBlocks",
-      "serviceAccounts", "notServiceAccounts",
+      "serviceAccounts", "notServiceAccounts", "trustDomains", "notTrustDomains",
     ]
     let operationFields = [
       "hosts", "notHosts", "ports", "notPorts", "methods", "notMethods", "paths", "notPaths",

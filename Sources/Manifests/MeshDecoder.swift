@@ -186,7 +186,31 @@ struct MeshDecoder {
           notNamespaces: list("notNamespaces", "notNamespaces"),
           ipBlocks: list("ipBlocks", "ipBlocks"), notIpBlocks: list("notIpBlocks", "notIpBlocks"),
           remoteIpBlocks: list("remoteIpBlocks", "remoteIpBlocks"),
-          notRemoteIpBlocks: list("notRemoteIpBlocks", "notRemoteIpBlocks")))
+          notRemoteIpBlocks: list("notRemoteIpBlocks", "notRemoteIpBlocks"),
+          serviceAccounts: list("serviceAccounts", "serviceAccounts"),
+          notServiceAccounts: list("notServiceAccounts", "notServiceAccounts"),
+          trustDomains: list("trustDomains", "trustDomains"),
+          notTrustDomains: list("notTrustDomains", "notTrustDomains")))
+      if let source, let added = rule.from.last {
+        // The API server's validation: service accounts exclude principals and namespaces, and
+        // each names its namespace.
+        if (added.serviceAccounts != nil || added.notServiceAccounts != nil)
+          && (added.principals != nil || added.notPrincipals != nil || added.namespaces != nil
+            || added.notNamespaces != nil)
+        {
+          context.error(
+            .invalidValue, "from[].source: serviceAccounts cannot be set with namespaces or principals",
+            at: source)
+        }
+        for entry in (added.serviceAccounts ?? []) + (added.notServiceAccounts ?? [])
+        where entry.split(separator: "/", omittingEmptySubsequences: false).count != 2
+          || entry.hasPrefix("/") || entry.hasSuffix("/")
+        {
+          context.error(
+            .invalidValue, "from[].source: service account '\(entry)' must be written namespace/name",
+            at: source)
+        }
+      }
     }
     for item in context.list(map["to"], "spec.rules[].to") ?? [] {
       let operation = context.mapping(context.mapping(item, "to[]")?["operation"], "to[].operation")

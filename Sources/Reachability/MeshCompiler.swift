@@ -314,6 +314,8 @@ struct IdentityPatterns {
       for r in p.rules ?? [] {
         for s in r.from {
           principals.formUnion((s.principals ?? []) + (s.notPrincipals ?? []))
+          principals.formUnion(AuthorizationSource.principals(ofServiceAccounts: s.serviceAccounts) ?? [])
+          principals.formUnion(AuthorizationSource.principals(ofServiceAccounts: s.notServiceAccounts) ?? [])
           namespaces.formUnion((s.namespaces ?? []) + (s.notNamespaces ?? []))
         }
         for c in r.when {
@@ -359,6 +361,8 @@ struct IdentityPatterns {
       for s in r.from {
         add(s.principals, principals: true)
         add(s.notPrincipals, principals: true)
+        add(AuthorizationSource.principals(ofServiceAccounts: s.serviceAccounts), principals: true)
+        add(AuthorizationSource.principals(ofServiceAccounts: s.notServiceAccounts), principals: true)
         add(s.namespaces, principals: false)
         add(s.notNamespaces, principals: false)
       }

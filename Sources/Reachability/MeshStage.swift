@@ -1100,6 +1100,20 @@ public final class MeshStage: @unchecked Sendable {
     if let list = s.notNamespaces {
       parts.append(namespace.map { IstioPattern.matchesAny(list, $0) ? .no : .yes } ?? .no)
     }
+    if let list = AuthorizationSource.principals(ofServiceAccounts: s.serviceAccounts) {
+      parts.append(principal.map { list.contains($0) ? .yes : .no } ?? .no)
+    }
+    if let list = AuthorizationSource.principals(ofServiceAccounts: s.notServiceAccounts) {
+      parts.append(principal.map { list.contains($0) ? .no : .yes } ?? .no)
+    }
+    // Every identity of this cluster is in the trust domain `cluster.local`.
+    let trustDomain = principal.map { _ in "cluster.local" }
+    if let list = s.trustDomains {
+      parts.append(trustDomain.map { IstioPattern.matchesAny(list, $0) ? .yes : .no } ?? .no)
+    }
+    if let list = s.notTrustDomains {
+      parts.append(trustDomain.map { IstioPattern.matchesAny(list, $0) ? .no : .yes } ?? .no)
+    }
     if let list = s.ipBlocks { parts.append(ipMatch(list, client) ? .yes : .no) }
     if let list = s.notIpBlocks { parts.append(ipMatch(list, client) ? .no : .yes) }
     if s.usesHTTPFields { parts.append(l7) }

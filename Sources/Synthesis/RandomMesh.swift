@@ -145,12 +145,18 @@ public enum RandomMesh {
       ]
     for _ in 0..<rng.below(3) {
       var s = AuthorizationSource()
-      switch rng.below(6) {
+      switch rng.below(9) {
       case 0: s.principals = [rng.pick(principals)]
       case 1: s.notPrincipals = [rng.pick(principals)]
       case 2: s.namespaces = [rng.pick(names)]
       case 3: s.notNamespaces = [rng.pick(names)]
       case 4: s.ipBlocks = [rng.pick(["10.0.0.0/8", "10.1.0.0/16", "192.168.0.0/16"])]
+      case 5:
+        let account = "\(rng.pick(names))/\(rng.pick(accounts + waypointNames))"
+        if rng.chance(0.5) { s.serviceAccounts = [account] } else { s.notServiceAccounts = [account] }
+      case 6:
+        let domain = rng.pick(["cluster.local", "cluster.*", "other.local"])
+        if rng.chance(0.5) { s.trustDomains = [domain] } else { s.notTrustDomains = [domain] }
       default: s.requestPrincipals = ["*"]
       }
       if rng.chance(0.2) { s.notIpBlocks = ["10.1.2.0/24"] }

@@ -310,6 +310,15 @@ struct MeshReference {
                 if let l = s.notPrincipals { xs.append(neg(l, principal)) }
                 if let l = s.namespaces { xs.append(pat(l, ns)) }
                 if let l = s.notNamespaces { xs.append(neg(l, ns)) }
+                // Service accounts and trust domains read straight off the SPIFFE-style principal
+                // `<trust domain>/ns/<namespace>/sa/<name>`.
+                let parts = principal.map { $0.split(separator: "/").map(String.init) }
+                let account = parts.flatMap { $0.count == 5 ? "\($0[2])/\($0[4])" : nil }
+                let domain = parts?.first
+                if let l = s.serviceAccounts { xs.append(account.map { l.contains($0) ? "y" : "n" } ?? "n") }
+                if let l = s.notServiceAccounts { xs.append(account.map { l.contains($0) ? "n" : "y" } ?? "n") }
+                if let l = s.trustDomains { xs.append(pat(l, domain)) }
+                if let l = s.notTrustDomains { xs.append(neg(l, domain)) }
                 if let l = s.ipBlocks { xs.append(inBlocks(l) ? "y" : "n") }
                 if let l = s.notIpBlocks { xs.append(inBlocks(l) ? "n" : "y") }
                 if s.requestPrincipals != nil || s.notRequestPrincipals != nil || s.remoteIpBlocks != nil

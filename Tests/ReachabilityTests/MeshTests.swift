@@ -340,6 +340,47 @@ struct MeshTests {
     #expect(Self.outcome(Self.part(c, e, from: ("plain", "c"), to: ("a", "s"))) == "plaintext/denied")
   }
 
+  /// `serviceAccounts` (`namespace/name`) and `trustDomains` (security.istio.io/v1 Source) match
+  /// the mTLS identity, as principals do: never over plaintext.
+  @Test func serviceAccountsMatchTheIdentity() {
+    let (c, e) = Self.cluster(
+      extra: Self.policy(rules: "  rules: [{from: [{source: {serviceAccounts: [b/c]}}]}]"))
+    #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("a", "s"))) == "mtls/allowed")
+    #expect(Self.outcome(Self.part(c, e, from: ("a", "c"), to: ("a", "s"))) == "mtls/denied")
+    #expect(Self.outcome(Self.part(c, e, from: ("plain", "c"), to: ("a", "s"))) == "plaintext/denied")
+    let (c2, e2) = Self.cluster(
+      extra: Self.policy(rules: "  rules: [{from: [{source: {notServiceAccounts: [b/c]}}]}]"))
+    #expect(Self.outcome(Self.part(c2, e2, from: ("b", "c"), to: ("a", "s"))) == "mtls/denied")
+    #expect(Self.outcome(Self.part(c2, e2, from: ("a", "c"), to: ("a", "s"))) == "mtls/allowed")
+    #expect(Self.outcome(Self.part(c2, e2, from: ("plain", "c"), to: ("a", "s"))) == "plaintext/denied")
+  }
+
+  @Test func trustDomainsMatchTheIdentity() {
+    let (c, e) = Self.cluster(
+      extra: Self.policy(rules: "  rules: [{from: [{source: {trustDomains: [cluster.local]}}]}]"))
+    #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("a", "s"))) == "mtls/allowed")
+    #expect(Self.outcome(Self.part(c, e, from: ("plain", "c"), to: ("a", "s"))) == "plaintext/denied")
+    let (c2, e2) = Self.cluster(
+      extra: Self.policy(rules: "  rules: [{from: [{source: {trustDomains: [\"other*\"]}}]}]"))
+    #expect(Self.outcome(Self.part(c2, e2, from: ("b", "c"), to: ("a", "s"))) == "mtls/denied")
+    let (c3, e3) = Self.cluster(
+      extra: Self.policy(action: "DENY", rules: "  rules: [{from: [{source: {notTrustDomains: [other.local]}}]}]"))
+    #expect(Self.outcome(Self.part(c3, e3, from: ("b", "c"), to: ("a", "s"))) == "mtls/denied")
+    #expect(Self.outcome(Self.part(c3, e3, from: ("plain", "c"), to: ("a", "s"))) == "plaintext/allowed")
+  }
+
+  /// The API server's own checks: service accounts are `namespace/name` and exclude principals
+  /// and namespaces in one source.
+  @Test func malformedServiceAccountsAreErrors() {
+    let mixed = ManifestLoader.load(
+      yaml: Self.policy(rules: "  rules: [{from: [{source: {serviceAccounts: [b/c], namespaces: [b]}}]}]"),
+      file: "p.yaml")
+    #expect(mixed.diagnostics.contains { $0.code == .invalidValue && $0.location?.line == 7 })
+    let bare = ManifestLoader.load(
+      yaml: Self.policy(rules: "  rules: [{from: [{source: {serviceAccounts: [c]}}]}]"), file: "p.yaml")
+    #expect(bare.diagnostics.contains { $0.code == .invalidValue && $0.message.contains("'c'") })
+  }
+
   @Test func denyByNamespaceDoesNotCatchPlaintext() {
     let (c, e) = Self.cluster(
       extra: Self.policy(action: "DENY", rules: "  rules: [{from: [{source: {notNamespaces: [a]}}]}]"))
