@@ -93,8 +93,9 @@ public struct AuthorizationSource: Hashable, Sendable {
   public var notIpBlocks: [String]?
   public var remoteIpBlocks: [String]?
   public var notRemoteIpBlocks: [String]?
-  /// Kubernetes service accounts as `namespace/name` (the identity's trust domain is not
-  /// compared); like principals, they need an mTLS identity.
+  /// Kubernetes service accounts as `namespace/name` (a bare name in the manifest is read in
+  /// the policy's namespace; the identity's trust domain is not compared); like principals,
+  /// they need an mTLS identity.
   public var serviceAccounts: [String]?
   public var notServiceAccounts: [String]?
   /// Trust domains of the identity (patterns); they need an mTLS identity.

@@ -150,7 +150,7 @@ struct MeshDecoder {
     }
     var rules: [AuthorizationRule]?
     if let ruleNodes = context.list(spec?["rules"], "spec.rules") {
-      rules = ruleNodes.map(rule)
+      rules = ruleNodes.map { rule($0, policyNamespace: namespace) }
     }
     var targets: [PolicyTargetReference] = []
     if let node = spec?["targetRef"], !node.isNull, let ref = targetRef(node, "spec.targetRef") {
@@ -168,13 +168,18 @@ struct MeshDecoder {
         creationTimestamp: meta.creationTimestamp, location: location))
   }
 
-  private func rule(_ node: YNode) -> AuthorizationRule {
+  private func rule(_ node: YNode, policyNamespace: String) -> AuthorizationRule {
     guard let map = context.mapping(node, "spec.rules[]") else { return AuthorizationRule() }
     var rule = AuthorizationRule()
     for item in context.list(map["from"], "spec.rules[].from") ?? [] {
       let source = context.mapping(context.mapping(item, "from[]")?["source"], "from[].source")
       func list(_ key: StaticString, _ name: String) -> [String]? {
         context.stringList(source?[key], "source.\(name)")
+      }
+      // A service account is `namespace/name`, or a bare name in the policy's namespace (as
+      // Istio builds its principal matcher).
+      func accounts(_ entries: [String]?) -> [String]? {
+        entries.map { $0.map { $0.contains("/") ? $0 : "\(policyNamespace)/\($0)" } }
       }
       rule.from.append(
         AuthorizationSource(
@@ -187,13 +192,13 @@ struct MeshDecoder {
           ipBlocks: list("ipBlocks", "ipBlocks"), notIpBlocks: list("notIpBlocks", "notIpBlocks"),
           remoteIpBlocks: list("remoteIpBlocks", "remoteIpBlocks"),
           notRemoteIpBlocks: list("notRemoteIpBlocks", "notRemoteIpBlocks"),
-          serviceAccounts: list("serviceAccounts", "serviceAccounts"),
-          notServiceAccounts: list("notServiceAccounts", "notServiceAccounts"),
+          serviceAccounts: accounts(list("serviceAccounts", "serviceAccounts")),
+          notServiceAccounts: accounts(list("notServiceAccounts", "notServiceAccounts")),
           trustDomains: list("trustDomains", "trustDomains"),
           notTrustDomains: list("notTrustDomains", "notTrustDomains")))
       if let source, let added = rule.from.last {
         // The API server's validation: service accounts exclude principals and namespaces, and
-        // each names its namespace.
+        // each is a name or namespace/name.
         if (added.serviceAccounts != nil || added.notServiceAccounts != nil)
           && (added.principals != nil || added.notPrincipals != nil || added.namespaces != nil
             || added.notNamespaces != nil)
@@ -207,7 +212,8 @@ struct MeshDecoder {
           || entry.hasPrefix("/") || entry.hasSuffix("/")
         {
           context.error(
-            .invalidValue, "from[].source: service account '\(entry)' must be written namespace/name",
+            .invalidValue,
+            "from[].source: service account '\(entry)' must be a name or namespace/name",
             at: source)
         }
       }

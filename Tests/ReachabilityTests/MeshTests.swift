@@ -376,9 +376,18 @@ struct MeshTests {
       yaml: Self.policy(rules: "  rules: [{from: [{source: {serviceAccounts: [b/c], namespaces: [b]}}]}]"),
       file: "p.yaml")
     #expect(mixed.diagnostics.contains { $0.code == .invalidValue && $0.location?.line == 7 })
-    let bare = ManifestLoader.load(
-      yaml: Self.policy(rules: "  rules: [{from: [{source: {serviceAccounts: [c]}}]}]"), file: "p.yaml")
-    #expect(bare.diagnostics.contains { $0.code == .invalidValue && $0.message.contains("'c'") })
+    let nested = ManifestLoader.load(
+      yaml: Self.policy(rules: "  rules: [{from: [{source: {serviceAccounts: [b/c/d]}}]}]"), file: "p.yaml")
+    #expect(nested.diagnostics.contains { $0.code == .invalidValue && $0.message.contains("'b/c/d'") })
+  }
+
+  /// A bare service account name is read in the policy's namespace (Istio's principal matcher
+  /// for `sa-only` in a policy of namespace `foo` is `.../ns/foo/sa/sa-only`).
+  @Test func bareServiceAccountIsInThePolicysNamespace() {
+    let (c, e) = Self.cluster(
+      extra: Self.policy(rules: "  rules: [{from: [{source: {serviceAccounts: [c]}}]}]"))
+    #expect(Self.outcome(Self.part(c, e, from: ("a", "c"), to: ("a", "s"))) == "mtls/allowed")
+    #expect(Self.outcome(Self.part(c, e, from: ("b", "c"), to: ("a", "s"))) == "mtls/denied")
   }
 
   @Test func denyByNamespaceDoesNotCatchPlaintext() {
