@@ -161,19 +161,7 @@ public struct JUnitRenderer: CheckRenderer {
   public init() {}
 
   static func escape(_ s: String) -> String {
-    var out = ""
-    for ch in s.unicodeScalars {
-      switch ch {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "\"": out += "&quot;"
-      case "'": out += "&apos;"
-      default:
-        if ch.value < 0x20 && ch != "\n" && ch != "\t" { out += " " } else { out.unicodeScalars.append(ch) }
-      }
-    }
-    return out
+    MarkupText.escape(s, apostrophe: "&apos;", replacingControlCharacters: true)
   }
 
   static func line(_ f: Finding) -> String {

@@ -215,22 +215,22 @@ final class DirectionBlocks {
     /// nil: the order depends on the names.
     var pieces: [Piece]?
   }
+  struct Key: Hashable {
+    var verdict: ObjectIdentifier
+    var direction: Direction
+  }
   private static let subjectMark = "\u{1}"
   private static let peerMark = "\u{2}"
-  private var entries: [ObjectIdentifier: Entry] = [:]
-  private var entriesIngress: [ObjectIdentifier: Entry] = [:]
+  private var entries: [Key: Entry] = [:]
 
   /// Writes the block of `verdict` for one pair.
   func append(
     _ direction: Direction, _ verdict: DirectionVerdict, subject: String, peer: String,
     into out: inout [UInt8]
   ) {
-    let id = verdict.identity
-    let cached = direction == .egress ? entries[id] : entriesIngress[id]
-    let entry = cached ?? Self.entry(direction, verdict)
-    if cached == nil {
-      if direction == .egress { entries[id] = entry } else { entriesIngress[id] = entry }
-    }
+    let key = Key(verdict: verdict.identity, direction: direction)
+    let entry = entries[key] ?? Self.entry(direction, verdict)
+    entries[key] = entry
     guard let pieces = entry.pieces else {
       ExplainTextRenderer.directionText(direction, verdict, subject: subject, peer: peer, into: &out)
       return

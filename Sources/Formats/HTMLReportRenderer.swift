@@ -67,19 +67,7 @@ public struct HTMLReportRenderer: Sendable {
 
   /// `&`, `<`, `>`, `"` and `'` as character references.
   public static func escape(_ text: String) -> String {
-    var out = ""
-    out.reserveCapacity(text.utf8.count)
-    for ch in text.unicodeScalars {
-      switch ch {
-      case "&": out += "&amp;"
-      case "<": out += "&lt;"
-      case ">": out += "&gt;"
-      case "\"": out += "&quot;"
-      case "'": out += "&#39;"
-      default: out.unicodeScalars.append(ch)
-      }
-    }
-    return out
+    MarkupText.escape(text, apostrophe: "&#39;", replacingControlCharacters: false)
   }
 
   /// Graphviz SVG without its XML prolog, doctype and comments, for inlining.

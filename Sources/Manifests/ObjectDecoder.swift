@@ -79,10 +79,7 @@ struct ObjectDecoder {
       let name = group.isEmpty || Self.coreGroups.contains(group) ? kind : "\(kind) (\(group))"
       builder.skip(kind: name)
       if Self.isUnevaluatedPolicy(kind: kind, group: group) {
-        let meta = context.mapping(object["metadata"], "metadata")
-        let objectName = context.string(meta?["name"], "metadata.name") ?? "<unnamed>"
-        let ns = context.string(meta?["namespace"], "metadata.namespace")
-        let qualified = ns.map { "\($0)/\(objectName)" } ?? objectName
+        let qualified = qualifiedName(object)
         builder.unevaluated(kind: name)
         context.warning(
           .unevaluatedPolicy,
@@ -92,10 +89,7 @@ struct ObjectDecoder {
         return
       }
       if Self.createsPods(kind: kind, group: group, object: object) {
-        let meta = context.mapping(object["metadata"], "metadata")
-        let objectName = context.string(meta?["name"], "metadata.name") ?? "<unnamed>"
-        let ns = context.string(meta?["namespace"], "metadata.namespace")
-        let qualified = ns.map { "\($0)/\(objectName)" } ?? objectName
+        let qualified = qualifiedName(object)
         context.warning(
           .unmodelledWorkload,
           "\(name) '\(qualified)' creates pods that kubereach does not model; they are left out "
@@ -110,6 +104,15 @@ struct ObjectDecoder {
             at: context.location(object)))
       }
     }
+  }
+
+  /// `namespace/name` of an object kubereach does not model, for messages (`<unnamed>` without
+  /// a name).
+  private func qualifiedName(_ object: YNode) -> String {
+    let meta = context.mapping(object["metadata"], "metadata")
+    let objectName = context.string(meta?["name"], "metadata.name") ?? "<unnamed>"
+    let ns = context.string(meta?["namespace"], "metadata.namespace")
+    return ns.map { "\($0)/\(objectName)" } ?? objectName
   }
 
   /// The API groups of the workload kinds (`extensions` for old manifests, `""` for

@@ -1106,8 +1106,8 @@ public final class MeshStage: @unchecked Sendable {
     if let list = AuthorizationSource.principals(ofServiceAccounts: s.notServiceAccounts) {
       parts.append(principal.map { list.contains($0) ? .no : .yes } ?? .no)
     }
-    // Every identity of this cluster is in the trust domain `cluster.local`.
-    let trustDomain = principal.map { _ in "cluster.local" }
+    // The trust domain is the principal's first segment (`cluster.local` for every identity here).
+    let trustDomain = principal.map { String($0.prefix { $0 != "/" }) }
     if let list = s.trustDomains {
       parts.append(trustDomain.map { IstioPattern.matchesAny(list, $0) ? .yes : .no } ?? .no)
     }
